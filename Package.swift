@@ -1,0 +1,83 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "swift-networkmanager",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "DBus", targets: ["DBus"]),
+        .library(name: "NetworkManager", targets: ["NetworkManager"]),
+        .executable(name: "nm-inventory", targets: ["nm-inventory"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // libdbus-1 through pkg-config. Only Sources/DBus/LibDBus may import it.
+        .systemLibrary(
+            name: "CDBus",
+            pkgConfig: "dbus-1",
+            providers: [.apt(["libdbus-1-dev"])]
+        ),
+        // GLib's GDBus, used only by tests as an independent oracle for our wire encoding.
+        .systemLibrary(
+            name: "CGLibOracle",
+            path: "Tests/CGLibOracle",
+            pkgConfig: "gio-2.0",
+            providers: [.apt(["libglib2.0-dev"])]
+        ),
+        .target(
+            name: "DBus",
+            dependencies: ["CDBus", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "NetworkManager",
+            dependencies: ["DBus", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Starts and stops the project's NetworkManager container (scripts/nm-container) and
+        // private buses for integration tests. Not a product: tests only.
+        .target(
+            name: "NMTestSupport",
+            dependencies: [],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "nm-inventory",
+            dependencies: [
+                "NetworkManager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/nm-inventory",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DBusTests",
+            dependencies: ["DBus", "CDBus", "CGLibOracle"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DBusIntegrationTests",
+            dependencies: ["DBus", "NMTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NetworkManagerTests",
+            dependencies: ["NetworkManager", "DBus"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NetworkManagerIntegrationTests",
+            dependencies: ["NetworkManager", "DBus", "NMTestSupport"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
