@@ -1,0 +1,1 @@
+// The NetworkManager module: typed access to NetworkManager over D-Bus. See NMClient.
