@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "swift-networkmanager",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "DBus", targets: ["DBus"]),
         .library(name: "NetworkManager", targets: ["NetworkManager"]),

@@ -30,6 +30,9 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// The peer that owned a name left the bus.
         public static let peerVanished = Code(rawValue: "peer-vanished")
+        /// A signal sequence's consumer fell behind and its bounded buffer filled up; the
+        /// sequence ended rather than silently dropping signals.
+        public static let bufferOverflow = Code(rawValue: "buffer-overflow")
         /// libdbus could not allocate memory.
         public static let noMemory = Code(rawValue: "no-memory")
 

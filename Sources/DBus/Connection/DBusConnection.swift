@@ -1,0 +1,146 @@
+public import Logging
+
+/// A private connection to a D-Bus bus (or a peer), owned by this object.
+///
+/// ```swift
+/// let bus = try await DBusConnection.system()
+/// let reply = try await bus.call(
+///     destination: "org.freedesktop.NetworkManager", path: "/org/freedesktop/NetworkManager",
+///     interface: "org.freedesktop.DBus.Properties", member: "Get",
+///     arguments: ["org.freedesktop.NetworkManager", "Version"])
+/// ```
+///
+/// ## Threading
+/// A connection is `Sendable`: any number of tasks may call it at once. Each connection has its
+/// own I/O thread that alone drives libdbus; callers suspend (they never block a thread of
+/// Swift's cooperative pool) until their reply arrives, so concurrent calls are pipelined on
+/// the socket rather than made one round trip at a time.
+///
+/// ## Lifetime and failure
+/// The connection is private (not shared with other users of libdbus in the process), and
+/// libdbus's exit-on-disconnect is turned off: when the bus goes away, every pending call
+/// fails and every signal sequence ends with ``DBusError/Code/disconnected``; the process
+/// never exits. ``close()`` does the same on purpose; releasing the last reference closes too.
+public final class DBusConnection: Sendable {
+    let transport: LibDBusTransport
+    let logger: Logger?
+
+    /// The default timeout of a method call (libdbus's own default).
+    public static let defaultTimeout: Duration = .seconds(25)
+
+    private init(transport: LibDBusTransport, logger: Logger?) {
+        self.transport = transport
+        self.logger = logger
+        logger?.debug("connected", metadata: ["bus": "\(transport.label)", "unique-name": "\(transport.uniqueName ?? "-")"])
+    }
+
+    deinit { transport.close() }
+
+    /// Connects to the system bus: `DBUS_SYSTEM_BUS_ADDRESS` if set, else the standard socket.
+    public static func system(logger: Logger? = nil) async throws -> DBusConnection {
+        DBusConnection(transport: try await LibDBusTransport.open(.system), logger: logger)
+    }
+
+    /// Connects to the session bus named by `DBUS_SESSION_BUS_ADDRESS`.
+    public static func session(logger: Logger? = nil) async throws -> DBusConnection {
+        DBusConnection(transport: try await LibDBusTransport.open(.session), logger: logger)
+    }
+
+    /// Connects to the bus (or peer) at `address`, such as `unix:path=/run/dbus/system_bus_socket`.
+    ///
+    /// - Parameter registerOnBus: send the bus's `Hello` to obtain a unique name; pass `false`
+    ///   for a direct peer-to-peer connection that has no bus daemon behind it.
+    /// - Throws: ``DBusError`` with ``DBusError/Code/badAddress`` for a malformed address and
+    ///   ``DBusError/Code/disconnected`` when nothing listens there.
+    public static func connect(address: String, registerOnBus: Bool = true, logger: Logger? = nil) async throws -> DBusConnection {
+        DBusConnection(transport: try await LibDBusTransport.open(.address(address, register: registerOnBus)), logger: logger)
+    }
+
+    /// The unique name the bus gave this connection (`:1.42`), or nil for a peer connection.
+    public var uniqueName: BusName? { transport.uniqueName.flatMap { BusName(rawValue: $0) } }
+
+    /// Whether this connection can pass Unix file descriptors (type `h`).
+    public var canPassUnixFDs: Bool { transport.canPassUnixFDs }
+
+    /// Whether the connection has been closed or lost.
+    public var isClosed: Bool { transport.isClosed }
+
+    /// Closes the connection. Pending calls fail and signal sequences end with
+    /// ``DBusError/Code/disconnected``. Calling it again does nothing.
+    public func close() { transport.close() }
+
+    // MARK: - Method calls
+
+    /// Options of one method call.
+    public struct CallFlags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// Do not ask the bus to start the destination service if it is not running.
+        public static let noAutoStart = CallFlags(rawValue: 1 << 0)
+        /// Allow the service to ask the user interactively (polkit) before answering.
+        public static let allowInteractiveAuthorization = CallFlags(rawValue: 1 << 1)
+    }
+
+    /// Calls a method and returns the reply's arguments.
+    ///
+    /// - Parameters:
+    ///   - timeout: how long to wait for the reply; `nil` waits for ever (a disconnection
+    ///     still ends the wait). Cancelling the calling task ends the wait at once with
+    ///     `CancellationError`; the reply, if it comes, is dropped.
+    /// - Throws: ``DBusError``: the peer's error reply (its name and message kept),
+    ///   ``DBusError/Code/timeout``, ``DBusError/Code/disconnected``; or `CancellationError`.
+    @discardableResult
+    public func call(
+        destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
+        arguments: [DBusValue] = [], timeout: Duration? = DBusConnection.defaultTimeout, flags: CallFlags = []
+    ) async throws -> [DBusValue] {
+        let message = try LibDBusMessage.methodCall(destination: destination, path: path, interface: interface, member: member)
+        if flags.contains(.noAutoStart) { message.autoStart = false }
+        if flags.contains(.allowInteractiveAuthorization) { message.allowInteractiveAuthorization = true }
+        try message.append(arguments)
+        logger?.trace("call", metadata: ["member": "\(interface.map { "\($0)." } ?? "")\(member)", "path": "\(path)"])
+        let reply = try await transport.call(message, timeout: timeout)
+        if reply.kind == .error {
+            let name = reply.errorName ?? "org.freedesktop.DBus.Error.Failed"
+            var text = ""
+            if let body = try? reply.body(), case .string(let first)? = body.first { text = first }
+            let error = DBusError.remote(name: name, message: text)
+            logger?.debug("error reply", metadata: ["member": "\(member)", "error": "\(error)"])
+            throw error
+        }
+        return try reply.body()
+    }
+
+    /// Calls a method whose reply is a single value of type `T`.
+    public func call<T: DBusRepresentable>(
+        destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
+        arguments: [DBusValue] = [], timeout: Duration? = DBusConnection.defaultTimeout, flags: CallFlags = [],
+        returning: T.Type
+    ) async throws -> T {
+        let body = try await call(
+            destination: destination, path: path, interface: interface, member: member,
+            arguments: arguments, timeout: timeout, flags: flags)
+        guard body.count == 1 else {
+            throw DBusError(.typeMismatch, "\(member) returned \(body.count) values, expected one of type '\(T.dbusType.signature)'")
+        }
+        return try T(dbusValue: body[0])
+    }
+
+    /// Sends a method call without waiting for (or asking for) a reply.
+    public func callNoReply(
+        destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
+        arguments: [DBusValue] = []
+    ) throws(DBusError) {
+        let message = try LibDBusMessage.methodCall(destination: destination, path: path, interface: interface, member: member)
+        message.noReplyExpected = true
+        try message.append(arguments)
+        try transport.send(message)
+    }
+
+    /// Emits a signal from this connection.
+    public func emit(path: ObjectPath, interface: InterfaceName, member: MemberName, arguments: [DBusValue] = []) throws(DBusError) {
+        let message = try LibDBusMessage.signal(path: path, interface: interface, member: member)
+        try message.append(arguments)
+        try transport.send(message)
+    }
+}

@@ -1,0 +1,52 @@
+/// The standard ObjectManager and Introspectable interfaces.
+extension DBusConnection {
+    /// Every object below `path` with every interface and property, in one round trip:
+    /// path → interface → property → value.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.ObjectManager.GetManagedObjects`.
+    public func managedObjects(
+        at path: ObjectPath, on destination: BusName, timeout: Duration? = DBusConnection.defaultTimeout
+    ) async throws -> [ObjectPath: [InterfaceName: [String: DBusValue]]] {
+        let body = try await call(destination: destination, path: path, interface: .objectManager,
+                                  member: "GetManagedObjects", timeout: timeout)
+        guard case .dictionary(_, _, let objects)? = body.first else {
+            throw DBusError(.typeMismatch, "GetManagedObjects did not return a{oa{sa{sv}}}")
+        }
+        var result: [ObjectPath: [InterfaceName: [String: DBusValue]]] = [:]
+        result.reserveCapacity(objects.count)
+        for object in objects {
+            let objectPath = try ObjectPath(dbusValue: object.key)
+            guard case .dictionary(_, _, let interfaces) = object.value else { throw DBusValue.mismatch(.dictionary(key: .string, value: .dictionary(key: .string, value: .variant)), object.value) }
+            var byInterface: [InterfaceName: [String: DBusValue]] = [:]
+            for interface in interfaces {
+                let name = try InterfaceName(try String(dbusValue: interface.key))
+                guard case .dictionary(_, _, let properties) = interface.value else { throw DBusValue.mismatch(.dictionary(key: .string, value: .variant), interface.value) }
+                var values: [String: DBusValue] = [:]
+                values.reserveCapacity(properties.count)
+                for property in properties {
+                    guard case .string(let key) = property.key, case .variant(let value) = property.value else {
+                        throw DBusValue.mismatch(.dictionary(key: .string, value: .variant), interface.value)
+                    }
+                    values[key] = value
+                }
+                byInterface[name] = values
+            }
+            result[objectPath] = byInterface
+        }
+        return result
+    }
+
+    /// The introspection XML of one object.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.Introspectable.Introspect`.
+    public func introspect(_ path: ObjectPath, on destination: BusName) async throws -> String {
+        try await call(destination: destination, path: path, interface: .introspectable, member: "Introspect", returning: String.self)
+    }
+
+    /// Checks that `destination` answers at all.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.Peer.Ping`.
+    public func ping(_ destination: BusName, timeout: Duration? = DBusConnection.defaultTimeout) async throws {
+        _ = try await call(destination: destination, path: "/", interface: .peer, member: "Ping", timeout: timeout)
+    }
+}
