@@ -1,0 +1,134 @@
+public import DBus
+public import Logging
+
+/// The entry point to NetworkManager over D-Bus (libnm's name for the same role).
+///
+/// ```swift
+/// let nm = try await NMClient.system()
+/// let state = try await nm.snapshot()
+/// print(state.version, state.devices.map(\.interface))
+/// ```
+/// `NMClient` is `Sendable`; one instance serves any number of tasks. It talks to the service
+/// `org.freedesktop.NetworkManager` on the system bus, or on the bus at an explicit address.
+public final class NMClient: Sendable {
+    /// The D-Bus connection this client uses.
+    public let connection: DBusConnection
+    let logger: Logger?
+
+    /// NetworkManager's well-known bus name.
+    public static let service: BusName = "org.freedesktop.NetworkManager"
+    static let managerPath: ObjectPath = "/org/freedesktop/NetworkManager"
+    static let settingsPath: ObjectPath = "/org/freedesktop/NetworkManager/Settings"
+    static let managerInterface: InterfaceName = "org.freedesktop.NetworkManager"
+    static let deviceInterface: InterfaceName = "org.freedesktop.NetworkManager.Device"
+    static let settingsInterface: InterfaceName = "org.freedesktop.NetworkManager.Settings"
+    static let profileInterface: InterfaceName = "org.freedesktop.NetworkManager.Settings.Connection"
+
+    /// Uses an existing connection (to the system bus, or to a test bus).
+    public init(connection: DBusConnection, logger: Logger? = nil) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects to NetworkManager on the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
+    public static func system(logger: Logger? = nil) async throws -> NMClient {
+        NMClient(connection: try await DBusConnection.system(logger: logger), logger: logger)
+    }
+
+    /// Connects to NetworkManager on the bus at `address`, such as a container's
+    /// `unix:path=/tmp/nm-container/t1/dbus/system_bus_socket`.
+    public static func connect(address: String, logger: Logger? = nil) async throws -> NMClient {
+        NMClient(connection: try await DBusConnection.connect(address: address, logger: logger), logger: logger)
+    }
+
+    /// NetworkManager's version.
+    ///
+    /// The corresponding D-Bus property is `org.freedesktop.NetworkManager.Version`.
+    /// - Throws: ``DBusError`` with ``DBusError/Code/serviceUnknown`` when NetworkManager is not running.
+    public func version() async throws -> NMVersion {
+        let text: String = try await connection.property("Version", of: Self.managerInterface, at: Self.managerPath, on: Self.service)
+        guard let version = NMVersion(text) else {
+            throw DBusError(.typeMismatch, "NetworkManager reported an unparseable version \"\(text)\"")
+        }
+        return version
+    }
+
+    /// Everything NetworkManager exports, read in one `GetManagedObjects` round trip, then the
+    /// settings of every profile with `GetSettings` calls sent all at once (pipelined), since
+    /// NetworkManager does not export a profile's settings as properties.
+    ///
+    /// The corresponding D-Bus methods are `org.freedesktop.DBus.ObjectManager.GetManagedObjects`
+    /// on `/org/freedesktop` and `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
+    public func snapshot() async throws -> NMSnapshot {
+        let objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+        guard let manager = objects[Self.managerPath]?[Self.managerInterface] else {
+            throw DBusError(.serviceUnknown, "NetworkManager did not export its manager object",
+                            hint: "is NetworkManager running on this bus?")
+        }
+        let versionText = (try? manager["Version"]?.decode(String.self)) ?? ""
+        guard let version = NMVersion(versionText) else {
+            throw DBusError(.typeMismatch, "NetworkManager reported an unparseable version \"\(versionText)\"")
+        }
+        var devices: [NMDevice] = []
+        var profilePaths: [(ObjectPath, [String: DBusValue])] = []
+        for (path, interfaces) in objects {
+            if let device = interfaces[Self.deviceInterface] {
+                devices.append(NMDevice(path: path, properties: device))
+            }
+            if let profile = interfaces[Self.profileInterface] {
+                profilePaths.append((path, profile))
+            }
+        }
+        devices.sort { $0.interface < $1.interface }
+        let profiles = try await withThrowingTaskGroup(of: NMProfileSummary?.self) { group in
+            for (path, properties) in profilePaths {
+                group.addTask { try await self.profileSummary(path: path, properties: properties) }
+            }
+            var result: [NMProfileSummary] = []
+            for try await summary in group { if let summary { result.append(summary) } }
+            return result.sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
+        }
+        return NMSnapshot(version: version, devices: devices, profiles: profiles)
+    }
+
+    /// NetworkManager's devices, in one round trip.
+    public func devices() async throws -> [NMDevice] {
+        try await snapshot().devices
+    }
+
+    /// The connection profiles NetworkManager knows.
+    public func profileSummaries() async throws -> [NMProfileSummary] {
+        try await snapshot().profiles
+    }
+
+    private func profileSummary(path: ObjectPath, properties: [String: DBusValue]) async throws -> NMProfileSummary? {
+        let settings: [String: [String: DBusVariant]]
+        do {
+            settings = try await connection.call(
+                destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings",
+                returning: [String: [String: DBusVariant]].self)
+        } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
+            return nil  // deleted between the two reads
+        }
+        let connectionSetting = settings["connection"] ?? [:]
+        let filename = try? properties["Filename"]?.decode(String.self)
+        return NMProfileSummary(
+            path: path,
+            name: (try? connectionSetting["id"]?.decode(String.self)) ?? "",
+            uuid: (try? connectionSetting["uuid"]?.decode(String.self)) ?? "",
+            type: (try? connectionSetting["type"]?.decode(String.self)) ?? "",
+            interfaceName: try? connectionSetting["interface-name"]?.decode(String.self),
+            filename: (filename?.isEmpty ?? true) ? nil : filename,
+            unsaved: (try? properties["Unsaved"]?.decode(Bool.self)) ?? false)
+    }
+}
+
+/// NetworkManager's version, devices and profiles, read together.
+public struct NMSnapshot: Sendable, Hashable {
+    public var version: NMVersion
+    public var devices: [NMDevice]
+    public var profiles: [NMProfileSummary]
+
+    /// The device with kernel interface name `interface`.
+    public func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
+}

@@ -1,1 +1,0 @@
-// The NetworkManager module: typed access to NetworkManager over D-Bus. See NMClient.
