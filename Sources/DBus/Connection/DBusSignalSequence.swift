@@ -10,15 +10,28 @@
 public struct DBusSignalSequence: AsyncSequence, Sendable {
     public typealias Element = DBusSignal
     let stream: AsyncThrowingStream<DBusSignal, any Error>
+    let continuation: AsyncThrowingStream<DBusSignal, any Error>.Continuation
     /// The rule this sequence receives.
     public let rule: DBusMatchRule
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<DBusSignal, any Error>.AsyncIterator
+        let subscription: Subscription
         public mutating func next() async throws -> DBusSignal? { try await base.next() }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: stream.makeAsyncIterator()) }
+    /// Ends the subscription when the iterator goes away, that is when the `for` loop is left,
+    /// even while the sequence value itself is still in scope.
+    final class Subscription: Sendable {
+        let continuation: AsyncThrowingStream<DBusSignal, any Error>.Continuation
+        init(_ continuation: AsyncThrowingStream<DBusSignal, any Error>.Continuation) { self.continuation = continuation }
+        deinit { continuation.finish() }
+    }
+
+    /// A sequence can be iterated once.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), subscription: Subscription(continuation))
+    }
 }
 
 extension DBusConnection {
@@ -63,6 +76,6 @@ extension DBusConnection {
             continuation.finish()
             throw error
         }
-        return DBusSignalSequence(stream: stream, rule: rule)
+        return DBusSignalSequence(stream: stream, continuation: continuation, rule: rule)
     }
 }

@@ -51,6 +51,9 @@ final class LibDBusTransport: @unchecked Sendable {
     private var earliestDeadline: ContinuousClock.Instant?
     let label: String
     let canPassUnixFDs: Bool
+    /// The most calls that were on the wire at once (sent, reply not yet received): the
+    /// evidence, for tests, that concurrent calls are pipelined rather than serialised.
+    let maxCallsOnWire = Atomic<Int>(0)
 
     private init(connection: OpaquePointer, wakeFDs: (Int32, Int32), label: String) {
         self.connection = connection
@@ -249,6 +252,9 @@ final class LibDBusTransport: @unchecked Sendable {
                         continue
                     }
                     serialToID[serial] = id
+                    if serialToID.count > maxCallsOnWire.load(ordering: .relaxed) {
+                        maxCallsOnWire.store(serialToID.count, ordering: .relaxed)
+                    }
                     if let deadline {
                         deadlines[id] = deadline
                         if earliestDeadline.map({ deadline < $0 }) ?? true { earliestDeadline = deadline }

@@ -1,0 +1,344 @@
+import Foundation
+import NMTestSupport
+import Testing
+
+@testable import DBus
+
+/// The DBus module against a real bus: a private `dbus-daemon --session` started per suite, with
+/// python3-dbusmock as the peer (a D-Bus service that no one on this project wrote).
+@Suite(.serialized)
+final class ConnectionTests: Sendable {
+    let bus: PrivateBus
+    let peer: MockPeer
+    static let name: BusName = "com.example.Test"
+    static let path: ObjectPath = "/com/example/Test"
+    static let interface: InterfaceName = "com.example.Test"
+
+    init() throws {
+        bus = try PrivateBus.start()
+        peer = try bus.startMock(name: Self.name.rawValue, path: Self.path.rawValue, interface: Self.interface.rawValue,
+                                 objectManager: true)
+    }
+
+    deinit { bus.stop() }
+
+    func connect() async throws -> DBusConnection {
+        try await DBusConnection.connect(address: bus.address)
+    }
+
+    func call(_ c: DBusConnection, _ member: MemberName, _ args: [DBusValue] = [], timeout: Duration? = .seconds(10)) async throws -> [DBusValue] {
+        try await c.call(destination: Self.name, path: Self.path, interface: Self.interface, member: member,
+                         arguments: args, timeout: timeout)
+    }
+
+    @Test func connectsAndGetsAUniqueName() async throws {
+        let c = try await connect()
+        let unique = try #require(c.uniqueName)
+        #expect(unique.isUnique)
+        #expect(try await c.nameHasOwner(Self.name))
+        #expect(try await !c.nameHasOwner("com.example.Nobody"))
+        let owner = try await c.nameOwner(Self.name)
+        #expect(owner.isUnique && owner != unique)
+        #expect(try await c.listNames().contains(Self.name.rawValue))
+    }
+
+    @Test func callsRoundTripComplexValues() async throws {
+        try peer.addMethod(name: "Echo", inSignature: "a{sv}aa{sv}(iat)v", outSignature: "a{sv}aa{sv}(iat)v",
+                           code: "ret = tuple(args)")
+        let c = try await connect()
+        let map: DBusValue = ["id": DBusVariant("eno1"), "mtu": DBusVariant(UInt32(1500)),
+                              "dns": DBusVariant([UInt32(0x3502_00C0)])].dbusValue
+        let list: DBusValue = .array(.dictionary(key: .string, value: .variant), [])
+        let structure: DBusValue = .structure([.int32(-7), .array(.uint64, [.uint64(.max), .uint64(0)])])
+        let nested: DBusValue = .variant(.variant(.array(.string, [.string("ä"), .string("")])))
+        let reply = try await call(c, "Echo", [map, list, structure, nested])
+        #expect(reply == [map, list, structure, nested])
+    }
+
+    @Test func typedCallsDecodeOrFailWithTypeMismatch() async throws {
+        try peer.addMethod(name: "Answer", inSignature: "", outSignature: "u", code: "ret = 42")
+        let c = try await connect()
+        let answer = try await c.call(destination: Self.name, path: Self.path, interface: Self.interface,
+                                      member: "Answer", returning: UInt32.self)
+        #expect(answer == 42)
+        await #expect(throws: DBusError.self) {
+            _ = try await c.call(destination: Self.name, path: Self.path, interface: Self.interface,
+                                 member: "Answer", returning: String.self)
+        }
+        do {
+            _ = try await c.call(destination: Self.name, path: Self.path, interface: Self.interface,
+                                 member: "Answer", returning: String.self)
+        } catch let error as DBusError {
+            #expect(error.code == .typeMismatch)
+        }
+    }
+
+    @Test func remoteErrorsKeepTheirNameAndMessage() async throws {
+        try peer.addMethod(name: "Fail", inSignature: "", outSignature: "",
+                           code: "raise dbus.exceptions.DBusException('disk on fire', name='com.example.Error.OnFire')")
+        let c = try await connect()
+        let error = try await #require(throws: DBusError.self) { try await self.call(c, "Fail") }
+        #expect(error.name == "com.example.Error.OnFire")
+        #expect(error.message == "disk on fire")
+        #expect(error.code == .remote)
+        #expect(error.isRemote)
+    }
+
+    @Test func standardErrorNamesAreRecognisableCodes() async throws {
+        let c = try await connect()
+        let unknownService = try await #require(throws: DBusError.self) {
+            try await c.call(destination: "com.example.Nobody", path: "/", interface: "com.example.X", member: "Y")
+        }
+        #expect(unknownService.code == .serviceUnknown)
+        #expect(unknownService.name == "org.freedesktop.DBus.Error.ServiceUnknown")
+        #expect(unknownService.hint != nil)
+        let unknownMethod = try await #require(throws: DBusError.self) { try await self.call(c, "NoSuchMethod") }
+        #expect(unknownMethod.code == .unknownMethod)
+        let noOwner = try await #require(throws: DBusError.self) { try await c.nameOwner("com.example.Nobody") }
+        #expect(noOwner.code == .nameHasNoOwner)
+    }
+
+    @Test func aCallTimesOutWithATypedError() async throws {
+        try peer.addMethod(name: "Slow", inSignature: "", outSignature: "", code: "time.sleep(3)")
+        let c = try await connect()
+        let started = ContinuousClock.now
+        let error = try await #require(throws: DBusError.self) { try await self.call(c, "Slow", timeout: .milliseconds(200)) }
+        #expect(error.code == .timeout)
+        #expect(ContinuousClock.now - started < .seconds(2.5))
+        // The connection stays usable: the late reply is dropped.
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await c.nameHasOwner(Self.name))
+    }
+
+    @Test func cancellationEndsAPendingCallAtOnce() async throws {
+        try peer.addMethod(name: "Slow2", inSignature: "", outSignature: "", code: "time.sleep(3)")
+        let c = try await connect()
+        let task = Task { try await self.call(c, "Slow2", timeout: nil) }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        task.cancel()
+        let result = await task.result
+        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(throws: CancellationError.self) { try result.get() }
+        // A task that is already cancelled fails before sending anything.
+        let early = try await #require(throws: CancellationError.self) {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.cancelAll()
+                group.addTask { try await c.nameHasOwner(Self.name) }
+                return try await group.next() ?? false
+            }
+        }
+        _ = early
+        try await Task.sleep(for: .seconds(3))
+    }
+
+    @Test func aThousandConcurrentCallsArePipelined() async throws {
+        let c = try await connect()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<1000 {
+                group.addTask { try await c.nameHasOwner(Self.name) }
+            }
+            var count = 0
+            for try await owned in group where owned { count += 1 }
+            #expect(count == 1000)
+        }
+        // Many calls were on the wire at the same time: sent before the first replies came back.
+        let onWire = c.transport.maxCallsOnWire.load(ordering: .relaxed)
+        #expect(onWire >= 100, "at most \(onWire) calls were outstanding at once")
+    }
+
+    @Test func signalsAreDeliveredAfterSubscribingAndTheMatchIsRemovedAfterwards() async throws {
+        let c = try await connect()
+        let rule = DBusMatchRule(sender: Self.name, path: Self.path, interface: Self.interface, member: "Tick")
+        let signals = try await c.signals(matching: rule)
+        // Subscribed: emit right away, no sleep.
+        try peer.emitSignal(name: "Tick", signature: "su", arguments: ["first", .uint32(1)])
+        try peer.emitSignal(name: "Other", signature: "s", arguments: ["not for us"])
+        try peer.emitSignal(name: "Tick", signature: "su", arguments: ["second", .uint32(2)])
+        var received: [String] = []
+        for try await signal in signals {
+            received.append(try signal.argument(0))
+            #expect(signal.member == "Tick")
+            if received.count == 2 { break }
+        }
+        #expect(received == ["first", "second"])
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(c.transport.state.withLock { $0.subscribers.isEmpty })
+        let rules = try await matchRules(of: c)
+        if let rules { #expect(!rules.contains { $0.contains("member='Tick'") }, "\(rules)") }
+    }
+
+    /// The bus's own view of our match rules, where dbus-daemon was built with its Stats interface.
+    func matchRules(of c: DBusConnection) async throws -> [String]? {
+        guard let unique = c.uniqueName else { return nil }
+        let other = try await connect()
+        do {
+            let reply = try await other.call(
+                destination: .bus, path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus.Debug.Stats",
+                member: "GetAllMatchRules", returning: [String: [String]].self)
+            return reply[unique.rawValue] ?? []
+        } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownInterface || error.code == .accessDenied {
+            return nil
+        }
+    }
+
+    @Test func argumentMatchesFilterLocallyToo() async throws {
+        let c = try await connect()
+        let only = try await c.signals(matching: DBusMatchRule(interface: Self.interface, member: "Named", arguments: [0: "eno1"]))
+        try peer.emitSignal(name: "Named", signature: "s", arguments: ["br0"])
+        try peer.emitSignal(name: "Named", signature: "s", arguments: ["eno1"])
+        var iterator = only.makeAsyncIterator()
+        let first = try await iterator.next()
+        #expect(try first?.argument(0, as: String.self) == "eno1")
+    }
+
+    @Test func propertiesGetGetAllSetAndChanges() async throws {
+        try peer.addProperties([("Version", "1.2.3"), ("Count", .uint32(7))])
+        let c = try await connect()
+        let version: String = try await c.property("Version", of: Self.interface, at: Self.path, on: Self.name)
+        #expect(version == "1.2.3")
+        let all = try await c.allProperties(of: Self.interface, at: Self.path, on: Self.name)
+        #expect(all["Count"] == .uint32(7))
+        let changes = try await c.propertiesChanges(on: Self.name, path: Self.path, interface: Self.interface)
+        try await c.setProperty("Count", of: Self.interface, at: Self.path, on: Self.name, to: UInt32(8))
+        #expect(try await c.property("Count", of: Self.interface, at: Self.path, on: Self.name, as: UInt32.self) == 8)
+        try peer.updateProperties([("Version", "2.0")])
+        for try await change in changes {
+            if let v = change.changed["Version"] {
+                #expect(v == .string("2.0"))
+                #expect(change.interface == Self.interface)
+                break
+            }
+        }
+        let wrongType = try await #require(throws: DBusError.self) {
+            _ = try await c.property("Version", of: Self.interface, at: Self.path, on: Self.name, as: UInt32.self)
+        }
+        #expect(wrongType.code == .typeMismatch)
+    }
+
+    @Test func managedObjectsAndIntrospection() async throws {
+        try peer.addObject(path: "/com/example/Test/Dev1", interface: "com.example.Device",
+                           properties: [("Interface", "eno1"), ("State", .uint32(100))])
+        let c = try await connect()
+        let objects = try await c.managedObjects(at: Self.path, on: Self.name)
+        let device = try #require(objects["/com/example/Test/Dev1"]?["com.example.Device"])
+        #expect(device["Interface"] == .string("eno1"))
+        #expect(device["State"] == .uint32(100))
+        let xml = try await c.introspect(Self.path, on: Self.name)
+        #expect(xml.contains("org.freedesktop.DBus.Mock"))
+    }
+
+    @Test func unixFileDescriptorsTravelOverTheBus() async throws {
+        let c = try await connect()
+        try #require(c.canPassUnixFDs)
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let signals = try await c.signals(matching: DBusMatchRule(interface: "com.example.Fd", member: "Pass"))
+        try c.emit(path: "/com/example/Fd", interface: "com.example.Fd", member: "Pass",
+                   arguments: [.unixFD(try DBusUnixFD(duplicating: fds[1]))])
+        var iterator = signals.makeAsyncIterator()
+        let signal = try #require(try await iterator.next())
+        guard case .unixFD(let received)? = signal.body.first else {
+            Issue.record("no fd in \(signal)")
+            return
+        }
+        #expect(received.rawValue != fds[1])
+        // Same pipe: what we write through the received descriptor comes out of our read end.
+        var byte: UInt8 = 0x5A
+        #expect(write(received.rawValue, &byte, 1) == 1)
+        var back: UInt8 = 0
+        #expect(read(fds[0], &back, 1) == 1)
+        #expect(back == 0x5A)
+    }
+
+    @Test func aPeerVanishingMidCallFailsTheCallAndEndsItsSignalSequences() async throws {
+        let other = try bus.startMock(name: "com.example.Doomed", path: "/com/example/Doomed", interface: "com.example.Doomed")
+        try other.addMethod(name: "Hang", inSignature: "", outSignature: "", code: "time.sleep(30)")
+        let c = try await connect()
+        let signals = try await c.signals(matching: DBusMatchRule(sender: "com.example.Doomed", interface: "com.example.Doomed"))
+        let pending = Task {
+            try await c.call(destination: "com.example.Doomed", path: "/com/example/Doomed",
+                             interface: "com.example.Doomed", member: "Hang", timeout: .seconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        other.kill()
+        let callError = try await #require(throws: DBusError.self) { try await pending.value }
+        #expect(callError.code == .noReply)
+        let streamError = try await #require(throws: DBusError.self) { for try await _ in signals {} }
+        #expect(streamError.code == .peerVanished)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func closingFailsPendingCallsAndEndsSequences() async throws {
+        try peer.addMethod(name: "Slow3", inSignature: "", outSignature: "", code: "time.sleep(2)")
+        let c = try await connect()
+        let signals = try await c.signals(matching: DBusMatchRule(interface: Self.interface))
+        let pending = (0..<20).map { _ in Task { try await self.call(c, "Slow3", timeout: nil) } }
+        try await Task.sleep(for: .milliseconds(100))
+        c.close()
+        for task in pending {
+            let error = try await #require(throws: DBusError.self) { try await task.value }
+            #expect(error.code == .disconnected)
+        }
+        let streamError = try await #require(throws: DBusError.self) { for try await _ in signals {} }
+        #expect(streamError.code == .disconnected)
+        let after = try await #require(throws: DBusError.self) { try await c.nameHasOwner(Self.name) }
+        #expect(after.code == .disconnected)
+        c.close()  // twice is fine
+        try await Task.sleep(for: .seconds(2))
+    }
+
+    @Test func badAddressesGiveTypedErrors() async throws {
+        let malformed = try await #require(throws: DBusError.self) { try await DBusConnection.connect(address: "nonsense") }
+        #expect(malformed.code == .badAddress)
+        let nobody = try await #require(throws: DBusError.self) {
+            try await DBusConnection.connect(address: "unix:path=/nonexistent/bus-socket")
+        }
+        #expect(nobody.code == .disconnected)
+        #expect(nobody.hint != nil)
+    }
+}
+
+/// The bus itself going away: its own suite, since it kills the daemon.
+@Suite(.serialized)
+struct BusLossTests {
+    @Test func theBusGoingAwayFailsEverythingAndDoesNotExitTheProcess() async throws {
+        let bus = try PrivateBus.start()
+        defer { bus.stop() }
+        let peer = try bus.startMock(name: "com.example.Lost", path: "/com/example/Lost", interface: "com.example.Lost")
+        try peer.addMethod(name: "Hang", inSignature: "", outSignature: "", code: "time.sleep(30)")
+        let c = try await DBusConnection.connect(address: bus.address)
+        let signals = try await c.signals(matching: DBusMatchRule(interface: "com.example.Lost"))
+        let pending = Task {
+            try await c.call(destination: "com.example.Lost", path: "/com/example/Lost", interface: "com.example.Lost",
+                             member: "Hang", timeout: nil)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        kill(bus.pid, SIGKILL)
+        let error = try await #require(throws: DBusError.self) { try await pending.value }
+        #expect(error.code == .disconnected)
+        let streamError = try await #require(throws: DBusError.self) { for try await _ in signals {} }
+        #expect(streamError.code == .disconnected)
+        #expect(c.isClosed)
+    }
+
+    @Test func theSystemBusFollowsDBUS_SYSTEM_BUS_ADDRESS() async throws {
+        let bus = try PrivateBus.start()
+        defer { bus.stop() }
+        let previous = ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"]
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address, 1)
+        defer {
+            if let previous { setenv("DBUS_SYSTEM_BUS_ADDRESS", previous, 1) } else { unsetenv("DBUS_SYSTEM_BUS_ADDRESS") }
+        }
+        let system = try await DBusConnection.system()
+        let id = try await system.call(destination: .bus, path: "/org/freedesktop/DBus", interface: .bus, member: "GetId",
+                                       returning: String.self)
+        let direct = try await DBusConnection.connect(address: bus.address)
+        let sameID = try await direct.call(destination: .bus, path: "/org/freedesktop/DBus", interface: .bus, member: "GetId",
+                                           returning: String.self)
+        #expect(id == sameID)
+        system.close()
+    }
+}
