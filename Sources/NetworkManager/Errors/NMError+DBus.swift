@@ -1,0 +1,228 @@
+public import DBus
+public import Foundation
+
+extension NMError {
+    /// The polkit actions NetworkManager checks, named in permission hints
+    /// (`src/libnm-core-aux-intern/nm-common-macros.h`).
+    public enum PolkitAction {
+        /// Activating, deactivating and reapplying (`ActivateConnection`, `Reapply`, ...).
+        public static let networkControl = "org.freedesktop.NetworkManager.network-control"
+        /// Adding, changing and deleting system-wide profiles (`AddConnection2`, `Update2`, `Delete`).
+        public static let settingsModifySystem = "org.freedesktop.NetworkManager.settings.modify.system"
+        /// Every checkpoint call (`CheckpointCreate`, `CheckpointRollback`, ...).
+        public static let checkpointRollback = "org.freedesktop.NetworkManager.checkpoint-rollback"
+    }
+
+    /// What a call was doing, when the caller knows better than the error name. It picks the
+    /// polkit action a permission hint names.
+    public struct Operation: RawRepresentable, Hashable, Sendable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// Activating, deactivating, reapplying, disconnecting.
+        public static let networkControl = Operation(rawValue: "network-control")
+        /// Adding, updating or deleting profiles.
+        public static let modifySettings = Operation(rawValue: "modify-settings")
+        /// Creating, rolling back, destroying or adjusting checkpoints.
+        public static let checkpoint = Operation(rawValue: "checkpoint")
+    }
+
+    /// Converts a D-Bus error into an `NMError`: every NetworkManager error name
+    /// (NMManagerError, NMSettingsError, NMDeviceError, NMConnectionError, NMAgentManagerError,
+    /// see `nm-errors.h`) becomes a ``Code``; other names fall back to ``Code/unknown(_:)``;
+    /// local D-Bus failures (a closed connection, a timeout) get codes of their own.
+    ///
+    /// - Parameter operation: what the failed call was doing, when known; it chooses the polkit
+    ///   action named by a permission hint. Without it the action is inferred from the
+    ///   error's domain and message.
+    public init(_ dbusError: DBusError, operation: Operation? = nil) {
+        guard let name = dbusError.name else {
+            let code: Code
+            switch dbusError.code {
+            case .timeout: code = .timeout
+            case .disconnected, .peerVanished: code = .disconnected
+            default: code = .dbus
+            }
+            self.init(code, dbusError.message, hint: dbusError.hint, domain: .dbus, dbusError: dbusError)
+            return
+        }
+        if let (domain, code) = Self.dbusNames[name] {
+            self.init(code, dbusError.message, domain: domain, dbusError: dbusError)
+            refine(operation: operation)
+            return
+        }
+        if name.hasPrefix("org.freedesktop.DBus.Error.") {
+            let code: Code
+            switch dbusError.code {
+            case .serviceUnknown, .nameHasNoOwner, .noServer: code = .notRunning
+            case .unknownMethod, .unknownProperty, .unknownInterface, .unknownObject: code = .notImplemented
+            case .noReply, .remoteTimeout: code = .timeout
+            case .remoteDisconnected: code = .disconnected
+            case .accessDenied, .authFailed, .interactiveAuthorizationRequired: code = .permissionDenied
+            default: code = .dbus
+            }
+            var hint = dbusError.hint
+            switch code {
+            case .notRunning:
+                hint = "NetworkManager is not running on this bus; start it (systemctl start NetworkManager) or connect to the right bus"
+            case .notImplemented:
+                hint = "this NetworkManager does not implement the call; it is probably older than the feature (check Manager.Version)"
+            case .permissionDenied:
+                hint = "the bus refused the call for this user; run as root or as a user the D-Bus policy allows"
+            default: break
+            }
+            self.init(code, dbusError.message, hint: hint, domain: .dbus, dbusError: dbusError)
+            return
+        }
+        let domain: Domain = name.hasPrefix("org.freedesktop.NetworkManager.") ? .manager : .dbus
+        self.init(.unknown(name), dbusError.message, hint: dbusError.hint, domain: domain, dbusError: dbusError)
+    }
+
+    /// Every NetworkManager D-Bus error name this library knows, with its domain and code.
+    public static let dbusNames: [String: (Domain, Code)] = {
+        var table: [String: (Domain, Code)] = [:]
+        let manager: [(String, Code)] = [
+            ("Failed", .failed), ("PermissionDenied", .permissionDenied),
+            ("UnknownConnection", .unknownConnection), ("UnknownDevice", .unknownDevice),
+            ("ConnectionNotAvailable", .connectionNotAvailable), ("ConnectionNotActive", .connectionNotActive),
+            ("ConnectionAlreadyActive", .connectionAlreadyActive), ("DependencyFailed", .dependencyFailed),
+            ("AlreadyAsleepOrAwake", .alreadyAsleepOrAwake), ("AlreadyEnabledOrDisabled", .alreadyEnabledOrDisabled),
+            ("UnknownLogLevel", .unknownLogLevel), ("UnknownLogDomain", .unknownLogDomain),
+            ("InvalidArguments", .invalidArguments), ("MissingPlugin", .missingPlugin),
+        ]
+        let settings: [(String, Code)] = [
+            ("Failed", .failed), ("PermissionDenied", .permissionDenied), ("NotSupported", .notSupported),
+            ("InvalidConnection", .invalidConnection), ("ReadOnlyConnection", .readOnlyConnection),
+            ("UuidExists", .uuidExists), ("InvalidHostname", .invalidHostname),
+            ("InvalidArguments", .invalidArguments), ("VersionIdMismatch", .versionIDMismatch),
+            ("NotSupportedByPlugin", .notSupportedByPlugin), ("FeatureDisabled", .featureDisabled),
+            ("FeatureRemoved", .featureRemoved),
+        ]
+        let device: [(String, Code)] = [
+            ("Failed", .failed), ("CreationFailed", .creationFailed), ("InvalidConnection", .invalidConnection),
+            ("IncompatibleConnection", .incompatibleConnection), ("NotActive", .deviceNotActive),
+            ("NotSoftware", .notSoftware), ("NotAllowed", .notAllowed),
+            ("SpecificObjectNotFound", .specificObjectNotFound), ("VersionIdMismatch", .versionIDMismatch),
+            ("MissingDependencies", .missingDependencies), ("InvalidArgument", .invalidArguments),
+        ]
+        let connection: [(String, Code)] = [
+            ("Failed", .failed), ("SettingNotFound", .settingNotFound), ("PropertyNotFound", .propertyNotFound),
+            ("PropertyNotSecret", .propertyNotSecret), ("MissingSetting", .missingSetting),
+            ("InvalidSetting", .invalidSetting), ("MissingProperty", .missingProperty),
+            ("InvalidProperty", .invalidProperty),
+        ]
+        let agentManager: [(String, Code)] = [
+            ("Failed", .failed), ("PermissionDenied", .permissionDenied), ("InvalidIdentifier", .invalidIdentifier),
+            ("NotRegistered", .notRegistered), ("NoSecrets", .noSecrets), ("UserCanceled", .userCanceled),
+        ]
+        let base = "org.freedesktop.NetworkManager."
+        for (suffix, code) in manager { table[base + suffix] = (.manager, code) }
+        for (suffix, code) in settings { table[base + "Settings." + suffix] = (.settings, code) }
+        for (suffix, code) in device { table[base + "Device." + suffix] = (.device, code) }
+        for (suffix, code) in connection { table[base + "Settings.Connection." + suffix] = (.connection, code) }
+        for (suffix, code) in agentManager { table[base + "AgentManager." + suffix] = (.agentManager, code) }
+        return table
+    }()
+
+    /// Special messages and hints on top of the name's code.
+    private mutating func refine(operation: Operation?) {
+        switch code {
+        case .permissionDenied:
+            let action: String
+            switch operation {
+            case .checkpoint?: action = PolkitAction.checkpointRollback
+            case .modifySettings?: action = PolkitAction.settingsModifySystem
+            case .networkControl?: action = PolkitAction.networkControl
+            default:
+                if message.localizedCaseInsensitiveContains("checkpoint") {
+                    action = PolkitAction.checkpointRollback
+                } else if domain == .settings {
+                    action = PolkitAction.settingsModifySystem
+                } else {
+                    action = PolkitAction.networkControl
+                }
+            }
+            hint = "polkit denied '\(action)' to this user; run as root, or grant that action to the user with a polkit rule"
+        case .invalidArguments:
+            if let overlap = overlappingCheckpoint {
+                code = .checkpointOverlap
+                hint = "another checkpoint (\(overlap.checkpoint)) already covers \(overlap.device); "
+                    + "wait until it is committed or rolled back, destroy it (CheckpointDestroy), "
+                    + "or create the new one with the ALLOW_OVERLAPPING flag"
+            }
+        case .unknownConnection:
+            hint = "the profile does not exist (any more); read the current profile list again"
+        case .unknownDevice:
+            hint = "no such device; it may have been removed, or a software device is not created yet"
+        case .connectionNotAvailable:
+            hint = "the profile cannot be activated on that device now: check the interface name, the device's "
+                + "Managed state and carrier, and the profile's type"
+        case .uuidExists:
+            hint = "a profile with this UUID already exists; update it (Update2) or give the new profile a fresh UUID"
+        case .versionIDMismatch:
+            hint = "the profile or applied connection changed since it was read; read it again, merge, and retry"
+        case .readOnlyConnection:
+            hint = "the profile's storage plugin cannot write it; copy it to a new keyfile profile instead"
+        case .incompatibleConnection:
+            hint = "Reapply cannot make this change in place; reactivate the profile instead"
+        case .notSoftware:
+            hint = "only software devices (bridges, bonds, VLANs, dummies) can be deleted"
+        case .invalidConnection, .invalidSetting, .invalidProperty, .missingSetting, .missingProperty,
+             .settingNotFound, .propertyNotFound:
+            if message.contains("not allowed") || message.contains("controller") || message.contains("master") {
+                hint = "NetworkManager rejected the profile: a bridge port cannot carry IP settings, and "
+                    + "'master' needs 'slave-type' (or a bridge-port setting)"
+            } else {
+                hint = "NetworkManager rejected the profile; the message names the setting and key"
+            }
+        case .dependencyFailed:
+            hint = "a profile this one depends on (its controller or parent) failed to activate; check that one first"
+        default:
+            break
+        }
+    }
+
+    /// For ``Code/checkpointOverlap``: the device and the checkpoint parsed from
+    /// NetworkManager's "device 'eno1' is already included in checkpoint
+    /// /org/freedesktop/NetworkManager/Checkpoint/3" message.
+    public var overlappingCheckpoint: (device: String, checkpoint: ObjectPath)? {
+        let marker = "' is already included in checkpoint "
+        guard let start = message.range(of: "device '"), let middle = message.range(of: marker),
+              start.upperBound <= middle.lowerBound else { return nil }
+        let device = String(message[start.upperBound..<middle.lowerBound])
+        let pathText = message[middle.upperBound...].prefix { !$0.isWhitespace }
+        guard let path = ObjectPath(rawValue: String(pathText)) else { return nil }
+        return (device, path)
+    }
+
+    /// The error with the hint of a ``Code/checkpointOverlap`` naming when the other
+    /// checkpoint expires: "another checkpoint covers eno1 until 14:03:07 (in 42 s)".
+    /// - Parameter expiry: when the other checkpoint rolls back by itself; `nil` when it has no
+    ///   timeout (`RollbackTimeout` 0).
+    public func withCheckpointExpiry(_ expiry: Date?, now: Date = Date(), timeZone: TimeZone = .current) -> NMError {
+        guard let overlap = overlappingCheckpoint else { return self }
+        var copy = self
+        let until: String
+        if let expiry {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = timeZone
+            formatter.dateFormat = "HH:mm:ss"
+            let seconds = max(0, Int(expiry.timeIntervalSince(now).rounded(.up)))
+            until = "until \(formatter.string(from: expiry)) (in \(seconds) s)"
+        } else {
+            until = "with no rollback timeout (it stays until committed or destroyed)"
+        }
+        copy.hint = "another checkpoint covers \(overlap.device) \(until): \(overlap.checkpoint); "
+            + "wait for it, destroy it (CheckpointDestroy), or create the new one with ALLOW_OVERLAPPING"
+        return copy
+    }
+
+    /// The error for a key, setting or value the running NetworkManager does not have:
+    /// "NetworkManager 1.40 lacks ipv4.dns-data (added in 1.42)".
+    public static func lacks(_ what: String, version: NMVersion, since: NMVersion) -> NMError {
+        NMError(.unsupportedByVersion,
+                "NetworkManager \(version.major).\(version.minor) lacks \(what) (added in \(since.major).\(since.minor))",
+                hint: "NetworkManager rejects keys it does not know; upgrade NetworkManager to \(since.major).\(since.minor) "
+                    + "or later, or leave \(what) unset")
+    }
+}
