@@ -1,0 +1,80 @@
+/// An IPv4 address, such as `192.0.2.53`.
+///
+/// NetworkManager carries IPv4 addresses in two forms: text (`address-data`, `gateway`,
+/// `dns-data`) and, in legacy keys (`ipv4.dns`, `ipv4.addresses`), a `u` holding the four octets
+/// *in memory order* (an `in_addr_t`). ``inAddr`` and ``init(inAddr:)`` are the only
+/// conversions to that second form; see docs/networkmanager-quirks.md.
+public struct IPv4Address: IPAddressProtocol, ExpressibleByStringLiteral {
+    /// The address as a number, first octet most significant: 192.0.2.53 is `0xC000_0235`.
+    public var value: UInt32
+
+    public static var bitWidth: Int { 32 }
+    public static var familyName: String { "IPv4" }
+
+    /// The address `a.b.c.d`.
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    /// The address whose number (first octet most significant) is `value`.
+    public init(value: UInt32) { self.value = value }
+
+    public init(bytes: [UInt8]) throws(NMError) {
+        guard bytes.count == 4 else {
+            throw NMError(.invalidAddress, "an IPv4 address has 4 bytes, not \(bytes.count)")
+        }
+        self.init(bytes[0], bytes[1], bytes[2], bytes[3])
+    }
+
+    /// Parses dotted-quad text: four decimal numbers 0-255 without leading zeros.
+    public init(_ text: String) throws(NMError) {
+        guard let parsed = Self.parse(Substring(text)) else {
+            throw NMError(.invalidAddress, "\"\(text)\" is not an IPv4 address",
+                          hint: "write IPv4 addresses as four numbers 0-255 joined by dots, such as 192.0.2.53")
+        }
+        self = parsed
+    }
+
+    public init(stringLiteral value: String) {
+        do { try self.init(value) } catch { preconditionFailure("\(error)") }
+    }
+
+    static func parse(_ text: Substring) -> IPv4Address? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var octets: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  !(part.count > 1 && part.first == "0"),
+                  let number = UInt8(part) else { return nil }
+            octets.append(number)
+        }
+        return IPv4Address(octets[0], octets[1], octets[2], octets[3])
+    }
+
+    public var bytes: [UInt8] {
+        [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+         UInt8(truncatingIfNeeded: value)]
+    }
+
+    public var description: String { bytes.map(String.init).joined(separator: ".") }
+
+    /// The address as an `in_addr_t`: a `UInt32` whose bytes *in memory* are the octets in
+    /// order. This is what NetworkManager's legacy `ipv4.dns` (`au`) and `ipv4.addresses`
+    /// (`aau`) carry. It is built from the octets in native order, never by reading the address
+    /// as a big-endian number: on a little-endian host 192.0.2.53 is `0x3502_00C0`.
+    public var inAddr: UInt32 {
+        var result: UInt32 = 0
+        withUnsafeMutableBytes(of: &result) { raw in
+            for (index, octet) in bytes.enumerated() { raw[index] = octet }
+        }
+        return result
+    }
+
+    /// The address held by an `in_addr_t` (see ``inAddr``).
+    public init(inAddr: UInt32) {
+        var octets: [UInt8] = []
+        withUnsafeBytes(of: inAddr) { raw in octets = Array(raw) }
+        self.init(octets[0], octets[1], octets[2], octets[3])
+    }
+}
