@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(
             name: "NetworkManagerTests",
             dependencies: ["NetworkManager", "DBus"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(
