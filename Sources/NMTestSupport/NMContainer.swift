@@ -1,0 +1,153 @@
+import Foundation
+
+/// A real NetworkManager in the project's namespace container (`scripts/nm-container`).
+///
+/// Each container has its own network namespace with veth NICs (default `eno1`) whose
+/// other ends sit on a "LAN" bridge holding the gateway 192.168.1.1/24 and
+/// 2001:db8:1::1/64 in the namespace `NAME-lan`, and its own system bus, reachable from
+/// the host at ``busAddress``. Requires root; when the environment cannot run it,
+/// ``start(name:nics:dhcp:eno1Static:)`` throws (tests fail, they do not skip).
+///
+/// ```swift
+/// let container = try await NMContainer.start()
+/// defer { try? container.stop() }
+/// let devices = try container.execChecked(["nmcli", "-t", "device"])
+/// ```
+///
+/// See docs/testing.md for the layout and for inspecting a container by hand.
+public final class NMContainer: Sendable {
+    /// The container's name: its network namespace, and `NAME-lan` for the LAN.
+    public let name: String
+    /// The container's system bus, as seen from the host: `unix:path=...`.
+    public let busAddress: String
+    /// The container's NICs (veth ends inside it).
+    public let nics: [String]
+    /// Where the container keeps its state: logs, private configuration, bus socket.
+    public let stateDirectory: String
+
+    private let stopped = Locked(false)
+
+    private init(name: String, busAddress: String, nics: [String], stateDirectory: String) {
+        self.name = name
+        self.busAddress = busAddress
+        self.nics = nics
+        self.stateDirectory = stateDirectory
+    }
+
+    deinit {
+        // A test that forgot stop() (or threw before it) still leaves nothing behind.
+        if !stopped.withLock({ $0 }) {
+            _ = try? Command.run(Self.scriptPath, ["stop", name], timeout: 60)
+        }
+    }
+
+    /// Path of `scripts/nm-container`: `$NM_CONTAINER_SCRIPT`, or found from this source
+    /// file's location in the package.
+    public static var scriptPath: String {
+        if let path = ProcessInfo.processInfo.environment["NM_CONTAINER_SCRIPT"], !path.isEmpty {
+            return path
+        }
+        return PackageRoot.path + "/scripts/nm-container"
+    }
+
+    /// Starts a container and waits until its NetworkManager has finished starting.
+    ///
+    /// - Parameters:
+    ///   - name: 1-10 characters of `[a-z0-9-]`; by default a fresh unique name.
+    ///   - nics: NIC names to create inside (veth), each wired to the LAN bridge.
+    ///   - dhcp: run a DHCP server (dnsmasq, 192.168.1.100-150) on the LAN.
+    ///   - eno1Static: add and activate the seed profile `eno1` (192.168.1.200/24,
+    ///     gateway 192.168.1.1, DNS 114.114.114.114) with nmcli.
+    /// - Throws: ``TestSupportError`` carrying the script's stderr (not root, a package
+    ///   missing, NetworkManager not answering with its log tail, ...).
+    public static func start(
+        name: String? = nil, nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false
+    ) async throws -> NMContainer {
+        let name = name ?? uniqueName()
+        var arguments = ["start", name]
+        for nic in nics { arguments += ["--nic", nic] }
+        if dhcp { arguments.append("--dhcp") }
+        if eno1Static { arguments.append("--config-eno1-static") }
+        let script = try Command.locate(scriptPath, package: "(the project's scripts/nm-container)")
+        let output = try await Command.runAsync(script, arguments, timeout: 120)
+        try output.check("could not start NetworkManager container '\(name)'")
+        let address = output.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        guard address.hasPrefix("unix:path=") else {
+            throw TestSupportError(
+                .commandFailed, "nm-container start printed no bus address", command: output.command,
+                status: output.status, stderr: output.stderr + output.stdout)
+        }
+        let root = ProcessInfo.processInfo.environment["NM_CONTAINER_ROOT"] ?? "/tmp/nm-container"
+        return NMContainer(name: name, busAddress: address, nics: nics, stateDirectory: root + "/" + name)
+    }
+
+    /// A name no other container of this process (nor, very likely, of another) uses.
+    public static func uniqueName() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return "t" + String((0..<7).map { _ in alphabet.randomElement()! })
+    }
+
+    /// Runs a command inside the container (its mount, pid, uts and network namespaces;
+    /// `nmcli` there talks to this container's NetworkManager).
+    public func exec(_ arguments: [String], timeout: Double = 120) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
+        let output = try Command.run(Self.scriptPath, ["exec", name, "--"] + arguments, timeout: timeout)
+        return (output.status, output.stdout, output.stderr)
+    }
+
+    /// Runs a command inside the container and returns its stdout; throws unless it exits 0.
+    @discardableResult
+    public func execChecked(_ arguments: [String], timeout: Double = 120) throws -> String {
+        let output = try Command.run(Self.scriptPath, ["exec", name, "--"] + arguments, timeout: timeout)
+        return try output.check("command failed in container '\(name)'").stdout
+    }
+
+    /// Runs a command in the LAN namespace (`NAME-lan`: the bridge `lan0` with the gateway
+    /// addresses, the DHCP server, the far ends `p-NIC` of the NICs).
+    public func execLAN(_ arguments: [String], timeout: Double = 120) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
+        let output = try Command.run(Self.scriptPath, ["nsexec-lan", name, "--"] + arguments, timeout: timeout)
+        return (output.status, output.stdout, output.stderr)
+    }
+
+    /// Kills NetworkManager with SIGKILL and starts it again; returns once it answers.
+    ///
+    /// - Parameter clearRun: empty `/run/NetworkManager` (in-memory profiles, device
+    ///   state) before the restart, as after a reboot.
+    public func restartNetworkManager(clearRun: Bool = false) async throws {
+        let arguments = ["restart-nm", name] + (clearRun ? ["--clear-run"] : [])
+        try await Command.runAsync(Self.scriptPath, arguments, timeout: 120)
+            .check("could not restart NetworkManager in '\(name)'")
+    }
+
+    /// NetworkManager's log (debug level) since the container started.
+    public func networkManagerLog() throws -> String {
+        try Command.run(Self.scriptPath, ["log", name]).check("no log for '\(name)'").stdout
+    }
+
+    /// Whether the container's pid 1 still runs (from `nm-container status NAME`).
+    public var isRunning: Bool {
+        (try? Command.run(Self.scriptPath, ["status", name]).status) == 0
+    }
+
+    /// Stops the container and removes its namespaces and state. Idempotent.
+    public func stop() throws {
+        try Command.run(Self.scriptPath, ["stop", name], timeout: 60)
+            .check("could not stop container '\(name)'")
+        stopped.withLock { $0 = true }
+    }
+}
+
+/// The package's root directory, found from this file's path
+/// (`<root>/Sources/NMTestSupport/NMContainer.swift`).
+enum PackageRoot {
+    static var path: String {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // NMTestSupport
+            .deletingLastPathComponent()  // Sources
+            .deletingLastPathComponent()  // root
+            .path
+    }
+}
