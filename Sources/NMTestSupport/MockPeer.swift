@@ -31,11 +31,11 @@ public final class MockPeer: Sendable {
     /// The mock's process id.
     public var pid: Int32 { process.pid }
 
-    let process: ProcessHandle
+    let process: ChildProcess
 
     init(
         busName: String, path: String, interface: String, busAddress: String, logPath: String,
-        outputPath: String, process: ProcessHandle
+        outputPath: String, process: ChildProcess
     ) {
         self.busName = busName
         self.path = path
@@ -46,14 +46,14 @@ public final class MockPeer: Sendable {
         self.process = process
     }
 
-    deinit { process.kill() }
+    deinit { process.killAndReap() }
 
     /// Whether the mock process still runs.
     public var isRunning: Bool { process.isRunning }
 
     /// Kills the mock with SIGKILL (and reaps it): the peer vanishes, mid-call if a call is
     /// in flight; its name is released when the bus sees the socket close.
-    public func kill() { process.kill() }
+    public func kill() { process.killAndReap() }
 
     /// Ends the mock with SIGTERM (SIGKILL after 2 s).
     public func stop() { process.terminate() }

@@ -30,11 +30,11 @@ public final class PrivateBus: Sendable {
     /// The dbus-daemon's process id.
     public let pid: Int32
 
-    private let daemon: ProcessHandle
+    private let daemon: ChildProcess
     private let mocks = Locked<[MockPeer]>([])
     private let stopped = Locked(false)
 
-    private init(address: String, directory: String, daemon: ProcessHandle) {
+    private init(address: String, directory: String, daemon: ChildProcess) {
         self.address = address
         self.directory = directory
         self.daemon = daemon
@@ -83,10 +83,9 @@ public final class PrivateBus: Sendable {
             throw TestSupportError(.unavailable, "cannot write \(config): \(error)")
         }
 
-        let process = try Command.spawn(
+        let handle = try Command.spawn(
             dbusDaemon, ["--config-file=\(config)", "--nofork", "--nopidfile", "--nosyslog"],
             logPath: directory + "/dbus-daemon.log")
-        let handle = ProcessHandle(process)
         let address = "unix:path=\(socket)"
         let bus = PrivateBus(address: address, directory: directory, daemon: handle)
 
@@ -106,7 +105,7 @@ public final class PrivateBus: Sendable {
                 let log = (try? String(contentsOfFile: directory + "/dbus-daemon.log", encoding: .utf8)) ?? ""
                 throw TestSupportError(
                     .commandFailed, "dbus-daemon exited at once", command: [dbusDaemon, "--config-file=\(config)"],
-                    status: handle.terminationStatus, stderr: log)
+                    status: handle.poll(), stderr: log)
             }
             if Date() >= deadline {
                 throw TestSupportError(.timeout, "private bus did not answer within \(timeout) s")
@@ -133,7 +132,7 @@ public final class PrivateBus: Sendable {
         let process = try Command.spawn(python, arguments, environment: environment, logPath: outputPath)
         let peer = MockPeer(
             busName: name, path: path, interface: interface, busAddress: address, logPath: logPath,
-            outputPath: outputPath, process: ProcessHandle(process))
+            outputPath: outputPath, process: process)
         mocks.withLock { $0.append(peer) }
 
         let deadline = Date().addingTimeInterval(timeout)
@@ -143,7 +142,7 @@ public final class PrivateBus: Sendable {
                 let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
                 throw TestSupportError(
                     .commandFailed, "dbusmock for \(name) exited", command: [python] + arguments,
-                    status: peer.process.terminationStatus, stderr: output)
+                    status: peer.process.poll(), stderr: output)
             }
             if Date() >= deadline {
                 peer.kill()
@@ -192,50 +191,5 @@ public final class PrivateBus: Sendable {
         for peer in mocks.withLock({ $0 }) { peer.kill() }
         daemon.terminate()
         try? FileManager.default.removeItem(atPath: directory)
-    }
-}
-
-/// A `Process` behind a lock (Process itself is not Sendable).
-final class ProcessHandle: @unchecked Sendable {
-    private let process: Process
-    private let lock = NSLock()
-    let pid: Int32
-
-    init(_ process: Process) {
-        self.process = process
-        self.pid = process.processIdentifier
-    }
-
-    var isRunning: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return process.isRunning
-    }
-
-    var terminationStatus: Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        return process.isRunning ? nil : process.terminationStatus
-    }
-
-    /// SIGKILL, then reap.
-    func kill() {
-        signalAndWait(SIGKILL, grace: 0)
-    }
-
-    /// SIGTERM, SIGKILL after `grace` seconds, then reap.
-    func terminate(grace: TimeInterval = 2) {
-        signalAndWait(SIGTERM, grace: grace)
-    }
-
-    private func signalAndWait(_ signal: Int32, grace: TimeInterval) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard process.isRunning else { return }
-        _ = sendSignal(pid, signal)
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning { _ = sendSignal(pid, SIGKILL) }
-        process.waitUntilExit()
     }
 }
