@@ -26,10 +26,12 @@ let package = Package(
             providers: [.apt(["libdbus-1-dev"])]
         ),
         // GLib's GDBus, used only by tests as an independent oracle for our wire encoding.
+        // Include flags come from glib-2.0 (GIO's headers share its directory): gio-2.0.pc
+        // adds -pthread, which SwiftPM refuses with a warning. The module map links GIO.
         .systemLibrary(
             name: "CGLibOracle",
             path: "Tests/CGLibOracle",
-            pkgConfig: "gio-2.0",
+            pkgConfig: "glib-2.0",
             providers: [.apt(["libglib2.0-dev"])]
         ),
         .target(
