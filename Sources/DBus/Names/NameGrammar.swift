@@ -77,7 +77,10 @@ enum NameGrammar {
         if b.isEmpty { return "a bus name cannot be empty" }
         if b.count > maximumNameLength { return "a bus name is longer than \(maximumNameLength) bytes" }
         let unique = b.first == UInt8(ascii: ":")
-        if unique { b = b.dropFirst() }
+        if unique {
+            b = b.dropFirst()
+            if b.isEmpty { return "a unique bus name needs elements after ':'" }
+        }
         var elements = 1
         var elementStart = true
         for c in b {
