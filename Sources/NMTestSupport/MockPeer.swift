@@ -220,8 +220,18 @@ public final class MockPeer: Sendable {
 
             """
         let python = try Command.locate(Self.python, package: "python3-dbusmock")
-        let output = try Command.run(python, ["-c", script, busAddress, busName, path ?? self.path, method], timeout: 30)
-        return try output.check("dbusmock \(method) failed").stdout.trimmingTrailingNewlines()
+        let arguments = [busAddress, busName, path ?? self.path, method]
+        let output = try Command.run(python, ["-c", script] + arguments, timeout: 30)
+        guard output.status == 0 else {
+            // The traceback's last line is the D-Bus error (name: message); the script
+            // itself would drown it.
+            let reason = output.stderr.trimmingTrailingNewlines().split(separator: "\n").last.map(String.init) ?? ""
+            throw TestSupportError(
+                .commandFailed, "dbusmock \(method) failed: \(reason)",
+                command: [python, "-c", "<dbusmock control script: \(callLine)>"] + arguments,
+                status: output.status, stderr: output.stderr)
+        }
+        return output.stdout.trimmingTrailingNewlines()
     }
 }
 

@@ -6,8 +6,9 @@
 ///
 /// Literals give the common types: `"eno1"` is a string, `7` an int32, `true` a boolean.
 ///
-/// Where the signature says `v` a value is wrapped in a variant automatically;
-/// ``variant(_:)`` adds one more level (a variant containing a variant).
+/// Where the signature says `v` a value is wrapped in a variant automatically, and
+/// `.variant(x)` there means the same; `.variant(.variant(x))` is a variant holding a
+/// variant (dbus-python's `variant_level`). Outside `v` slots, `.variant` is an error.
 public indirect enum MockValue: Sendable {
     case byte(UInt8)
     case boolean(Bool)
