@@ -108,9 +108,9 @@ struct SignatureParser {
             guard index < bytes.count else { throw SignatureProblem(reason: "'a' must be followed by an element type") }
             if bytes[index] == UInt8(ascii: "{") {
                 index += 1
-                structDepth += 1  // the specification counts dict entries as struct nesting
-                defer { structDepth -= 1 }
-                try checkDepth()
+                // Dict entries do not count as struct nesting: libdbus accepts 32 structs around
+                // an a{sv}, so peers may send it. Every entry sits in an array, so the array
+                // limit already bounds entry nesting (libdbus's separate limit is also 32).
                 guard index < bytes.count, bytes[index] != UInt8(ascii: "}") else {
                     throw SignatureProblem(reason: "a dictionary entry needs a key and a value type")
                 }
