@@ -1,5 +1,6 @@
 public import DBus
 public import Logging
+import Synchronization
 
 /// The entry point to NetworkManager over D-Bus (libnm's name for the same role).
 ///
@@ -14,6 +15,7 @@ public final class NMClient: Sendable {
     /// The D-Bus connection this client uses.
     public let connection: DBusConnection
     let logger: Logger?
+    let versionCache = Mutex<NMVersion?>(nil)
 
     /// NetworkManager's well-known bus name.
     public static let service: BusName = "org.freedesktop.NetworkManager"
@@ -69,6 +71,9 @@ public final class NMClient: Sendable {
         guard let version = NMVersion(versionText) else {
             throw DBusError(.typeMismatch, "NetworkManager reported an unparseable version \"\(versionText)\"")
         }
+        versionCache.withLock { $0 = version }
+        var activeConnections: [NMActiveConnection] = []
+        var checkpoints: [NMCheckpoint] = []
         var devices: [NMDevice] = []
         var profilePaths: [(ObjectPath, [String: DBusValue])] = []
         for (path, interfaces) in objects {
@@ -77,6 +82,12 @@ public final class NMClient: Sendable {
             }
             if let profile = interfaces[Self.profileInterface] {
                 profilePaths.append((path, profile))
+            }
+            if let active = interfaces[Self.activeInterface] {
+                activeConnections.append(NMActiveConnection(path: path, properties: active))
+            }
+            if let checkpoint = interfaces[Self.checkpointInterface] {
+                checkpoints.append(NMCheckpoint(path: path, properties: checkpoint))
             }
         }
         devices.sort { $0.interface < $1.interface }
@@ -88,7 +99,9 @@ public final class NMClient: Sendable {
             for try await summary in group { if let summary { result.append(summary) } }
             return result.sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
         }
-        return NMSnapshot(version: version, devices: devices, profiles: profiles)
+        activeConnections.sort { $0.path.rawValue < $1.path.rawValue }
+        return NMSnapshot(version: version, devices: devices, profiles: profiles,
+                          activeConnections: activeConnections, checkpoints: checkpoints)
     }
 
     /// NetworkManager's devices, in one round trip.
@@ -128,6 +141,10 @@ public struct NMSnapshot: Sendable, Hashable {
     public var version: NMVersion
     public var devices: [NMDevice]
     public var profiles: [NMProfileSummary]
+    /// The active connections (`org.freedesktop.NetworkManager.Connection.Active` objects).
+    public var activeConnections: [NMActiveConnection]
+    /// The checkpoints that exist now.
+    public var checkpoints: [NMCheckpoint]
 
     /// The device with kernel interface name `interface`.
     public func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }

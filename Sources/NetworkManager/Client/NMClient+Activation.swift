@@ -1,0 +1,172 @@
+public import DBus
+
+/// How long ``NMClient/activate(_:on:waitFor:timeout:)`` waits, and for what.
+public enum NMActivationWait: Sendable, Hashable {
+    /// Return as soon as NetworkManager accepted the request (what `ActivateConnection` does).
+    case started
+    /// Until the active connection is `activated` (its IP configuration done).
+    case activated
+    /// Until a controller (bridge, bond) is `activated` and each of these interfaces is
+    /// activated as its port. A bridge without ports never leaves "waiting for ports".
+    case activatedWithPorts([String])
+}
+
+/// Activation and deactivation.
+extension NMClient {
+    /// Activates the profile at `profile`, and waits for the real end state.
+    ///
+    /// Signals are subscribed before the request is sent, and the wait ends as soon as the
+    /// outcome is known: success, or the failure with NetworkManager's precise reason (the
+    /// active connection's state reason, refined by the device's `StateReason` when the first
+    /// is only "device disconnected"). Nothing is polled.
+    ///
+    /// - Parameters:
+    ///   - device: the device to activate on; nil lets NetworkManager choose (profiles bound to
+    ///     an interface name need none).
+    ///   - wait: what counts as done (see ``NMActivationWait``).
+    ///   - timeout: the deadline; passing it throws ``NMError/Code/activationTimeout``.
+    /// - Returns: the active connection as it is once done.
+    /// - Throws: ``NMError``: a refused request (unknown profile, permission), an activation
+    ///   failure with its reason, or the timeout.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.ActivateConnection`.
+    @discardableResult
+    public func activate(
+        _ profile: ObjectPath, on device: ObjectPath? = nil, waitFor wait: NMActivationWait = .activated,
+        timeout: Duration = .seconds(60)
+    ) async throws -> NMActiveConnection {
+        let signals = wait == .started ? nil : try await allSignals()
+        let reply = try await nmCall(Self.managerPath, Self.managerInterface, "ActivateConnection",
+                                     [.objectPath(profile), .objectPath(device ?? .root), .objectPath(.root)],
+                                     operation: .networkControl)
+        guard case .objectPath(let active)? = reply.first else {
+            throw NMError(.failed, "ActivateConnection returned no active connection")
+        }
+        guard let signals else { return try await activeConnection(at: active) }
+        var ports: [String] = []
+        if case .activatedWithPorts(let names) = wait { ports = names }
+        return try await waitUntilActivated(active, ports: ports, signals: signals, timeout: timeout)
+    }
+
+    /// Deactivates an active connection.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.DeactivateConnection`.
+    /// - Throws: ``NMError`` (``NMError/Code/connectionNotActive``) when it is not active.
+    public func deactivate(_ activeConnection: ObjectPath, timeout: Duration? = .seconds(30)) async throws {
+        let signals = timeout == nil ? nil : try await allSignals()
+        let state = try? await self.activeConnection(at: activeConnection).state
+        try await nmCall(Self.managerPath, Self.managerInterface, "DeactivateConnection", [.objectPath(activeConnection)],
+                         operation: .networkControl)
+        guard let signals, let timeout, state != .deactivated else { return }
+        // Wait for DEACTIVATED (or the object's disappearance, which NetworkManager signals too).
+        try await withDeadline(timeout, what: "deactivation of \(activeConnection)") {
+            for try await signal in signals {
+                if let change = Self.activeStateChange(signal), change.activeConnection == activeConnection,
+                    change.state == .deactivated
+                {
+                    return
+                }
+            }
+        }
+    }
+
+    /// The active connection at `path`, read now.
+    public func activeConnection(at path: ObjectPath) async throws -> NMActiveConnection {
+        NMActiveConnection(path: path, properties: try await nmProperties(path, Self.activeInterface))
+    }
+
+    /// Every active connection.
+    ///
+    /// The corresponding D-Bus property is `org.freedesktop.NetworkManager.ActiveConnections`.
+    public func activeConnections() async throws -> [NMActiveConnection] {
+        let paths: [ObjectPath] = try await nmProperty(Self.managerPath, Self.managerInterface, "ActiveConnections")
+        return try await withThrowingTaskGroup(of: NMActiveConnection?.self) { group in
+            for path in paths { group.addTask { try? await self.activeConnection(at: path) } }
+            var result: [NMActiveConnection] = []
+            for try await active in group { if let active { result.append(active) } }
+            return result.sorted { $0.path.rawValue < $1.path.rawValue }
+        }
+    }
+
+    func waitUntilActivated(_ active: ObjectPath, ports: [String], signals: DBusSignalSequence, timeout: Duration) async throws -> NMActiveConnection {
+        // The ports' device paths, so their signals can be recognised.
+        var portDevices: [ObjectPath: String] = [:]
+        for name in ports { portDevices[try await device(named: name).path] = name }
+        let remainingPorts = portDevices
+        let initial = try await activeConnection(at: active)
+
+        try await withDeadline(timeout, what: "activation of \(initial.name.isEmpty ? active.rawValue : initial.name)") {
+            var acState = initial.state
+            var waitingPorts = Set(remainingPorts.keys)
+            var devices = Set(initial.devices)
+            // Ports may already be attached (the state was read after subscribing).
+            for port in waitingPorts where try await self.isPort(port, of: active) { waitingPorts.remove(port) }
+            if acState == .activated && waitingPorts.isEmpty { return }
+            if acState == .deactivated {
+                throw try await self.activationFailure(active, name: initial.name, reason: .unknown, devices: devices)
+            }
+            for try await signal in signals {
+                if let change = Self.activeStateChange(signal), change.activeConnection == active {
+                    acState = change.state
+                    if change.state == .deactivated || change.state == .deactivating && change.reason != .unknown && change.reason != .none {
+                        if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
+                        throw try await self.activationFailure(active, name: initial.name, reason: change.reason, devices: devices)
+                    }
+                } else if let change = Self.deviceStateChange(signal) {
+                    if waitingPorts.contains(change.device) {
+                        if change.new == .activated, try await self.isPort(change.device, of: active) {
+                            waitingPorts.remove(change.device)
+                        } else if change.new == .failed {
+                            throw NMError(deviceStateReason: change.reason, device: remainingPorts[change.device])
+                        }
+                    } else if devices.contains(change.device) && change.new == .failed {
+                        throw NMError(deviceStateReason: change.reason, device: nil)
+                    }
+                }
+                if acState == .activated && waitingPorts.isEmpty { return }
+            }
+            throw NMError(.disconnected, "NetworkManager's signals ended while waiting for activation")
+        }
+        return try await activeConnection(at: active)
+    }
+
+    /// Whether `device` is activated as a port of the active connection `controller`.
+    func isPort(_ port: ObjectPath, of controller: ObjectPath) async throws -> Bool {
+        let state = try await device(at: port)
+        guard state.state == .activated, let portActive = state.activeConnection else { return false }
+        return (try? await activeConnection(at: portActive).controller) == controller
+    }
+
+    /// The precise error for a failed activation: "device disconnected" is often only the
+    /// symptom, and the device's own `StateReason` names the cause (a DHCP timeout, ...).
+    func activationFailure(_ active: ObjectPath, name: String, reason: NMActiveConnectionStateReason, devices: Set<ObjectPath>) async throws -> NMError {
+        let vague: Set<NMActiveConnectionStateReason> = [.unknown, .none, .deviceDisconnected]
+        if vague.contains(reason) {
+            for device in devices {
+                if let (_, deviceReason) = try? await stateReason(of: device), deviceReason != .none, deviceReason != .unknown {
+                    var error = NMError(deviceStateReason: deviceReason, device: (try? await self.device(at: device))?.interface)
+                    error.message = "activating \(name) failed: " + error.message
+                    return error
+                }
+            }
+        }
+        return NMError(activeConnectionStateReason: reason, profile: name)
+    }
+}
+
+/// Runs `body` with a deadline: past it, `body` is cancelled and ``NMError/Code/activationTimeout`` thrown.
+func withDeadline<T: Sendable>(_ timeout: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            throw NMError(.activationTimeout, "\(what) did not finish within \(timeout)",
+                          hint: "NetworkManager may still be working on it (a DHCP server that does not answer, STP's forwarding delay); raise the timeout or look at the device's state")
+        }
+        return value
+    }
+}

@@ -1,0 +1,160 @@
+public import DBus
+
+/// Profiles: list, read, add, update, delete, reload.
+extension NMClient {
+    /// Every profile with its typed settings: one `GetManagedObjects`, then every
+    /// `GetSettings` sent at once (pipelined).
+    public func profiles() async throws -> [NMStoredProfile] {
+        let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
+        do {
+            objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        let settingsObjects = objects.compactMap { path, interfaces in
+            interfaces[Self.profileInterface].map { (path, $0) }
+        }
+        return try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
+            for (path, properties) in settingsObjects {
+                group.addTask { try await self.storedProfile(path: path, properties: properties) }
+            }
+            var result: [NMStoredProfile] = []
+            for try await profile in group { if let profile { result.append(profile) } }
+            return result.sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) }
+        }
+    }
+
+    /// The profile at `path`.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
+    /// - Throws: ``NMError`` (``NMError/Code/unknownConnection``) when there is no such profile.
+    public func profile(at path: ObjectPath) async throws -> NMStoredProfile {
+        let properties = try await nmProperties(path, Self.profileInterface)
+        guard let profile = try await storedProfile(path: path, properties: properties) else {
+            throw NMError(.unknownConnection, "profile \(path) no longer exists")
+        }
+        return profile
+    }
+
+    /// The profile with `uuid`, or nil.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.GetConnectionByUuid`.
+    public func profile(uuid: String) async throws -> NMStoredProfile? {
+        let path: ObjectPath
+        do {
+            path = try await connection.call(
+                destination: Self.service, path: Self.settingsPath, interface: Self.settingsInterface,
+                member: "GetConnectionByUuid", arguments: [.string(uuid)], returning: ObjectPath.self)
+        } catch let error as DBusError {
+            let converted = NMError(error)
+            if converted.code == .invalidConnection || converted.code == .unknownConnection { return nil }
+            throw converted
+        }
+        return try await profile(at: path)
+    }
+
+    /// The profiles named `name` (`connection.id`; names need not be unique).
+    public func profiles(named name: String) async throws -> [NMStoredProfile] {
+        try await profiles().filter { $0.profile.name == name }
+    }
+
+    func storedProfile(path: ObjectPath, properties: [String: DBusValue]) async throws -> NMStoredProfile? {
+        let reply: [DBusValue]
+        do {
+            reply = try await connection.call(
+                destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
+        } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
+            return nil  // deleted between the two reads
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        let codec = try await codec()
+        let profile = try codec.decode(reply.first ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), []))
+        let filename = try? properties["Filename"]?.decode(String.self)
+        var flags = NMSettingsConnectionFlags(rawValue: (try? properties["Flags"]?.decode(UInt32.self)) ?? 0)
+        if (try? properties["Unsaved"]?.decode(Bool.self)) == true { flags.insert(.unsaved) }
+        return NMStoredProfile(
+            path: path, profile: profile, flags: flags, filename: (filename?.isEmpty ?? true) ? nil : filename,
+            versionID: try? properties["VersionId"]?.decode(UInt64.self))
+    }
+
+    /// Adds a profile. It is validated and encoded for the running NetworkManager first, so an
+    /// invalid profile changes nothing.
+    ///
+    /// - Parameters:
+    ///   - storage: on disk, or in memory only (lost at restart: how transactions stage changes).
+    ///   - blockAutoconnect: the profile will not autoconnect until activated by hand.
+    /// - Returns: the new profile's object path.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.AddConnection2`
+    /// (NetworkManager 1.20), with flags `TO_DISK` or `IN_MEMORY` and `BLOCK_AUTOCONNECT`.
+    @discardableResult
+    public func addProfile(_ profile: NMConnectionProfile, storage: NMProfileStorage = .disk, blockAutoconnect: Bool = false) async throws -> ObjectPath {
+        let codec = try await codec()
+        let settings = NMSettingsCodec.wireValue(try codec.encode(profile))
+        guard codec.version >= NMVersion(1, 20) else {
+            throw NMError.lacks("AddConnection2 (needed to add profiles with flags)", version: codec.version, since: NMVersion(1, 20))
+        }
+        var flags: UInt32 = storage == .disk ? 0x1 : 0x2
+        if blockAutoconnect { flags |= 0x20 }
+        let reply = try await nmCall(Self.settingsPath, Self.settingsInterface, "AddConnection2",
+                                     [settings, .uint32(flags), .dictionary(key: .string, value: .variant, [])],
+                                     operation: .modifySettings)
+        guard case .objectPath(let path)? = reply.first else {
+            throw NMError(.failed, "AddConnection2 returned no object path")
+        }
+        logger?.debug("profile added", metadata: ["name": "\(profile.name)", "path": "\(path)"])
+        return path
+    }
+
+    /// Replaces the settings of the profile at `path` with `profile` (a whole profile: read it,
+    /// change it, write it back; settings the typed model does not know are kept by the read).
+    ///
+    /// - Parameters:
+    ///   - storage: where the change goes; ``NMUpdateStorage/memory`` stages it in /run.
+    ///   - expectedVersionID: the ``NMStoredProfile/versionID`` you read; NetworkManager refuses
+    ///     the update with ``NMError/Code/versionIDMismatch`` if someone changed the profile
+    ///     since. Checked by NetworkManager 1.44 and later; ignored by older ones.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.Connection.Update2` (1.12).
+    public func updateProfile(
+        _ path: ObjectPath, to profile: NMConnectionProfile?, storage: NMUpdateStorage = .unchanged,
+        options: NMUpdateOptions = [], expectedVersionID: UInt64? = nil
+    ) async throws {
+        let codec = try await codec()
+        // An empty dictionary means "keep the current settings" (used to persist or re-flag).
+        let settings: DBusValue = try profile.map { NMSettingsCodec.wireValue(try codec.encode($0)) }
+            ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), [])
+        if options.contains(.noReapply) && codec.version < NMVersion(1, 20) {
+            throw NMError.lacks("Update2 flag NO_REAPPLY", version: codec.version, since: NMVersion(1, 20))
+        }
+        var arguments: [DBusValue.DictionaryEntry] = []
+        if let expectedVersionID, codec.version >= NMVersion(1, 44) {
+            arguments.append(.init(.string("version-id"), .variant(.uint64(expectedVersionID))))
+        }
+        try await nmCall(path, Self.profileInterface, "Update2",
+                         [settings, .uint32(storage.flag | options.rawValue), .dictionary(key: .string, value: .variant, arguments)],
+                         operation: .modifySettings)
+    }
+
+    /// Writes an in-memory profile (or an in-memory change shadowing a file) to disk, unchanged.
+    ///
+    /// `Update2` with empty settings and `TO_DISK`.
+    public func persistProfile(_ path: ObjectPath) async throws {
+        try await updateProfile(path, to: nil, storage: .disk)
+    }
+
+    /// Deletes the profile at `path` (both its on-disk and in-memory copies).
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.Connection.Delete`.
+    public func deleteProfile(_ path: ObjectPath) async throws {
+        try await nmCall(path, Self.profileInterface, "Delete", operation: .modifySettings)
+    }
+
+    /// Re-reads every profile from disk.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.ReloadConnections`.
+    public func reloadProfiles() async throws {
+        try await nmCall(Self.settingsPath, Self.settingsInterface, "ReloadConnections", operation: .modifySettings)
+    }
+}

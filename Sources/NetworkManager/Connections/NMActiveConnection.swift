@@ -1,0 +1,42 @@
+public import DBus
+
+/// A profile active on one or more devices: a snapshot of an
+/// `org.freedesktop.NetworkManager.Connection.Active` object.
+public struct NMActiveConnection: Sendable, Hashable, Identifiable {
+    /// The object path, `/org/freedesktop/NetworkManager/ActiveConnection/N`.
+    public var path: ObjectPath
+    /// The profile's name (`Id`).
+    public var name: String
+    /// The profile's UUID (`Uuid`).
+    public var uuid: String
+    /// The profile's type (`Type`), such as `bridge`.
+    public var type: String
+    /// The settings object of the profile (`Connection`).
+    public var profile: ObjectPath?
+    /// The devices it runs on (`Devices`).
+    public var devices: [ObjectPath]
+    /// `State`.
+    public var state: NMActiveConnectionState
+    /// `StateFlags`.
+    public var stateFlags: NMActivationStateFlags
+    /// The controller's active connection, for a port (`Controller`, 1.44; `Master` before).
+    public var controller: ObjectPath?
+    /// Whether it holds the IPv4 default route (`Default`).
+    public var isDefault: Bool
+
+    public var id: ObjectPath { path }
+
+    init(path: ObjectPath, properties p: [String: DBusValue]) {
+        self.path = path
+        name = (try? p["Id"]?.decode(String.self)) ?? ""
+        uuid = (try? p["Uuid"]?.decode(String.self)) ?? ""
+        type = (try? p["Type"]?.decode(String.self)) ?? ""
+        profile = (try? p["Connection"]?.decode(ObjectPath.self))?.orNilIfRoot
+        devices = (try? p["Devices"]?.decode([ObjectPath].self)) ?? []
+        state = NMActiveConnectionState(rawValue: (try? p["State"]?.decode(UInt32.self)) ?? 0)
+        stateFlags = NMActivationStateFlags(rawValue: (try? p["StateFlags"]?.decode(UInt32.self)) ?? 0)
+        let controllerPath = (try? p["Controller"]?.decode(ObjectPath.self)) ?? (try? p["Master"]?.decode(ObjectPath.self))
+        controller = controllerPath?.orNilIfRoot
+        isDefault = (try? p["Default"]?.decode(Bool.self)) ?? false
+    }
+}
