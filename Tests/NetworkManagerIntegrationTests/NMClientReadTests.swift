@@ -7,17 +7,8 @@ import Testing
 /// The first slice of NMClient against the container's real NetworkManager.
 @Suite(.serialized)
 struct NMClientReadTests {
-    /// A fresh container for each test, stopped when the test ends whatever happens
-    /// (a suite instance's deinit is not guaranteed to run before the process exits).
     func withContainer(_ body: (NMContainer) async throws -> Void) async throws {
-        let container = try await NMContainer.start(nics: ["eno1", "eno2"], eno1Static: true)
-        do {
-            try await body(container)
-        } catch {
-            try? container.stop()
-            throw error
-        }
-        try container.stop()
+        try await withNMContainer(nics: ["eno1", "eno2"], eno1Static: true, body)
     }
 
     @Test func readsTheVersionThatNmcliReports() async throws {

@@ -100,12 +100,15 @@ extension NMClient {
             var waitingPorts = Set(remainingPorts.keys)
             var devices = Set(initial.devices)
             // Ports may already be attached (the state was read after subscribing).
-            for port in waitingPorts where try await self.isPort(port, of: active) { waitingPorts.remove(port) }
+            if devices.isEmpty { devices = Set(try await self.activeConnection(at: active).devices) }
+            for port in waitingPorts where try await self.isPort(port, of: devices) { waitingPorts.remove(port) }
             if acState == .activated && waitingPorts.isEmpty { return }
             if acState == .deactivated {
                 throw try await self.activationFailure(active, name: initial.name, reason: .unknown, devices: devices)
             }
+            self.logger?.debug("waiting", metadata: ["active": "\(active)", "state": "\(acState)", "ports": "\(waitingPorts)"])
             for try await signal in signals {
+                self.logger?.trace("signal", metadata: ["signal": "\(signal)"])
                 if let change = Self.activeStateChange(signal), change.activeConnection == active {
                     acState = change.state
                     if change.state == .deactivated || change.state == .deactivating && change.reason != .unknown && change.reason != .none {
@@ -114,7 +117,8 @@ extension NMClient {
                     }
                 } else if let change = Self.deviceStateChange(signal) {
                     if waitingPorts.contains(change.device) {
-                        if change.new == .activated, try await self.isPort(change.device, of: active) {
+                        if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
+                        if change.new == .activated, try await self.isPort(change.device, of: devices) {
                             waitingPorts.remove(change.device)
                         } else if change.new == .failed {
                             throw NMError(deviceStateReason: change.reason, device: remainingPorts[change.device])
@@ -130,11 +134,13 @@ extension NMClient {
         return try await activeConnection(at: active)
     }
 
-    /// Whether `device` is activated as a port of the active connection `controller`.
-    func isPort(_ port: ObjectPath, of controller: ObjectPath) async throws -> Bool {
+    /// Whether `port` is activated as a port of one of `controllerDevices`.
+    func isPort(_ port: ObjectPath, of controllerDevices: Set<ObjectPath>) async throws -> Bool {
         let state = try await device(at: port)
-        guard state.state == .activated, let portActive = state.activeConnection else { return false }
-        return (try? await activeConnection(at: portActive).controller) == controller
+        guard state.state == .activated, let portActive = state.activeConnection,
+            let controller = try? await activeConnection(at: portActive).controllerDevice
+        else { return false }
+        return controllerDevices.contains(controller)
     }
 
     /// The precise error for a failed activation: "device disconnected" is often only the

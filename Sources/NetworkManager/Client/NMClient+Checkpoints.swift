@@ -54,10 +54,15 @@ extension NMClient {
     /// Restores the configuration saved in `checkpoint` and destroys it (and any younger
     /// checkpoint that overlaps it).
     ///
+    /// NetworkManager answers as soon as it has started re-activating the devices. With
+    /// `settle`, this call then waits (on signals, with that deadline) until every device it
+    /// covered has stopped changing: none is still preparing, configuring or deactivating.
+    ///
     /// - Returns: the outcome for each device, keyed by the device's path at checkpoint time.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.CheckpointRollback`.
-    public func rollback(_ checkpoint: ObjectPath) async throws -> [ObjectPath: NMRollbackResult] {
+    public func rollback(_ checkpoint: ObjectPath, settle: Duration? = .seconds(30)) async throws -> [ObjectPath: NMRollbackResult] {
+        let signals = settle == nil ? nil : try await allSignals()
         let reply = try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointRollback", [.objectPath(checkpoint)],
                                      operation: .checkpoint, timeout: .seconds(120))
         let results = try [String: UInt32](dbusValue: reply.first ?? .dictionary(key: .string, value: .uint32, []))
@@ -65,7 +70,42 @@ extension NMClient {
         for (path, result) in results {
             if let devicePath = ObjectPath(rawValue: path) { byDevice[devicePath] = NMRollbackResult(rawValue: result) }
         }
+        if let signals, let settle {
+            try await waitUntilSettled(Set(byDevice.keys), signals: signals, timeout: settle)
+        }
         return byDevice
+    }
+
+    /// Waits until none of `devices` is in a transitional state (prepare ... secondaries,
+    /// deactivating) and no active connection on them is still activating or deactivating.
+    /// Subscribe `signals` before the action whose effects are awaited.
+    ///
+    /// Both are needed: right after a rollback a device can sit in `disconnected` for a moment
+    /// with its re-activation already queued as a new active connection.
+    func waitUntilSettled(_ devices: Set<ObjectPath>, signals: DBusSignalSequence, timeout: Duration) async throws {
+        try await withDeadline(timeout, what: "settling after the rollback") {
+            var busyDevices: Set<ObjectPath> = []
+            for device in devices {
+                // A device that no longer exists has settled.
+                if let state = try? await self.device(at: device).state, state.isTransitional { busyDevices.insert(device) }
+            }
+            var busyActive: Set<ObjectPath> = []
+            for active in try await self.activeConnections()
+            where !devices.isDisjoint(with: active.devices) && active.state != .activated && active.state != .deactivated {
+                busyActive.insert(active.path)
+            }
+            if busyDevices.isEmpty && busyActive.isEmpty { return }
+            for try await signal in signals {
+                if let change = Self.deviceStateChange(signal), devices.contains(change.device) {
+                    if change.new.isTransitional { busyDevices.insert(change.device) } else { busyDevices.remove(change.device) }
+                } else if let change = Self.activeStateChange(signal), change.state == .activated || change.state == .deactivated {
+                    busyActive.remove(change.activeConnection)
+                } else {
+                    continue
+                }
+                if busyDevices.isEmpty && busyActive.isEmpty { return }
+            }
+        }
     }
 
     /// Destroys `checkpoint` without rolling back: the current configuration stays.

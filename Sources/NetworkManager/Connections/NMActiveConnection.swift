@@ -19,8 +19,9 @@ public struct NMActiveConnection: Sendable, Hashable, Identifiable {
     public var state: NMActiveConnectionState
     /// `StateFlags`.
     public var stateFlags: NMActivationStateFlags
-    /// The controller's active connection, for a port (`Controller`, 1.44; `Master` before).
-    public var controller: ObjectPath?
+    /// The controller's *device* (a bridge, a bond), for a port (`Controller`, 1.44 and 1.42.2;
+    /// the deprecated `Master` before). Note: a device path, not an active connection.
+    public var controllerDevice: ObjectPath?
     /// Whether it holds the IPv4 default route (`Default`).
     public var isDefault: Bool
 
@@ -36,7 +37,7 @@ public struct NMActiveConnection: Sendable, Hashable, Identifiable {
         state = NMActiveConnectionState(rawValue: (try? p["State"]?.decode(UInt32.self)) ?? 0)
         stateFlags = NMActivationStateFlags(rawValue: (try? p["StateFlags"]?.decode(UInt32.self)) ?? 0)
         let controllerPath = (try? p["Controller"]?.decode(ObjectPath.self)) ?? (try? p["Master"]?.decode(ObjectPath.self))
-        controller = controllerPath?.orNilIfRoot
+        controllerDevice = controllerPath?.orNilIfRoot
         isDefault = (try? p["Default"]?.decode(Bool.self)) ?? false
     }
 }

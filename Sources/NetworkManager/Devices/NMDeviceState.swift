@@ -23,6 +23,10 @@ public struct NMDeviceState: RawRepresentable, Hashable, Sendable, Comparable, C
         110: "deactivating", 120: "failed",
     ]
 
+    /// Whether the device is on its way somewhere: preparing, configuring, waiting for IP or
+    /// secondaries, or deactivating.
+    public var isTransitional: Bool { (self >= .prepare && self <= .secondaries) || self == .deactivating }
+
     public static func < (lhs: NMDeviceState, rhs: NMDeviceState) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { Self.names[rawValue] ?? "state-\(rawValue)" }
 }

@@ -220,9 +220,11 @@ extension NMError {
     /// The error for a key, setting or value the running NetworkManager does not have:
     /// "NetworkManager 1.40 lacks ipv4.dns-data (added in 1.42)".
     public static func lacks(_ what: String, version: NMVersion, since: NMVersion) -> NMError {
-        NMError(.unsupportedByVersion,
-                "NetworkManager \(version.major).\(version.minor) lacks \(what) (added in \(since.major).\(since.minor))",
-                hint: "NetworkManager rejects keys it does not know; upgrade NetworkManager to \(since.major).\(since.minor) "
-                    + "or later, or leave \(what) unset")
+        // Micro versions only matter when the feature came in one (1.42.2).
+        let precise = since.micro != 0
+        func text(_ v: NMVersion) -> String { precise ? "\(v.major).\(v.minor).\(v.micro)" : "\(v.major).\(v.minor)" }
+        return NMError(.unsupportedByVersion, "NetworkManager \(text(version)) lacks \(what) (added in \(text(since)))",
+                       hint: "NetworkManager rejects settings it does not know; upgrade NetworkManager to \(text(since)) "
+                           + "or later, or leave \(what) unset")
     }
 }

@@ -70,9 +70,10 @@ extension NMSettingsCodec {
         "bridge.multicast-query-use-ifaddr": NMVersion(1, 24),
         "bridge.multicast-querier": NMVersion(1, 24),
         "bridge-port.vlans": NMVersion(1, 18),
-        // ipv4 / ipv6 (dns-data: first tag 1.41.4-dev, first release 1.42)
-        "ipv4.dns-data": NMVersion(1, 41, 4),
-        "ipv6.dns-data": NMVersion(1, 41, 4),
+        // ipv4 / ipv6. dns-data first appeared in the 1.41.4 development snapshot; the table uses
+        // the first release, 1.42, so a 1.41.x snapshot gets the legacy dns, which it still reads.
+        "ipv4.dns-data": NMVersion(1, 42),
+        "ipv6.dns-data": NMVersion(1, 42),
         "ipv4.dhcp-timeout": NMVersion(1, 2),
         "ipv6.dhcp-timeout": NMVersion(1, 2),
         "ipv4.dad-timeout": NMVersion(1, 2),

@@ -1,0 +1,69 @@
+import DBus
+import Foundation
+import NMTestSupport
+import NetworkManager
+import Testing
+
+/// Runs `body` with a fresh container, stopped when the test ends whatever happens (a suite
+/// instance's deinit is not guaranteed to run before the test process exits).
+func withNMContainer(
+    nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false,
+    _ body: (NMContainer) async throws -> Void
+) async throws {
+    let container = try await NMContainer.start(nics: nics, dhcp: dhcp, eno1Static: eno1Static)
+    do {
+        try await body(container)
+    } catch {
+        try? container.stop()
+        throw error
+    }
+    try container.stop()
+}
+
+extension NMContainer {
+    /// A client of this container's NetworkManager.
+    func client() async throws -> NMClient { try await NMClient.connect(address: busAddress) }
+
+    /// `nmcli -t -f FIELDS ...` inside, as lines.
+    func nmcliLines(_ arguments: [String]) throws -> [String] {
+        try execChecked(["nmcli", "-t"] + arguments).split(separator: "\n").map(String.init)
+    }
+
+    /// The kernel's IPv4 addresses on `interface`, as "a.b.c.d/p".
+    func kernelIPv4(_ interface: String) throws -> [String] {
+        let json = try execChecked(["ip", "-j", "-4", "addr", "show", "dev", interface])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        return parsed.flatMap { ($0["addr_info"] as? [[String: Any]]) ?? [] }.compactMap {
+            guard let local = $0["local"] as? String, let prefix = $0["prefixlen"] as? Int else { return nil }
+            return "\(local)/\(prefix)"
+        }
+    }
+
+    /// The kernel's controller (bridge) of `interface`, if any.
+    func kernelController(_ interface: String) throws -> String? {
+        let json = try execChecked(["ip", "-j", "link", "show", "dev", interface])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        return parsed.first?["master"] as? String
+    }
+}
+
+/// GetSettings of every profile, keyed by profile name, with what differs by nature between two
+/// runs removed (uuid, timestamp) and a controller named by UUID replaced by its name.
+func normalisedSettings(_ nm: NMClient) async throws -> [String: [String: [String: DBusValue]]] {
+    let profiles = try await nm.profiles()
+    let uuidToName = Dictionary(profiles.map { ($0.profile.uuid.uuidString.lowercased(), $0.profile.name) }, uniquingKeysWith: { a, _ in a })
+    var result: [String: [String: [String: DBusValue]]] = [:]
+    for stored in profiles {
+        let reply = try await nm.connection.call(
+            destination: NMClient.service, path: stored.path,
+            interface: "org.freedesktop.NetworkManager.Settings.Connection", member: "GetSettings")
+        var settings = try NMSettingsCodec.settings(fromWire: reply[0])
+        settings["connection"]?["uuid"] = nil
+        settings["connection"]?["timestamp"] = nil
+        if case .string(let master)? = settings["connection"]?["master"], let name = uuidToName[master] {
+            settings["connection"]?["master"] = .string(name)
+        }
+        result[stored.profile.name] = settings
+    }
+    return result
+}
