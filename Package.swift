@@ -76,9 +76,17 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
+        // Runs one library operation and prints the outcome as JSON: how integration tests see
+        // what a caller of another uid gets (they run it with setpriv). Tests only.
+        .executableTarget(
+            name: "nm-testtool",
+            dependencies: ["NetworkManager", "DBus"],
+            path: "Tests/NMTestTool",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "NetworkManagerIntegrationTests",
-            dependencies: ["NetworkManager", "DBus", "NMTestSupport"],
+            dependencies: ["NetworkManager", "DBus", "NMTestSupport", "nm-testtool"],
             swiftSettings: strict
         ),
     ],
