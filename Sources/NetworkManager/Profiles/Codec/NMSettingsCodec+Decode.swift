@@ -29,7 +29,7 @@ extension NMSettingsCodec {
             if let keys = rest.removeValue(forKey: "dummy") {
                 profile.dummy = NMDummySetting(extraKeys: SettingReader(setting: "dummy", keys: keys).remaining)
             } else if profile.connection.type == .dummy {
-                // NetworkManager leaves the empty dummy setting out of GetSettings.
+                // NetworkManager adds it when normalizing; the model always has it for dummies.
                 profile.dummy = NMDummySetting()
             }
             profile.unknownSettings = rest.mapValues { SettingReader(setting: "", keys: $0).remaining }

@@ -37,11 +37,16 @@ extension NMSettingsCodec {
             }
         }
 
-        private mutating func begin(_ setting: String) throws(NMError) {
+        /// Starts `setting` in the output; returns `false` (and writes nothing) when the daemon
+        /// lacks the setting and it is empty.
+        @discardableResult
+        private mutating func begin(_ setting: String, isEmpty: Bool = false) throws(NMError) -> Bool {
             if checkVersions, let since = NMSettingsCodec.since(setting: setting), version < since {
+                if isEmpty { return false }
                 throw NMError.lacks("the '\(setting)' setting", version: version, since: since)
             }
             if output[setting] == nil { output[setting] = [:] }
+            return true
         }
 
         mutating func encode(_ profile: NMConnectionProfile) throws(NMError) -> [String: [String: DBusValue]] {
@@ -53,13 +58,14 @@ extension NMSettingsCodec {
             if let ipv6 = profile.ipv6 { try encodeIPv6(ipv6) }
             if let vlan = profile.vlan { try encodeVLAN(vlan) }
             if let bond = profile.bond { try encodeBond(bond) }
-            if let dummy = profile.dummy, !dummy.extraKeys.isEmpty {
-                // NetworkManager leaves the empty dummy setting out; so does the encoder.
+            if let dummy = profile.dummy {
                 try begin("dummy")
                 try putExtras("dummy", dummy.extraKeys)
             }
             for (name, keys) in profile.unknownSettings {
-                try begin(name)
+                // An empty setting (NM 1.42 sends "proxy": {} with every profile) is not needed
+                // by an older daemon that lacks it.
+                guard try begin(name, isEmpty: keys.isEmpty) else { continue }
                 try putExtras(name, keys)
             }
             return output

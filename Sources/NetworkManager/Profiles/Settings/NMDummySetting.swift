@@ -1,7 +1,7 @@
 public import DBus
 
-/// The `dummy` setting (NetworkManager 1.8). It has no properties of its own;
-/// NetworkManager leaves it out of `GetSettings` when empty, and so does the codec.
+/// The `dummy` setting (NetworkManager 1.8). It has no properties of its own; `GetSettings`
+/// returns it as an empty dictionary, and the codec writes it the same way.
 public struct NMDummySetting: Hashable, Sendable {
     /// Keys this library does not model, sent back exactly as read.
     public var extraKeys: [String: DBusValue]
