@@ -1,0 +1,39 @@
+public import DBus
+
+/// The IPv4 configuration a device has now, as NetworkManager reads it from the kernel
+/// (`org.freedesktop.NetworkManager.IP4Config`).
+public struct NMIPv4Configuration: Sendable, Hashable {
+    /// `AddressData`.
+    public var addresses: [IPv4AddressWithPrefix]
+    /// `Gateway`.
+    public var gateway: IPv4Address?
+    /// `NameserverData` (1.14) or `Nameservers`.
+    public var dnsServers: [IPv4Address]
+}
+
+extension NMClient {
+    /// The IPv4 configuration of `device` now: empty when it has none.
+    ///
+    /// The corresponding D-Bus properties are `org.freedesktop.NetworkManager.Device.Ip4Config`
+    /// and the `org.freedesktop.NetworkManager.IP4Config` object's.
+    public func ipv4Configuration(of device: ObjectPath) async throws -> NMIPv4Configuration {
+        let path: ObjectPath = try await nmProperty(device, Self.deviceInterface, "Ip4Config")
+        guard path != .root else { return NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: []) }
+        let p = try await nmProperties(path, "org.freedesktop.NetworkManager.IP4Config")
+        var addresses: [IPv4AddressWithPrefix] = []
+        for entry in (try? p["AddressData"]?.decode([[String: DBusVariant]].self)) ?? [] {
+            if let text = try? entry["address"]?.decode(String.self), let prefix = try? entry["prefix"]?.decode(UInt32.self),
+                let address = try? IPv4AddressWithPrefix("\(text)/\(prefix)")
+            {
+                addresses.append(address)
+            }
+        }
+        let gatewayText = (try? p["Gateway"]?.decode(String.self)) ?? ""
+        var dns: [IPv4Address] = []
+        for entry in (try? p["NameserverData"]?.decode([[String: DBusVariant]].self)) ?? [] {
+            if let text = try? entry["address"]?.decode(String.self), let address = try? IPv4Address(text) { dns.append(address) }
+        }
+        return NMIPv4Configuration(addresses: addresses, gateway: gatewayText.isEmpty ? nil : try? IPv4Address(gatewayText),
+                                   dnsServers: dns)
+    }
+}

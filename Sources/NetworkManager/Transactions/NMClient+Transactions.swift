@@ -1,0 +1,168 @@
+import DBus
+import Foundation
+
+/// Transactions: validate, plan, checkpoint, stage, activate, verify, probe, commit; or roll back.
+extension NMClient {
+    /// The `user.data` keys that mark what a transaction staged (NetworkManager keeps them with
+    /// the profile, so another process can find a pending transaction).
+    enum Tag {
+        static let transaction = "org.swift-networkmanager.transaction"
+        static let checkpoint = "org.swift-networkmanager.checkpoint"
+        static let autoconnect = "org.swift-networkmanager.autoconnect"
+        static let label = "org.swift-networkmanager.label"
+        static let supersedes = "org.swift-networkmanager.supersedes"
+        static let deletes = "org.swift-networkmanager.deletes"
+    }
+
+    // MARK: - Validate and plan
+
+    /// Validates every change and computes the plan, touching nothing.
+    ///
+    /// - Throws: ``NMError`` for an invalid profile, a reference to a profile that does not
+    ///   exist, a key the running NetworkManager lacks, or an end state in which two profiles
+    ///   could autoconnect on one interface.
+    public func plan(_ transaction: NMTransaction) async throws -> NMTransactionPlan {
+        try await prepare(transaction).plan
+    }
+
+    struct Prepared {
+        var plan: NMTransactionPlan
+        var codec: NMSettingsCodec
+        var existing: [UUID: NMStoredProfile]
+        var active: [NMActiveConnection]
+        /// New profiles by their UUID, and modified ones (the desired settings).
+        var adds: [UUID: NMConnectionProfile]
+        var modifies: [UUID: NMConnectionProfile]
+    }
+
+    func prepare(_ transaction: NMTransaction) async throws -> Prepared {
+        let codec = try await codec()
+        let stored = try await profiles()
+        var existing: [UUID: NMStoredProfile] = [:]
+        for profile in stored { existing[profile.profile.uuid] = profile }
+        let active = try await activeConnections()
+        var adds: [UUID: NMConnectionProfile] = [:]
+        var modifies: [UUID: NMConnectionProfile] = [:]
+        var steps: [NMTransactionPlan.Step] = []
+
+        func wireText(_ profile: NMConnectionProfile) throws(NMError) -> [String: [String: DBusValueText]] {
+            var wire = try codec.encode(profile)
+            wire["connection"]?["timestamp"] = nil
+            wire["user"]?["data"] = nil
+            if wire["user"]?.isEmpty == true { wire["user"] = nil }
+            return wire.mapValues { $0.mapValues { DBusValueText(text: $0.description) } }
+        }
+        func name(of uuid: UUID) -> String {
+            adds[uuid]?.name ?? modifies[uuid]?.name ?? existing[uuid]?.profile.name ?? uuid.uuidString.lowercased()
+        }
+        func requireKnown(_ uuid: UUID, for what: String) throws(NMError) {
+            guard adds[uuid] != nil || existing[uuid] != nil else {
+                throw NMError(.unknownConnection, "\(what): no profile has UUID \(uuid.uuidString.lowercased())",
+                              hint: "add the profile in the same transaction, or check the UUID")
+            }
+        }
+
+        // Profiles first, so that later steps can refer to them.
+        for change in transaction.changes {
+            switch change {
+            case .add(let profile):
+                try profile.validate()
+                guard adds[profile.uuid] == nil else {
+                    throw NMError(.uuidExists, "the transaction adds UUID \(profile.uuid.uuidString.lowercased()) twice")
+                }
+                adds[profile.uuid] = profile
+                if let current = existing[profile.uuid] {
+                    // Re-adding an identical profile is a no-op: that is what makes a rerun safe.
+                    let same = try wireText(current.profile) == wireText(profile)
+                    if !same {
+                        throw NMError(.uuidExists, "a different profile with UUID \(profile.uuid.uuidString.lowercased()) exists (\(current.profile.name))",
+                                      hint: "use .modify to change an existing profile")
+                    }
+                    steps.append(.init(kind: .add, profile: profile.name, uuid: profile.uuid, ports: [], changes: [], alreadyDone: true))
+                } else {
+                    steps.append(.init(kind: .add, profile: profile.name, uuid: profile.uuid, ports: [],
+                                       changes: NMTransactionPlan.diff(from: [:], to: try wireText(profile)), alreadyDone: false))
+                }
+            case .modify(let profile):
+                try profile.validate()
+                guard let current = existing[profile.uuid] else {
+                    throw NMError(.unknownConnection, "cannot modify \(profile.name): no profile has UUID \(profile.uuid.uuidString.lowercased())")
+                }
+                modifies[profile.uuid] = profile
+                let diff = NMTransactionPlan.diff(from: try wireText(current.profile), to: try wireText(profile))
+                steps.append(.init(kind: .modify, profile: profile.name, uuid: profile.uuid, ports: [], changes: diff, alreadyDone: diff.isEmpty))
+            default:
+                continue
+            }
+        }
+        var deactivations: [NMTransactionPlan.Step] = []
+        var activations: [(controller: Bool, step: NMTransactionPlan.Step)] = []
+        var commits: [NMTransactionPlan.Step] = []
+        var superseded: Set<UUID> = []
+        var deleted: Set<UUID> = []
+        for change in transaction.changes {
+            switch change {
+            case .add, .modify:
+                continue
+            case .delete(let uuid):
+                let exists = existing[uuid] != nil
+                if adds[uuid] != nil { throw NMError(.invalidArguments, "the transaction both adds and deletes \(name(of: uuid))") }
+                deleted.insert(uuid)
+                commits.append(.init(kind: .delete, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !exists))
+            case .supersede(let uuid):
+                try requireKnown(uuid, for: "supersede")
+                superseded.insert(uuid)
+                let autoconnect = (modifies[uuid] ?? existing[uuid]?.profile ?? adds[uuid])?.connection.autoconnect ?? true
+                commits.append(.init(kind: .supersede, profile: name(of: uuid), uuid: uuid, ports: [],
+                                     changes: autoconnect ? [.init(setting: "connection", key: "autoconnect", before: "true", after: "false")] : [],
+                                     alreadyDone: !autoconnect))
+            case .deactivate(let uuid):
+                try requireKnown(uuid, for: "deactivate")
+                let isActive = active.contains { $0.uuid.lowercased() == uuid.uuidString.lowercased() && $0.state != .deactivated }
+                deactivations.append(.init(kind: .deactivate, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !isActive))
+            case .activate(let uuid, let ports):
+                try requireKnown(uuid, for: "activate")
+                let profile = adds[uuid] ?? modifies[uuid] ?? existing[uuid]!.profile
+                let running = active.first { $0.uuid.lowercased() == uuid.uuidString.lowercased() && $0.state == .activated }
+                var done = running != nil && adds[uuid].map({ _ in existing[uuid] != nil }) ?? true
+                if done, modifies[uuid] != nil, let step = steps.first(where: { $0.uuid == uuid && $0.kind == .modify }), !step.alreadyDone {
+                    done = false
+                }
+                if done, !ports.isEmpty, let running {
+                    // Each port must be attached to this controller's device.
+                    for port in ports {
+                        let device = try? await device(named: port.rawValue)
+                        guard let device, try await isPort(device.path, of: Set(running.devices)) else {
+                            done = false
+                            break
+                        }
+                    }
+                }
+                let isController = profile.bridge != nil || profile.bond != nil
+                activations.append((isController, .init(kind: .activate, profile: profile.name, uuid: uuid,
+                                                         ports: ports.map(\.rawValue), changes: [], alreadyDone: done)))
+            }
+        }
+        // Never two profiles that can autoconnect on one interface once committed.
+        var autoconnecting: [String: [String]] = [:]
+        var finalProfiles: [UUID: NMConnectionProfile] = existing.mapValues(\.profile)
+        for (uuid, profile) in adds { finalProfiles[uuid] = profile }
+        for (uuid, profile) in modifies { finalProfiles[uuid] = profile }
+        for (uuid, profile) in finalProfiles where !superseded.contains(uuid) && !deleted.contains(uuid) {
+            guard profile.connection.autoconnect ?? true, let interface = profile.interfaceName?.rawValue else { continue }
+            autoconnecting[interface, default: []].append(profile.name)
+        }
+        let touched = Set(adds.values.compactMap { $0.interfaceName?.rawValue })
+            .union(modifies.values.compactMap { $0.interfaceName?.rawValue })
+        for (interface, names) in autoconnecting where names.count > 1 && touched.contains(interface) {
+            throw NMError(.invalidProfile,
+                          "after this transaction \(names.count) profiles could autoconnect on \(interface): \(names.sorted().joined(separator: ", "))",
+                          hint: "supersede the profiles this transaction replaces (.supersede(uuid:)), or give the new one autoconnect false")
+        }
+        // Controllers before ports.
+        let orderedActivations = activations.filter(\.controller).map(\.step) + activations.filter { !$0.controller }.map(\.step)
+        let allSteps = steps + deactivations + orderedActivations + commits
+        return Prepared(plan: NMTransactionPlan(steps: allSteps, networkManagerVersion: codec.version.rawValue),
+                        codec: codec, existing: existing, active: active, adds: adds, modifies: modifies)
+    }
+}

@@ -1,0 +1,124 @@
+public import Foundation
+
+/// One intended change of a transaction. Profiles are named by UUID; a profile added by the
+/// same transaction can be activated by its UUID too.
+public enum NMChange: Sendable, Hashable {
+    /// Add a profile. It is staged in memory with autoconnect off, and written to disk with
+    /// its own autoconnect setting only at commit.
+    case add(NMConnectionProfile)
+    /// Replace an existing profile's settings (staged in memory, shadowing its file, until commit).
+    case modify(NMConnectionProfile)
+    /// Delete a profile, at commit.
+    case delete(uuid: UUID)
+    /// Activate a profile and wait for it; for a controller, also for these ports.
+    case activate(uuid: UUID, ports: [NMInterfaceName] = [])
+    /// Deactivate the profile's active connection.
+    case deactivate(uuid: UUID)
+    /// Make a profile unable to autoconnect, at commit: the profile it replaces stays for a
+    /// person to see and restore, but never competes for the interface again.
+    case supersede(uuid: UUID)
+}
+
+/// A set of changes applied together: validated before anything is touched, applied under a
+/// NetworkManager checkpoint, verified, probed, then committed, or rolled back as a whole.
+///
+/// ```swift
+/// var transaction = NMTransaction([.add(bridge), .add(port), .activate(uuid: bridge.uuid, ports: ["eno1"]),
+///                                  .supersede(uuid: oldProfile.uuid)])
+/// transaction.probes = [.gateway()]
+/// let result = try await nm.apply(transaction)
+/// ```
+/// See docs/transactions.md for the guarantees and their limits.
+public struct NMTransaction: Sendable {
+    /// The changes, in the order given; activations are reordered so controllers come before ports.
+    public var changes: [NMChange]
+    /// Checks run after verification; any failure rolls back.
+    public var probes: [NMProbe]
+    /// The checkpoint's rollback timeout while the transaction works, before probe budgets are
+    /// added. It is kept alive by a heartbeat; if this process dies, NetworkManager rolls back
+    /// this long after the last heartbeat.
+    public var rollbackTimeout: Duration
+    /// How long each activation may take.
+    public var activationTimeout: Duration
+    /// Whether to compare NetworkManager's view with the desired state after activation.
+    public var verify: Bool
+    /// A label stored with a pending transaction, so another process can tell what it is.
+    public var label: String
+
+    public init(_ changes: [NMChange], probes: [NMProbe] = [], rollbackTimeout: Duration = .seconds(30),
+                activationTimeout: Duration = .seconds(45), verify: Bool = true, label: String = "") {
+        self.changes = changes
+        self.probes = probes
+        self.rollbackTimeout = rollbackTimeout
+        self.activationTimeout = activationTimeout
+        self.verify = verify
+        self.label = label
+    }
+
+    /// The checkpoint timeout: the base plus every probe's budget.
+    public var effectiveRollbackTimeout: Duration {
+        probes.reduce(rollbackTimeout) { $0 + $1.budget }
+    }
+}
+
+/// What a transaction did.
+public enum NMTransactionOutcome: String, Sendable, Codable {
+    /// The desired state already held: nothing was touched, no checkpoint was made.
+    case unchanged
+    /// Applied, verified, probed and committed.
+    case committed
+    /// Applied, verified and probed, with the checkpoint left armed: confirm it with
+    /// ``NMClient/confirm(_:)`` or NetworkManager rolls back when the timeout passes.
+    case pending
+}
+
+/// The result of ``NMClient/apply(_:commit:confirmTimeout:progress:)``.
+public struct NMTransactionResult: Sendable {
+    public var outcome: NMTransactionOutcome
+    /// The plan that was applied.
+    public var plan: NMTransactionPlan
+    /// Each step with its duration.
+    public var steps: [NMTransactionStepRecord]
+    /// For a pending transaction: how to find it again.
+    public var pending: NMPendingTransaction?
+}
+
+/// One step as it happened.
+public struct NMTransactionStepRecord: Sendable, Codable, Hashable {
+    public var step: NMTransactionStep
+    public var detail: String
+    /// Milliseconds.
+    public var milliseconds: Int
+}
+
+/// The steps of a transaction, in order.
+public enum NMTransactionStep: String, Sendable, Codable, Hashable, CaseIterable {
+    case validate, plan, checkpoint, stage, activate, verify, probe, commit, rollback
+}
+
+/// Progress reported while applying.
+public enum NMTransactionEvent: Sendable {
+    case started(NMTransactionStep, String)
+    case finished(NMTransactionStepRecord)
+}
+
+/// A transaction applied with `commit: false`, waiting for confirmation.
+///
+/// Found again, from this or another process, with ``NMClient/pendingTransactions()``: its
+/// checkpoint and its staged profiles carry the transaction's id in their `user` data.
+public struct NMPendingTransaction: Sendable, Codable, Hashable {
+    /// The transaction's id.
+    public var id: UUID
+    /// The checkpoint that will roll it back.
+    public var checkpoint: String
+    /// The label given at apply time.
+    public var label: String
+    /// Profiles staged by the transaction (UUIDs), persisted on confirmation.
+    public var staged: [UUID]
+    /// Profiles to make unable to autoconnect on confirmation.
+    public var superseded: [UUID]
+    /// Profiles to delete on confirmation.
+    public var deleted: [UUID]
+    /// When NetworkManager rolls back if nobody confirms (approximate: see ``NMCheckpoint/expiry``).
+    public var revertsAt: Date?
+}

@@ -1,0 +1,48 @@
+/// Why a transaction failed, and what the rollback did about it.
+///
+/// Thrown by ``NMClient/apply(_:commit:confirmTimeout:progress:)``. `rollback` tells whether
+/// the host is back where it was (``Rollback/restored``) or needs attention
+/// (``Rollback/failed(_:)``).
+public struct NMTransactionError: Error, Sendable, CustomStringConvertible {
+    /// What the rollback did.
+    public enum Rollback: Sendable {
+        /// Nothing had been changed yet (the failure came during validation or planning, or
+        /// NetworkManager refused the checkpoint).
+        case notNeeded
+        /// The checkpoint was rolled back and the devices settled, in this time.
+        case restored(Duration)
+        /// The rollback itself failed: the host may be half-configured. Attention needed.
+        case failed(NMError)
+    }
+
+    /// The step that failed.
+    public var step: NMTransactionStep
+    /// The root cause, typed.
+    public var cause: NMError
+    /// What the rollback did.
+    public var rollback: Rollback
+    /// The steps that ran before the failure, with their durations.
+    public var steps: [NMTransactionStepRecord]
+
+    /// What to do about it.
+    public var hint: String? { cause.hint }
+
+    /// Whether the host was left as it was before (or never touched).
+    public var hostRestored: Bool {
+        switch rollback {
+        case .notNeeded, .restored: return true
+        case .failed: return false
+        }
+    }
+
+    public var description: String {
+        var text = "\(step) failed: \(cause.message)"
+        switch rollback {
+        case .notNeeded: text += "; nothing was changed"
+        case .restored(let duration): text += "; rolled back in \(duration.formatted(.units(allowed: [.milliseconds])))"
+        case .failed(let error): text += "; THE ROLLBACK FAILED TOO: \(error.message)"
+        }
+        if let hint { text += " (hint: \(hint))" }
+        return text
+    }
+}
