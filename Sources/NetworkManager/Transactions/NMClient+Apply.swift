@@ -409,7 +409,7 @@ final class TransactionRun: Sendable {
                 progress?(.finished(NMTransactionStepRecord(step: .probe, detail: "\(probe.name): skipped", milliseconds: 0)))
             } catch let failure as StepFailure {
                 var cause = Self.nmError(failure.error)
-                cause.message = "probe failed: \(probe.name): \(cause.message)"
+                cause.message = "\(probe.name): \(cause.message)"
                 cause.hint = cause.hint ?? "the change cut connectivity it should keep; it was rolled back"
                 throw StepFailure(step: .probe, error: cause)
             }

@@ -72,8 +72,14 @@ extension NMClient {
                 }
                 adds[profile.uuid] = profile
                 if let current = existing[profile.uuid] {
-                    // Re-adding an identical profile is a no-op: that is what makes a rerun safe.
-                    let same = try wireText(current.profile) == wireText(profile)
+                    // Re-adding a profile that is already there is a no-op: that is what makes a
+                    // rerun safe. NetworkManager normalises what it stores (it adds keys with
+                    // their defaults), so every key we would write must hold, not every key it has.
+                    let stored = try wireText(current.profile)
+                    let wanted = try wireText(profile)
+                    let same = wanted.allSatisfy { setting, keys in
+                        keys.allSatisfy { key, value in stored[setting]?[key] == value }
+                    }
                     if !same {
                         throw NMError(.uuidExists, "a different profile with UUID \(profile.uuid.uuidString.lowercased()) exists (\(current.profile.name))",
                                       hint: "use .modify to change an existing profile")

@@ -1,0 +1,74 @@
+import DBus
+import Foundation
+import NMTestSupport
+import NetworkManager
+import Testing
+
+@Suite(.serialized)
+struct TransactionTests {
+    @Test func aBridgeConversionCommitsPersistsAndIsUnchangedTheSecondTime() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            let conversion = try await BridgeConversion.make(nm, probes: [container.gatewayProbe()])
+            let plan = try await nm.plan(conversion.transaction)
+            #expect(!plan.isUnchanged)
+            #expect(plan.steps.map(\.kind) == [.add, .add, .activate, .supersede])
+            #expect(plan.description.contains("+ ipv4.address-data"))
+            let json = try JSONEncoder().encode(plan)
+            #expect(try JSONDecoder().decode(NMTransactionPlan.self, from: json) == plan)
+
+            let started = ContinuousClock.now
+            let result = try await nm.apply(conversion.transaction)
+            let elapsed = ContinuousClock.now - started
+            #expect(result.outcome == .committed)
+            #expect(Set(result.steps.map(\.step)).isSuperset(of: [.checkpoint, .stage, .activate, .verify, .probe, .commit]))
+            print("conversion committed in \(elapsed): \(result.steps.map { "\($0.step.rawValue) \($0.milliseconds) ms" })")
+
+            let after = try await HostSnapshot.take(container, nm)
+            #expect(after.kernelControllers["eno1"] == "br0")
+            #expect(after.kernelAddresses["br0"] == ["192.168.1.200/24"])
+            #expect(after.kernelAddresses["eno1"] == [])
+            #expect(after.activeOnDevice["br0"] == "br0")
+            #expect(after.activeOnDevice["eno1"] == "br0-port-eno1")
+            #expect(after.storage["br0"] == "disk" && after.storage["br0-port-eno1"] == "disk")
+            #expect(after.checkpoints == 0)
+            // No bookkeeping left behind, and the old profile is kept but cannot autoconnect.
+            #expect(after.profiles["br0"]?["user"] == nil)
+            #expect(after.profiles["eno1"]?["connection"]?["autoconnect"] == .boolean(false))
+            #expect(try await nm.pendingTransactions().isEmpty)
+            // Exactly one profile may autoconnect on each interface.
+            let profiles = try await nm.profiles()
+            for interface in ["eno1", "br0"] {
+                let autoconnecting = profiles.filter { $0.profile.interfaceName?.rawValue == interface && $0.profile.connection.autoconnect != false }
+                #expect(autoconnecting.count == 1, "\(interface): \(autoconnecting.map(\.profile.name))")
+            }
+            // The bridge took the NIC's MAC.
+            #expect(try await nm.device(named: "br0").hardwareAddress == (try await nm.device(named: "eno1").hardwareAddress))
+
+            // The same desired state again: nothing to do, no checkpoint.
+            let again = try await nm.apply(conversion.transaction)
+            #expect(again.outcome == .unchanged)
+            #expect(!again.steps.contains { $0.step == .checkpoint })
+            #expect(try await HostSnapshot.take(container, nm) == after)
+        }
+    }
+
+    @Test func aFailingProbeRollsBackToExactlyBefore() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            let before = try await HostSnapshot.take(container, nm)
+            let conversion = try await BridgeConversion.make(
+                nm, probes: [.custom("always fails", budget: .seconds(1)) { throw NMError(.failed, "unreachable on purpose") }])
+            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            #expect(error.step == .probe)
+            #expect(error.cause.message.contains("unreachable on purpose"))
+            guard case .restored(let restoreTime) = error.rollback else {
+                Issue.record("rollback: \(error.rollback)")
+                return
+            }
+            print("probe failure restored in \(restoreTime)")
+            let after = try await HostSnapshot.take(container, nm)
+            #expect(after == before, "\(after.differences(from: before))")
+        }
+    }
+}
