@@ -73,6 +73,31 @@ extension NMClient {
         try await removeStaged(transactionID: pending.id, wereOnDisk: Set(onDisk))
     }
 
+    /// Removes what transactions staged whose checkpoint no longer exists: left behind when
+    /// NetworkManager restarted (a crash, not a reboot) in the middle of a transaction, since
+    /// staged profiles live in /run and checkpoints in the daemon's memory. Staged profiles
+    /// never autoconnect, so they are inert until removed; this removes them.
+    ///
+    /// - Returns: the names of the profiles removed.
+    @discardableResult
+    public func removeStaleTransactions() async throws -> [String] {
+        let live = Set(try await checkpoints().map(\.path.rawValue))
+        var removed: [String] = []
+        for stored in try await profiles() {
+            let tags = stored.profile.userData
+            guard tags[Tag.transaction] != nil, let checkpoint = tags[Tag.checkpoint], !live.contains(checkpoint) else { continue }
+            if stored.isInMemory {
+                try await deleteProfile(stored.path)
+            } else {
+                var profile = stored.profile
+                profile.userData = profile.userData.filter { !$0.key.hasPrefix("org.swift-networkmanager.") }
+                try await updateProfile(stored.path, to: profile)
+            }
+            removed.append(stored.profile.name)
+        }
+        return removed
+    }
+
     static func uuidList(_ text: String?) -> [UUID] {
         (text ?? "").split(separator: ",").compactMap { UUID(uuidString: String($0)) }
     }
