@@ -60,9 +60,33 @@ public indirect enum DBusValue: Hashable, Sendable {
     }
 
     /// Checks that the value is well formed: array elements and dictionary entries match their
-    /// declared types, dictionary keys are basic, structs are not empty, strings have no NUL.
-    /// The encoder calls this before anything is written; callers building values by hand can too.
+    /// declared types, dictionary keys are basic, structs are not empty, strings have no NUL,
+    /// and the value's whole type is a valid D-Bus type (nesting limits, types declared for
+    /// empty containers). The encoder calls this before anything is written; callers building
+    /// values by hand can too.
     public func validate() throws(DBusError) {
+        try validateContents()
+        try validateType()
+    }
+
+    /// The element type of an empty container is never compared with a value, and libdbus
+    /// aborts the process when asked to open a container whose signature is invalid (`a()`,
+    /// `a{vs}`, 33 nested arrays); so the type of every root (an argument, or a variant's
+    /// content, which carries its own signature) is checked against the grammar. Types nested
+    /// in a valid type are valid, so roots are enough.
+    private func validateType() throws(DBusError) {
+        let type = self.type
+        if type.isBasic { return }
+        let signature = type.signature
+        var parser = SignatureParser(Array(signature.utf8))
+        do {
+            _ = try parser.parseSingle()
+        } catch {
+            throw DBusError(.invalidValue, "a value of type '\(signature)' cannot be sent: \(error.reason)")
+        }
+    }
+
+    private func validateContents() throws(DBusError) {
         switch self {
         case .string(let s):
             if s.utf8.contains(0) {
@@ -74,7 +98,7 @@ public indirect enum DBusValue: Hashable, Sendable {
                 guard item.type == element else {
                     throw DBusError(.typeMismatch, "array of '\(element.signature)' holds a '\(item.type.signature)'")
                 }
-                try item.validate()
+                try item.validateContents()
             }
         case .dictionary(let key, let value, let entries):
             guard key.isBasic else {
@@ -85,12 +109,12 @@ public indirect enum DBusValue: Hashable, Sendable {
                     throw DBusError(.typeMismatch,
                         "dictionary of '{\(key.signature)\(value.signature)}' holds '{\(entry.key.type.signature)\(entry.value.type.signature)}'")
                 }
-                try entry.key.validate()
-                try entry.value.validate()
+                try entry.key.validateContents()
+                try entry.value.validateContents()
             }
         case .structure(let fields):
             if fields.isEmpty { throw DBusError(.invalidValue, "a D-Bus struct cannot be empty") }
-            for field in fields { try field.validate() }
+            for field in fields { try field.validateContents() }
         case .variant(let inner):
             try inner.validate()
         default:
