@@ -101,10 +101,25 @@ final class LibDBusMessage: @unchecked Sendable {
     }
 
     /// Parses wire bytes (`dbus_message_demarshal`), validating them as libdbus does for received messages.
+    ///
+    /// Malformed input is a local ``DBusError/Code/invalidValue``: libdbus reports an empty or
+    /// truncated buffer as "Not enough memory" and a corrupt one as `InvalidArgs`, which would
+    /// otherwise read as an allocation failure or as an error reply from a peer.
     static func demarshal(_ bytes: [UInt8]) throws(DBusError) -> LibDBusMessage {
         let raw: OpaquePointer? = try bytes.withUnsafeBufferPointer { (buffer) throws(DBusError) -> OpaquePointer? in
             try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { (p) throws(DBusError) -> OpaquePointer? in
-                try withLibDBusError("demarshal") { dbus_message_demarshal(p, Int32(buffer.count), $0) }
+                let needed = dbus_message_demarshal_bytes_needed(p, Int32(buffer.count))
+                guard needed > 0, Int(needed) <= buffer.count else {
+                    throw DBusError(.invalidValue, needed < 0
+                        ? "not a D-Bus message: the header is invalid"
+                        : "incomplete D-Bus message: \(buffer.count) bytes, \(needed > 0 ? "\(needed) needed" : "too short for a header")")
+                }
+                do throws(DBusError) {
+                    return try withLibDBusError("demarshal") { dbus_message_demarshal(p, Int32(buffer.count), $0) }
+                } catch {
+                    if error.code == .noMemory { throw error }
+                    throw DBusError(.invalidValue, "not a valid D-Bus message: \(error.message)")
+                }
             }
         }
         guard let raw else { throw DBusError(.invalidValue, "demarshal returned no message") }
@@ -115,6 +130,13 @@ final class LibDBusMessage: @unchecked Sendable {
 
     func append(_ values: [DBusValue]) throws(DBusError) {
         for value in values { try value.validate() }
+        // libdbus keeps the signature's length in one byte: at 256 bytes it writes a message no
+        // one can read, and past that dbus_message_iter_append_basic never returns.
+        let length = values.reduce(signatureString.utf8.count) { $0 + $1.type.signature.utf8.count }
+        if length > Signature.maximumLength {
+            throw DBusError(.invalidValue, "the message signature would be \(length) bytes, more than \(Signature.maximumLength)",
+                            hint: "pass fewer arguments, or group them in an array or a struct")
+        }
         var iter = DBusMessageIter()
         dbus_message_iter_init_append(raw, &iter)
         for value in values { try Self.write(value, into: &iter) }
