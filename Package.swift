@@ -60,6 +60,16 @@ let package = Package(
             path: "Examples/nm-inventory",
             swiftSettings: strict
         ),
+        // Our side of the benchmarks (scripts/bench, docs/benchmarks.md). Not a product.
+        .executableTarget(
+            name: "nm-bench",
+            dependencies: [
+                "NetworkManager", "DBus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/nm-bench",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "DBusTests",
             dependencies: ["DBus", "CDBus", "CGLibOracle"],

@@ -1,0 +1,140 @@
+// nm-bench: our side of the benchmarks in docs/benchmarks.md (run by scripts/bench).
+//
+// Each subcommand does one piece of work the way an application would, through the public
+// API of the library, and prints a small result the harness checks (a count, a version), so
+// that a tool that silently did less work cannot look fast. Wall time, CPU and peak memory of
+// a whole process are measured from outside (Benchmarks/c/bench-time.c); in-process timings
+// (concurrent reads) are printed as JSON.
+//
+//   nm-bench version [--address A]             fresh process: connect, read the Version property
+//   nm-bench read-profiles [--address A]       every profile with its typed settings (NMClient.profiles())
+//   nm-bench read-profiles --raw [--sequential]  the same calls, settings left as DBusValue
+//   nm-bench concurrent-reads --count 1000 --rounds 5   Properties.Get x N, concurrently vs one at a time
+import ArgumentParser
+import DBus
+import Foundation
+import NetworkManager
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nm-bench",
+        abstract: "Benchmark workloads for scripts/bench (our library's side).",
+        subcommands: [Version.self, ReadProfiles.self, ConcurrentReads.self])
+}
+
+/// `--address`, or the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
+struct BusOptions: ParsableArguments {
+    @Option(help: "D-Bus address of NetworkManager's bus (default: the system bus).")
+    var address: String?
+
+    func connection() async throws -> DBusConnection {
+        if let address { return try await DBusConnection.connect(address: address) }
+        return try await DBusConnection.system()
+    }
+}
+
+extension Bench {
+    /// Process start to first reply: what a short-lived command pays before it can do anything.
+    struct Version: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print NetworkManager's version (one Properties.Get).")
+        @OptionGroup var bus: BusOptions
+
+        func run() async throws {
+            let nm = NMClient(connection: try await bus.connection())
+            print(try await nm.version())
+        }
+    }
+
+    /// Every profile with its full settings, as a fresh process.
+    struct ReadProfiles: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read every profile with its settings; print how many and a checksum of their names.")
+        @OptionGroup var bus: BusOptions
+        @Flag(help: "Keep settings as DBusValue (GetManagedObjects + pipelined GetSettings) instead of typed profiles.")
+        var raw = false
+        @Flag(help: "With --raw: one GetSettings at a time instead of all at once.")
+        var sequential = false
+
+        func run() async throws {
+            let connection = try await bus.connection()
+            if !raw {
+                let profiles = try await NMClient(connection: connection).profiles()
+                let addresses = profiles.reduce(0) { $0 + ($1.profile.ipv4?.addresses.count ?? 0) }
+                print("profiles=\(profiles.count) ipv4-addresses=\(addresses)")
+                return
+            }
+            let objects = try await connection.managedObjects(at: "/org/freedesktop", on: NMClient.service)
+            let paths = objects.compactMap { path, interfaces in
+                interfaces["org.freedesktop.NetworkManager.Settings.Connection"] == nil ? nil : path
+            }
+            @Sendable func settings(_ path: ObjectPath) async throws -> [DBusValue] {
+                try await connection.call(
+                    destination: NMClient.service, path: path,
+                    interface: "org.freedesktop.NetworkManager.Settings.Connection", member: "GetSettings")
+            }
+            var settingCount = 0
+            if sequential {
+                for path in paths { settingCount += try Self.countSettings(try await settings(path)) }
+            } else {
+                settingCount = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for path in paths { group.addTask { try Self.countSettings(try await settings(path)) } }
+                    return try await group.reduce(0, +)
+                }
+            }
+            print("profiles=\(paths.count) settings=\(settingCount)")
+        }
+
+        static func countSettings(_ reply: [DBusValue]) throws -> Int {
+            guard case .dictionary(_, _, let settings)? = reply.first else {
+                throw DBusError(.typeMismatch, "GetSettings did not return a{sa{sv}}")
+            }
+            return settings.count
+        }
+    }
+
+    /// N `Properties.Get` on one connection: all in flight at once, then one after another.
+    struct ConcurrentReads: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time N concurrent Properties.Get of the manager's Version against N sequential ones; print JSON.")
+        @OptionGroup var bus: BusOptions
+        @Option(help: "Reads per batch.") var count = 1000
+        @Option(help: "Batches of each kind, alternated (concurrent, sequential, concurrent, ...).") var rounds = 5
+
+        func run() async throws {
+            let connection = try await bus.connection()
+            @Sendable func read() async throws -> String {
+                try await connection.property(
+                    "Version", of: "org.freedesktop.NetworkManager", at: "/org/freedesktop/NetworkManager",
+                    on: NMClient.service)
+            }
+            _ = try await read()  // warm: the first call pays for nothing else but itself
+            var concurrent: [Double] = []
+            var sequential: [Double] = []
+            let clock = ContinuousClock()
+            for _ in 0..<rounds {
+                let c = try await clock.measure {
+                    let n = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for _ in 0..<count { group.addTask { try await read().isEmpty ? 0 : 1 } }
+                        return try await group.reduce(0, +)
+                    }
+                    guard n == count else { throw DBusError(.failed, "only \(n) of \(count) concurrent reads returned a version") }
+                }
+                let s = try await clock.measure {
+                    for _ in 0..<count { _ = try await read() }
+                }
+                concurrent.append(c.milliseconds)
+                sequential.append(s.milliseconds)
+            }
+            let document: [String: any Sendable] = ["count": count, "concurrent_ms": concurrent, "sequential_ms": sequential]
+            let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}
