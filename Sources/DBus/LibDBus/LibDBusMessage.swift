@@ -232,6 +232,25 @@ final class LibDBusMessage: @unchecked Sendable {
     func body() throws(DBusError) -> [DBusValue] {
         let signature = signatureString
         if signature.isEmpty { return [] }
+        // File descriptors live outside the bytes: only libdbus's iterators can hand them out.
+        if dbus_message_contains_unix_fds(raw) != 0 { return try bodyUsingIterators() }
+        let types = try Signature(signature).types
+        var buffer: UnsafeMutablePointer<CChar>?
+        var length: Int32 = 0
+        if serial == 0 { dbus_message_set_serial(raw, 1) }
+        guard dbus_message_marshal(raw, &buffer, &length) != 0, let buffer else {
+            throw DBusError(.noMemory, "cannot marshal a message")
+        }
+        defer { dbus_free(buffer) }
+        var decoder = try WireDecoder(message: UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+        return try decoder.body(types)
+    }
+
+    /// The body decoded through libdbus's iterators: the path for messages carrying file
+    /// descriptors, and the reference the byte decoder is tested against.
+    func bodyUsingIterators() throws(DBusError) -> [DBusValue] {
+        let signature = signatureString
+        if signature.isEmpty { return [] }
         var reader = BodyReader()
         let types = try reader.types(of: signature)
         var iter = DBusMessageIter()
