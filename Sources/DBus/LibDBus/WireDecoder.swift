@@ -85,8 +85,9 @@ struct WireDecoder {
         switch type {
         case .byte, .signature, .variant: return 1
         case .int16, .uint16: return 2
-        case .boolean, .int32, .uint32, .string, .objectPath, .unixFD, .array: return 4
-        case .int64, .uint64, .double, .structure, .dictionary: return 8
+        // A dictionary is an array (4); its entries are aligned to 8.
+        case .boolean, .int32, .uint32, .string, .objectPath, .unixFD, .array, .dictionary: return 4
+        case .int64, .uint64, .double, .structure: return 8
         }
     }
 
