@@ -37,6 +37,18 @@ extension DBusConnection {
                            arguments: [.string(interface.rawValue), .string(name), .variant(value.dbusValue)], timeout: timeout)
     }
 
+    /// Writes one property from a dynamically typed value: `value` is the property's value
+    /// itself (it is wrapped in the one variant that `Set` takes).
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.Properties.Set`.
+    public func setProperty(
+        _ name: String, of interface: InterfaceName, at path: ObjectPath, on destination: BusName, to value: DBusValue,
+        timeout: Duration? = DBusConnection.defaultTimeout
+    ) async throws {
+        _ = try await call(destination: destination, path: path, interface: .properties, member: "Set",
+                           arguments: [.string(interface.rawValue), .string(name), .variant(value)], timeout: timeout)
+    }
+
     /// Property changes of objects owned by `destination`, optionally limited to one path and interface.
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.DBus.Properties.PropertiesChanged`.

@@ -179,20 +179,35 @@ public struct DBusVariant: DBusRepresentable, Hashable, CustomStringConvertible 
 }
 
 extension DBusValue: DBusRepresentable {
-    /// A bare `DBusValue` used where a static type is required is sent as a variant.
+    /// A `DBusValue` where a static type is required (`[DBusValue]`, `[String: DBusValue]`) is
+    /// a variant: it travels wrapped in one, `av` and `a{sv}`, and reading it back removes that
+    /// one wrapper, so encoding and decoding are symmetric.
     public static var dbusType: DBusType { .variant }
-    public init(dbusValue value: DBusValue) throws(DBusError) { self = value }
-    public var dbusValue: DBusValue { self }
+    public init(dbusValue value: DBusValue) throws(DBusError) {
+        if case .variant(let inner) = value { self = inner } else { self = value }
+    }
+    public var dbusValue: DBusValue { .variant(self) }
 }
 
 // MARK: - Containers
+
+extension Array {
+    /// Whether values declared as `declared` can be decoded as `wanted`: equal types, or a
+    /// `DBusValue` (which takes anything).
+    static func accepts(_ declared: DBusType, as wanted: DBusType) -> Bool {
+        declared == wanted || Element.self == DBusValue.self
+    }
+}
 
 extension Array: DBusRepresentable where Element: DBusRepresentable {
     public static var dbusType: DBusType { .array(Element.dbusType) }
 
     public init(dbusValue value: DBusValue) throws(DBusError) {
         switch value.unwrapped {
-        case .array(_, let items):
+        case .array(let declared, let items):
+            // The declared element type must be what was asked for, even when there are no
+            // elements to check (an empty `as` is not an `ai`).
+            guard Self.accepts(declared, as: Element.dbusType) else { throw DBusValue.mismatch(Self.dbusType, value) }
             var result: [Element] = []
             result.reserveCapacity(items.count)
             for item in items { result.append(try Element(dbusValue: item)) }
@@ -207,20 +222,16 @@ extension Array: DBusRepresentable where Element: DBusRepresentable {
         }
     }
 
-    public var dbusValue: DBusValue {
-        if Element.self == DBusValue.self {
-            // A heterogeneous [DBusValue] is sent as an array of variants.
-            return .array(.variant, map { .variant($0.dbusValue) })
-        }
-        return .array(Element.dbusType, map(\.dbusValue))
-    }
+    public var dbusValue: DBusValue { .array(Element.dbusType, map(\.dbusValue)) }
 }
 
 extension Dictionary: DBusRepresentable where Key: DBusRepresentable, Value: DBusRepresentable {
     public static var dbusType: DBusType { .dictionary(key: Key.dbusType, value: Value.dbusType) }
 
     public init(dbusValue value: DBusValue) throws(DBusError) {
-        guard case .dictionary(_, _, let entries) = value.unwrapped else {
+        guard case .dictionary(let keyType, let valueType, let entries) = value.unwrapped,
+            keyType == Key.dbusType, Array<Value>.accepts(valueType, as: Value.dbusType)
+        else {
             throw DBusValue.mismatch(Self.dbusType, value)
         }
         var result: [Key: Value] = [:]

@@ -67,6 +67,26 @@ public indirect enum DBusValue: Hashable, Sendable {
     public func validate() throws(DBusError) {
         try validateContents()
         try validateType()
+        try validateDepth(0)
+    }
+
+    /// The specification's limit on nesting in a message, counting variants too: libdbus
+    /// refuses to read deeper values ("Variants cannot be used to create a hugely recursive
+    /// tree of values"), so they are refused before they are written.
+    public static let maximumNestingDepth = 64
+
+    private func validateDepth(_ depth: Int) throws(DBusError) {
+        guard depth <= Self.maximumNestingDepth else {
+            throw DBusError(.invalidValue, "values nest more than \(Self.maximumNestingDepth) levels deep (variants included)",
+                            hint: "receivers refuse such messages; flatten the value")
+        }
+        switch self {
+        case .array(_, let items): for item in items { try item.validateDepth(depth + 1) }
+        case .dictionary(_, _, let entries): for entry in entries { try entry.value.validateDepth(depth + 2) }
+        case .structure(let fields): for field in fields { try field.validateDepth(depth + 1) }
+        case .variant(let inner): try inner.validateDepth(depth + 1)
+        default: break
+        }
     }
 
     /// The element type of an empty container is never compared with a value, and libdbus
