@@ -1,0 +1,799 @@
+#!/usr/bin/python3
+"""The benchmark harness behind scripts/bench (docs/benchmarks.md).
+
+It runs our library side by side with the tools people use today (nmcli, libnm through
+PyGObject, python-sdbus-networkmanager) on the same work, against a real NetworkManager in
+fresh project containers (scripts/nm-container), and writes a markdown report.
+
+Method
+- Rounds are interleaved: round 1 runs every tool of an item once (A B C D), then round 2
+  (A B C D), ... so that a burst of load on this shared 2-core machine hits every tool
+  alike instead of one tool's whole series. Reported: median, min-max, and ratios of medians.
+- A "fresh process" is timed from spawn to exit by Benchmarks/c/bench-time, run *inside* the
+  container (so nsenter's cost is not the tool's), which also reports the client's CPU time
+  (user + sys, children included) and peak RSS (wait4's rusage).
+- NetworkManager's own CPU time during each run is read from /proc/PID/task/*/schedstat.
+- D-Bus calls are counted once per tool in an extra, untimed run under `dbus-monitor
+  --monitor` on the container's bus: every method call not sent by NetworkManager.
+- Every run's output is checked (a version, a profile count, an address count that must
+  equal the other tools'), so a tool that silently did less cannot look fast.
+
+Items (each a class below; `ITEMS` lists them in report order):
+  version        fresh process to NetworkManager's version (issue 6, row 4)
+  read-profiles  fresh process reads every profile with full settings (row 3)
+  decode         decoding captured replies in process: DBus module vs libdbus C loop vs GVariant (5)
+  concurrent     1,000 Properties.Get on one connection, concurrently vs one at a time (6)
+
+Adding an item (the conversion and outage rows come next): subclass Item, implement
+`setup` (start the containers it needs: a conversion will start a fresh container per
+sample in `measure` instead), `tools` (name -> what to run), `measure(tool, round)` returning a
+dict of metrics, and `render` (its markdown table); add it to ITEMS. The round-robin loop,
+stats, containers' cleanup and the report are shared.
+
+Run it through scripts/bench, which installs the peers and builds everything first.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import profiles as profile_gen  # noqa: E402
+
+NMC = os.path.join(ROOT, "scripts", "nm-container")
+BUILD = os.path.join(ROOT, ".build-bench")
+BENCH_TIME = os.path.join(BUILD, "c", "bench-time")
+DECODE_C = os.path.join(BUILD, "c", "decode-bench")
+NM_BENCH = os.path.join(BUILD, "release", "nm-bench")
+NM_BENCH_DECODE = os.path.join(BUILD, "decode", "release", "nm-bench-decode")
+SYS_PYTHON = "/usr/bin/python3"
+VENV_PYTHON = os.path.join(BUILD, "venv", "bin", "python3")
+PEERS = os.path.join(HERE, "peers")
+FIXTURES = os.path.join(HERE, "fixtures")
+NM_SERVICE = "org.freedesktop.NetworkManager"
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Containers
+# ---------------------------------------------------------------------------------------
+
+class Container:
+    """One project container (scripts/nm-container), stopped by `stop` or at exit."""
+
+    live = []
+
+    def __init__(self, name, args=()):
+        self.name = name
+        started = time.monotonic()
+        result = subprocess.run([NMC, "start", name, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            subprocess.run([NMC, "stop", name], capture_output=True)
+            raise BenchError(f"cannot start container {name}: {result.stderr.strip()}")
+        Container.live.append(self)
+        self.address = result.stdout.strip().splitlines()[-1]
+        status = json.loads(subprocess.run([NMC, "status", name, "--json"], capture_output=True,
+                                           text=True, check=True).stdout)[0]
+        self.nm_pid = status["networkManagerPid"]
+        self.state_dir = status["stateDir"]
+        log(f"container {name} up in {time.monotonic() - started:.1f} s ({self.address})")
+
+    def exec(self, argv, check=True, timeout=300):
+        result = subprocess.run([NMC, "exec", self.name, "--", *argv], capture_output=True, text=True,
+                                timeout=timeout)
+        if check and result.returncode != 0:
+            raise BenchError(f"{' '.join(argv)} in {self.name} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+        return result
+
+    def nm_cpu_ms(self):
+        """NetworkManager's CPU time so far, every thread (ns precision, from schedstat)."""
+        total = 0
+        task_dir = f"/proc/{self.nm_pid}/task"
+        for task in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{task}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass  # a thread that just ended
+        return total / 1e6
+
+    def nm_unique_name(self):
+        out = subprocess.run(
+            ["dbus-send", f"--bus={self.address}", "--print-reply=literal", "--dest=org.freedesktop.DBus",
+             "/org/freedesktop/DBus", "org.freedesktop.DBus.GetNameOwner", f"string:{NM_SERVICE}"],
+            capture_output=True, text=True, check=True).stdout
+        return out.strip()
+
+    def profile_count(self):
+        out = self.exec(["nmcli", "-g", "UUID", "connection", "show"]).stdout
+        return len([line for line in out.splitlines() if line.strip()])
+
+    def add_profiles(self, count):
+        directory = os.path.join(self.state_dir, "etc", "NetworkManager", "system-connections")
+        profile_gen.write(directory, count)
+        started = time.monotonic()
+        self.exec(["nmcli", "connection", "reload"])
+        log(f"{count} profiles loaded into {self.name} in {time.monotonic() - started:.1f} s")
+
+    def stop(self):
+        subprocess.run([NMC, "stop", self.name], capture_output=True)
+        if self in Container.live:
+            Container.live.remove(self)
+
+    @classmethod
+    def stop_all(cls):
+        for container in list(cls.live):
+            container.stop()
+
+
+def container_name(tag):
+    # nm-container: 1-10 characters of [a-z0-9-]; unique per run so parallel runs coexist.
+    return f"bn{tag}{os.getpid() % 100000}"[:10]
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------
+
+def run_tool(container, argv, host, check=True):
+    """Runs argv inside the container's namespaces, or on the host (`host`) with the
+    container's bus as the system bus."""
+    if not host:
+        return container.exec(argv, check=check)
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=container.address)
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    if check and result.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+    return result
+
+
+def timed_process(container, argv, workdir, host=False):
+    """Runs argv under bench-time: wall, CPU, peak RSS, NM's CPU, stdout."""
+    out = os.path.join(workdir, "stdout")
+    nm_before = container.nm_cpu_ms()
+    result = run_tool(container, [BENCH_TIME, out, *argv], host, check=False)
+    nm_after = container.nm_cpu_ms()
+    lines = [line for line in result.stderr.splitlines() if line.startswith('{"wall_ms"')]
+    if not lines:
+        raise BenchError(f"{' '.join(argv)}: no timing ({result.stderr.strip()[-2000:]})")
+    sample = json.loads(lines[-1])
+    with open(out) as f:
+        sample["output"] = f.read()
+    if sample["exit"] != 0:
+        raise BenchError(f"{' '.join(argv)} exited {sample['exit']}: {result.stderr.strip()[-2000:]}")
+    sample["cpu_ms"] = sample["user_ms"] + sample["sys_ms"]
+    sample["nm_cpu_ms"] = nm_after - nm_before
+    return sample
+
+
+def count_calls(container, argv, host=False):
+    """Method calls sent to the bus (to NetworkManager or the bus itself) by one untimed run."""
+    nm = container.nm_unique_name()
+    # stdbuf: dbus-monitor's stdout is a pipe here, and what it buffered is lost at SIGTERM.
+    # Only method calls: printing every reply (500 settings dictionaries) would take the monitor
+    # longer than the tool took.
+    monitor = subprocess.Popen(["stdbuf", "-oL", "dbus-monitor", "--address", container.address, "--monitor",
+                                "type='method_call'"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        # dbus-monitor prints NameAcquired once it is a monitor: from then on it sees everything.
+        first = monitor.stdout.readline()
+        if not first:
+            raise BenchError("dbus-monitor did not start")
+        run_tool(container, argv, host)
+        time.sleep(0.5)
+    finally:
+        monitor.send_signal(signal.SIGTERM)  # our own child, by pid
+    out, _ = monitor.communicate(timeout=10)
+    calls = 0
+    for line in out.splitlines():
+        if line.startswith("method call "):
+            sender = re.search(r"sender=(\S+)", line)
+            if sender and sender.group(1) != nm:
+                calls += 1
+    return calls
+
+
+def stats(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def fmt_ms(value):
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def fmt_range(s, fmt=fmt_ms):
+    return "-" if s is None else f"{fmt(s['min'])}-{fmt(s['max'])}"
+
+
+def ratio(peer, ours):
+    """How many times the peer's median is ours: > 1 means we are faster (or leaner)."""
+    if peer is None or ours is None or ours["median"] == 0:
+        return "-"
+    return f"{peer['median'] / ours['median']:.2f}x"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Items
+# ---------------------------------------------------------------------------------------
+
+class Item:
+    key = ""
+    title = ""
+    about = ""
+
+    def __init__(self, options, workdir):
+        self.options = options
+        self.workdir = workdir
+        self.samples = {}  # tool -> [sample dict]
+        self.extra = {}  # tool -> metrics measured once (D-Bus calls)
+        self.failures = {}  # tool -> first error: reported in the table, and the run exits 1
+        self.notes = []  # extra lines under the table
+
+    def failed(self, tool):
+        """A table cell for a tool that failed, or None."""
+        error = self.failures.get(tool)
+        return None if error is None else "FAILS: " + error.replace("|", "/").replace("\n", " ")[:200]
+
+    def setup(self):
+        pass
+
+    def tools(self):
+        """Ordered {name: spec}; the first tool is ours, the reference of the ratios."""
+        raise NotImplementedError
+
+    def measure(self, tool, spec, round_index):
+        raise NotImplementedError
+
+    def once(self, tool, spec):
+        """Metrics measured in one extra untimed run (optional)."""
+        return {}
+
+    def teardown(self):
+        pass
+
+    def metric(self, tool, key):
+        return stats([sample.get(key) for sample in self.samples.get(tool, [])])
+
+    def render(self):
+        raise NotImplementedError
+
+
+class Tool:
+    """A whole process to time: `argv`, a `check` of its stdout (None when right, else what
+    is wrong), and where it runs: in the container's namespaces (`nm-container exec`, as a
+    command on that host would), or on the host with the container's bus as the system bus."""
+
+    def __init__(self, argv, check, host=False):
+        self.argv = argv
+        self.check = check
+        self.host = host
+
+
+HOST_NOTE = (
+    "Every tool runs inside the container (`nm-container exec`), as a command on that host "
+    "would, and talks to its system bus; the wall time is bench-time's, from spawn to exit.")
+
+
+class ProcessItem(Item):
+    """Items whose tools are whole processes (`Tool`s) timed against a container."""
+    reference = None  # tool whose median the ratios divide by (default: the first)
+    ratio_note = ""
+
+    def measure(self, tool, spec, round_index):
+        sample = timed_process(self.container, spec.argv, self.workdir, spec.host)
+        problem = spec.check(sample["output"])
+        if problem:
+            raise BenchError(f"{tool}: {problem}; output: {sample['output'][:500]!r}")
+        del sample["output"]
+        return sample
+
+    def once(self, tool, spec):
+        if self.options.no_call_count:
+            return {}
+        return {"calls": count_calls(self.container, spec.argv, spec.host)}
+
+    def teardown(self):
+        self.container.stop()
+
+    def render(self):
+        tools = list(self.tools())
+        reference = self.reference or tools[0]
+        ours = self.metric(reference, "wall_ms")
+        ours_cpu = self.metric(reference, "cpu_ms")
+        rows = []
+        for tool in tools:
+            if self.failed(tool) and not self.samples.get(tool):
+                rows.append([tool, self.failed(tool)] + ["-"] * 7)
+                continue
+            wall = self.metric(tool, "wall_ms")
+            cpu = self.metric(tool, "cpu_ms")
+            rss = self.metric(tool, "maxrss_kb")
+            nm = self.metric(tool, "nm_cpu_ms")
+            rows.append([
+                f"**{tool}**" if tool == reference else tool,
+                fmt_ms(wall and wall["median"]), fmt_range(wall),
+                fmt_ms(cpu and cpu["median"]),
+                "-" if rss is None else f"{rss['median'] / 1024:.1f}",
+                fmt_ms(nm and nm["median"]),
+                self.extra.get(tool, {}).get("calls", "-"),
+                "1" if tool == reference else ratio(wall, ours),
+                "1" if tool == reference else ratio(cpu, ours_cpu),
+            ])
+        header = ["tool", "wall ms (median)", "range", "client CPU ms", "peak RSS MiB", "NM CPU ms",
+                  "D-Bus calls", "wall / ours", "CPU / ours"]
+        return table(header, rows) + "\n\n" + HOST_NOTE + "".join("\n\n" + n for n in self.notes)
+
+
+def expect_version(output):
+    return None if re.search(r"\b1\.\d+\.\d+", output) else "no version printed"
+
+
+class VersionItem(ProcessItem):
+    key = "version"
+    title = "4. A fresh process reads NetworkManager's version"
+    about = (
+        "Process start to exit, for a process that connects to the system bus and reads "
+        "`org.freedesktop.NetworkManager.Version`: what every short-lived command pays before "
+        "it can do anything. Container: NetworkManager with eno1's static profile (2 profiles, "
+        "2 devices), so libnm's and nmcli's start-up (which load every object) is at its cheapest. "
+        "dbus-send is the floor: one C process, one call.")
+
+    def setup(self):
+        self.container = Container(container_name("v"), ["--config-eno1-static"])
+
+    def tools(self):
+        return {
+            "nm-bench version (ours)": Tool([NM_BENCH, "version"], expect_version),
+            "nmcli -g VERSION general": Tool(["nmcli", "-g", "VERSION", "general"], expect_version),
+            "libnm (PyGObject)": Tool([SYS_PYTHON, f"{PEERS}/libnm_peer.py", "version"], expect_version),
+            "sdbus-networkmanager": Tool([VENV_PYTHON, f"{PEERS}/sdbus_peer.py", "version"], expect_version),
+            "dbus-send (floor)": Tool(["dbus-send", "--system", "--print-reply=literal", f"--dest={NM_SERVICE}",
+                                       "/org/freedesktop/NetworkManager", "org.freedesktop.DBus.Properties.Get",
+                                       f"string:{NM_SERVICE}", "string:Version"], expect_version),
+        }
+
+
+class ReadProfilesItem(ProcessItem):
+    key = "read-profiles"
+    title = "3. A fresh process reads every profile with its full settings"
+
+    @property
+    def about(self):
+        return (
+            f"Process start to exit, reading all {self.expected} profiles ({self.options.profiles} "
+            "generated: ethernet with static IPv4, gateway and DNS, some with IPv6, routes, MTU, "
+            "cloned MAC; VLANs, STP-less bridges and their ports, bonds; plus the container's own) "
+            "with every setting. Each tool's count of profiles and IPv4 addresses is checked against "
+            "the others'. Ours: `NMClient.profiles()` decodes typed profiles; `--raw` keeps "
+            "`DBusValue`s (GetManagedObjects, then every GetSettings at once or one at a time). "
+            "libnm: `NM.Client.new()` (loads every object and profile), then reads each profile. "
+            "sdbus: ListConnections, then GetSettings (dicts of variants) gathered or one at a "
+            "time, or `get_profile()` (typed dataclasses). nmcli: `nmcli -g UUID connection show | "
+            "xargs nmcli connection show` (two processes; one process per profile is ~100x slower). "
+            "NM CPU is NetworkManager's own CPU time during the run: the server's share.")
+
+    def setup(self):
+        self.container = Container(container_name("r"))
+        self.container.add_profiles(self.options.profiles)
+        self.expected = self.container.profile_count()
+        if self.expected < self.options.profiles:
+            raise BenchError(f"only {self.expected} profiles loaded of {self.options.profiles}")
+        # Every tool must agree with this reference reading of profiles and addresses (libnm's:
+        # an implementation independent of ours).
+        reference = timed_process(self.container, [SYS_PYTHON, f"{PEERS}/libnm_peer.py", "read-profiles"],
+                                  self.workdir)["output"]
+        self.addresses = re.search(r"ipv4-addresses=(\d+)", reference).group(1)
+
+    def check_count(self, output):
+        if f"profiles={self.expected} " not in output + " ":
+            return f"expected profiles={self.expected}"
+        if "ipv4-addresses=" in output and f"ipv4-addresses={self.addresses}" not in output:
+            return f"expected ipv4-addresses={self.addresses}"
+        return None
+
+    def check_nmcli(self, output):
+        found = len(re.findall(r"^connection\.uuid:", output, re.M))
+        return None if found == self.expected else f"nmcli showed {found} profiles, expected {self.expected}"
+
+    def tools(self):
+        c = self.check_count
+        sdbus = [VENV_PYTHON, f"{PEERS}/sdbus_peer.py"]
+        return {
+            "ours: NMClient.profiles() (typed)": Tool([NM_BENCH, "read-profiles"], c),
+            "ours: raw, pipelined": Tool([NM_BENCH, "read-profiles", "--raw"], c),
+            "ours: raw, one call at a time": Tool([NM_BENCH, "read-profiles", "--raw", "--sequential"], c),
+            "nmcli (list, then show all uuids)": Tool(
+                ["sh", "-c", "nmcli -g UUID connection show | xargs -r nmcli connection show"], self.check_nmcli),
+            "libnm (PyGObject)": Tool([SYS_PYTHON, f"{PEERS}/libnm_peer.py", "read-profiles"], c),
+            "sdbus: async, pipelined (gather)": Tool(sdbus + ["read-profiles-async"], c),
+            "sdbus: one call at a time": Tool(sdbus + ["read-profiles-seq"], c),
+            "sdbus: get_profile() typed, gather": Tool(sdbus + ["read-profiles-typed"], c),
+        }
+
+
+class DecodeItem(Item):
+    key = "decode"
+    title = "5. Decoding captured replies, in process"
+    about = (
+        "NetworkManager's replies captured byte for byte (`Benchmarks/fixtures`, made by "
+        "`decode-bench capture` against a container holding the 500 generated profiles), decoded "
+        "N times in one process; the table gives the median time of one decode per round, then "
+        "the median and range over rounds. Every implementation parses the message and reads "
+        "every value; the counts of values and string bytes they report must be equal. "
+        "**ours**: `LibDBusMessage.demarshal` + `body()` (libdbus validates, then our iterator "
+        "walk builds `[DBusValue]`). **libdbus C loop**: `dbus_message_demarshal` + a hand-written "
+        "recursive walk over libdbus's iterators reading every value (no allocation). **libdbus "
+        "parse only**: `dbus_message_demarshal` alone, the validation every received message "
+        "gets anyway. **GVariant**: `g_dbus_message_new_from_blob` + a walk over the GVariant "
+        "tree. **experimental**: demarshal + one copy of the bytes + `WireDecoder` "
+        "(Benchmarks/decode), which reads the body from the wire bytes into the same "
+        "`[DBusValue]` (checked equal), not part of the library.")
+
+    FILES = {"GetManagedObjects, 500 profiles": "get-managed-objects-500.bin",
+             "500 GetSettings replies": "get-settings-500.bin"}
+
+    def setup(self):
+        self.tally = {}
+        for name in self.FILES.values():
+            path = os.path.join(FIXTURES, name)
+            if not os.path.exists(path):
+                raise BenchError(f"missing fixture {path}: run scripts/bench --capture-fixtures")
+        for name in self.FILES.values():
+            out = subprocess.run([NM_BENCH_DECODE, "verify", os.path.join(FIXTURES, name)], capture_output=True, text=True)
+            if out.returncode != 0:
+                self.notes.append(f"Decoders disagree on {name}: `{(out.stdout + out.stderr).strip()}` "
+                                  "(the reference is the module's libdbus-iterator walk).")
+                self.failures[("verify", name)] = out.stdout + out.stderr
+
+    def tools(self):
+        n = str(self.options.decode_iterations)
+        tools = {}
+        for label, name in self.FILES.items():
+            path = os.path.join(FIXTURES, name)
+            tools[(label, "ours")] = [NM_BENCH_DECODE, "ours", path, n]
+            tools[(label, "ours, libdbus iterators (before 349283f)")] = [NM_BENCH_DECODE, "iterators", path, n]
+            tools[(label, "libdbus C loop")] = [DECODE_C, "libdbus", path, n]
+            tools[(label, "libdbus parse only (C)")] = [DECODE_C, "libdbus-parse", path, n]
+            tools[(label, "GVariant (GLib)")] = [DECODE_C, "gvariant", path, n]
+            tools[(label, "experimental WireDecoder")] = [NM_BENCH_DECODE, "wire", path, n]
+        return tools
+
+    def measure(self, tool, argv, round_index):
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise BenchError(f"{' '.join(argv)}: {out.stderr}")
+        sample = json.loads(out.stdout.strip().splitlines()[-1])
+        if sample["values"]:
+            known = self.tally.setdefault(tool[0], (sample["values"], sample["string_bytes"]))
+            if known != (sample["values"], sample["string_bytes"]):
+                raise BenchError(f"{tool}: read {sample['values']} values / {sample['string_bytes']} string bytes, "
+                                 f"others {known}")
+        return sample
+
+    def render(self):
+        parts = []
+        for label, name in self.FILES.items():
+            size = os.path.getsize(os.path.join(FIXTURES, name))
+            values = self.tally.get(label, ("?", "?"))
+            tools = [t for t in self.tools() if t[0] == label]
+            ours = self.metric((label, "ours"), "median_us")
+            rows = []
+            for tool in tools:
+                if self.failed(tool) and not self.samples.get(tool):
+                    rows.append([tool[1], self.failed(tool), "-", "-", "-"])
+                    continue
+                s = self.metric(tool, "median_us")
+                per_kb = None if s is None else s["median"] / (size / 1024)
+                rows.append([f"**{tool[1]}**" if tool[1] == "ours" else tool[1],
+                             fmt_ms(s and s["median"] / 1000), fmt_range(s, lambda v: fmt_ms(v / 1000)),
+                             "-" if per_kb is None else f"{per_kb:.2f}",
+                             "1" if tool[1] == "ours" else
+                             ("-" if s is None or ours is None else f"{ours['median'] / s['median']:.2f}x")])
+            parts.append(f"**{label}** ({name}, {size / 1024:.0f} KiB, {values[0]} values, "
+                         f"{values[1]} string bytes; {self.options.decode_iterations} decodes per round)\n\n"
+                         + table(["implementation", "ms per decode (median)", "range over rounds", "µs per KiB",
+                                  "ours / this (how many times slower we are)"], rows))
+        return "\n\n".join(parts + self.notes)
+
+
+class ConcurrentItem(Item):
+    key = "concurrent"
+    title = "6. 1,000 property reads on one connection: concurrent vs one at a time"
+    about = (
+        "One process, one connection: `Properties.Get` of the manager's `Version`, N times, all "
+        "at once (a task group; sdbus: `asyncio.gather`) and then one after another, after one "
+        "warm-up read. Each round is a fresh process; the times are of the N reads only.")
+
+    def setup(self):
+        self.container = Container(container_name("c"), ["--config-eno1-static"])
+
+    def tools(self):
+        n = str(self.options.reads)
+        return {
+            "ours (DBusConnection.property)": [NM_BENCH, "concurrent-reads", "--count", n, "--rounds", "1"],
+            "sdbus-networkmanager (asyncio)": [VENV_PYTHON, f"{PEERS}/sdbus_peer.py", "concurrent-reads", n],
+        }
+
+    def measure(self, tool, argv, round_index):
+        result = run_tool(self.container, argv, host=False)
+        data = json.loads(result.stdout.strip().splitlines()[-1])
+        if data["count"] != self.options.reads:
+            raise BenchError(f"{tool}: {data}")
+        return {"concurrent_ms": data["concurrent_ms"][0], "sequential_ms": data["sequential_ms"][0]}
+
+    def teardown(self):
+        self.container.stop()
+
+    def render(self):
+        rows = []
+        tools = list(self.tools())
+        ours_c = self.metric(tools[0], "concurrent_ms")
+        for tool in tools:
+            c = self.metric(tool, "concurrent_ms")
+            s = self.metric(tool, "sequential_ms")
+            rows.append([f"**{tool}**" if tool == tools[0] else tool,
+                         fmt_ms(c and c["median"]), fmt_range(c), fmt_ms(s and s["median"]), fmt_range(s),
+                         "-" if not c or not s else f"{s['median'] / c['median']:.2f}x",
+                         "-" if not c else f"{c['median'] * 1000 / self.options.reads:.0f}",
+                         "1" if tool == tools[0] else ratio(c, ours_c)])
+        return table([f"tool ({self.options.reads} reads)", "concurrent ms", "range", "one at a time ms", "range",
+                      "speed-up", "µs per read (concurrent)", "concurrent / ours"], rows)
+
+
+ITEMS = [VersionItem, ReadProfilesItem, DecodeItem, ConcurrentItem]
+
+
+# ---------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------
+
+def command_output(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def dpkg_version(package):
+    return command_output(["dpkg-query", "-W", "-f=${Version}", package]) or "?"
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    os_name = "?"
+    with open("/etc/os-release") as f:
+        for line in f:
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip().strip('"')
+    sdbus = command_output([VENV_PYTHON, "-c",
+                            "import importlib.metadata as m; print(m.version('sdbus'), m.version('sdbus-networkmanager'))"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory": command_output(["sh", "-c", "free -g | awk '/Mem:/ {print $2 \" GiB\"}'"]),
+        "kernel": platform.release(),
+        "os": os_name,
+        "networkmanager": dpkg_version("network-manager"),
+        "libnm": dpkg_version("libnm0"),
+        "libdbus": dpkg_version("libdbus-1-3"),
+        "glib": dpkg_version("libglib2.0-0"),
+        "dbus-daemon": dpkg_version("dbus-daemon"),
+        "python": command_output([SYS_PYTHON, "--version"]),
+        "pygobject": dpkg_version("python3-gi"),
+        "sdbus": sdbus,
+        "swift": command_output(["swift", "--version"]).splitlines()[0] if shutil.which("swift") else "?",
+        "commit": command_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+        "dirty": bool(command_output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])),
+    }
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def report(items, info, options, load_before, load_after, elapsed):
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `scripts/bench` (Benchmarks/bench.py); do not edit by hand: rerun it. "
+        "Issue 6 asks for these figures side by side with the tools people use today.",
+        "",
+        "## Machine",
+        "",
+        f"- {info['date']}, commit {info['commit']}{' (with local changes)' if info['dirty'] else ''}",
+        f"- {info['cores']} cores ({info['cpu']}), {info['memory']}, {info['os']}, kernel {info['kernel']}",
+        f"- NetworkManager {info['networkmanager']} in the project's container (scripts/nm-container); "
+        f"dbus-daemon {info['dbus-daemon']}, libdbus {info['libdbus']}, GLib {info['glib']}",
+        f"- {info['swift']}, release build (`swift build -c release --scratch-path .build-bench`)",
+        f"- peers: nmcli and libnm {info['libnm']} (PyGObject {info['pygobject']}, {info['python']}), "
+        f"sdbus / sdbus-networkmanager {info['sdbus']} (PyPI)",
+        f"- {options.rounds} interleaved rounds per item{' (quick mode)' if options.quick else ''}; "
+        f"load average {load_before} before, {load_after} after; the run took {elapsed:.0f} s",
+        "",
+        "Medians over rounds, with the range (min-max). Ratios divide the peer's median by ours: "
+        "above 1 we are faster or leaner. This machine is shared by builds and other work, "
+        "which the ranges show; rounds are interleaved so that load hits every tool alike.",
+        "",
+    ]
+    for item in items:
+        lines += [f"## {item.title}", "", item.about, "", item.render(), ""]
+    lines += [
+        "## Not yet measured",
+        "",
+        "Items 1 (the conversion of eno1's static configuration onto br0: time to fully activated "
+        "seen by a watcher on the bus, client CPU, memory, D-Bus calls, our end-to-end time) and 2 "
+        "(the outage seen by a continuous ping from the LAN) need `bridgeify`; the harness is ready "
+        "for them (Benchmarks/bench.py: an Item that starts a fresh container per sample).",
+        "",
+        "## How to reproduce",
+        "",
+        "As root, on Debian 12 with Swift 6 at /opt/swift:",
+        "",
+        "```sh",
+        "scripts/bench                  # every item, 15 rounds, 500 profiles; writes docs/benchmarks.md",
+        "scripts/bench --quick          # 1 round, 50 profiles, few iterations: checks it all works (CI)",
+        "scripts/bench --rounds 30 --only read-profiles,version --out /tmp/b.md",
+        "scripts/bench --capture-fixtures   # re-capture Benchmarks/fixtures from a 500-profile container",
+        "```",
+        "",
+        "`scripts/bench` installs the peers only for benchmarking (Debian: python3-gi, "
+        "gir1.2-nm-1.0, network-manager; PyPI: sdbus-networkmanager into `.build-bench/venv`, made from "
+        "Debian's /usr/bin/python3), builds `nm-bench` and `nm-bench-decode` in release mode and the C "
+        "helpers in `.build-bench/`, starts fresh containers, and stops them at the end. Raw samples: "
+        "`.build-bench/results/*.json`. For stable figures run it on a quiet machine; "
+        "`valgrind --tool=callgrind .build-bench/decode/release/nm-bench-decode ours "
+        "Benchmarks/fixtures/get-settings-500.bin 5` gives instruction counts, which do not depend "
+        "on load.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+
+def capture_fixtures(count):
+    container = Container(container_name("f"))
+    try:
+        container.add_profiles(count)
+        os.makedirs(FIXTURES, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=BUILD) as tmp:
+            out = subprocess.run([DECODE_C, "capture", container.address, tmp], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise BenchError(f"capture failed: {out.stderr}")
+            for src, dst in (("get-managed-objects.bin", "get-managed-objects-500.bin"),
+                             ("get-settings.bin", "get-settings-500.bin")):
+                shutil.copyfile(os.path.join(tmp, src), os.path.join(FIXTURES, dst))
+        log(f"captured {out.stdout.strip()} into {FIXTURES}")
+    finally:
+        container.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 round, 50 profiles, few iterations (CI)")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--profiles", type=int)
+    parser.add_argument("--reads", type=int, default=1000)
+    parser.add_argument("--decode-iterations", type=int)
+    parser.add_argument("--only", help="comma-separated items: " + ",".join(i.key for i in ITEMS))
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
+    parser.add_argument("--no-call-count", action="store_true", help="skip the dbus-monitor runs")
+    parser.add_argument("--capture-fixtures", action="store_true")
+    options = parser.parse_args()
+    options.rounds = options.rounds or (1 if options.quick else 15)
+    options.profiles = options.profiles or (50 if options.quick else 500)
+    options.decode_iterations = options.decode_iterations or (5 if options.quick else 100)
+    if options.quick:
+        options.reads = min(options.reads, 100)
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    try:
+        if options.capture_fixtures:
+            capture_fixtures(500)
+            return 0
+        wanted = options.only.split(",") if options.only else [i.key for i in ITEMS]
+        unknown = set(wanted) - {i.key for i in ITEMS}
+        if unknown:
+            parser.error(f"unknown items: {', '.join(sorted(unknown))}")
+        os.makedirs(os.path.join(BUILD, "results"), exist_ok=True)
+        workdir = tempfile.mkdtemp(prefix="run-", dir=BUILD)
+        load_before = loadavg()
+        items = []
+        for cls in ITEMS:
+            if cls.key not in wanted:
+                continue
+            item = cls(options, workdir)
+            log(f"{item.key}: setting up")
+            item.setup()
+            try:
+                tools = item.tools()
+                for tool, spec in tools.items():
+                    try:
+                        extra = item.once(tool, spec)
+                    except (BenchError, subprocess.SubprocessError) as error:
+                        item.failures.setdefault(tool, str(error))
+                        extra = None
+                    if extra:
+                        item.extra[tool] = extra
+                for round_index in range(options.rounds):
+                    for tool, spec in tools.items():
+                        if tool in item.failures:
+                            continue  # failed once: its figures would mean nothing
+                        try:
+                            item.samples.setdefault(tool, []).append(item.measure(tool, spec, round_index))
+                        except (BenchError, subprocess.SubprocessError) as error:
+                            item.failures[tool] = str(error)
+                            log(f"{item.key}: {tool} FAILED: {error}")
+                    log(f"{item.key}: round {round_index + 1}/{options.rounds} done")
+            finally:
+                item.teardown()
+            items.append(item)
+        elapsed = time.monotonic() - started
+        info = machine()
+        text = report(items, info, options, load_before, loadavg(), elapsed)
+        with open(options.out, "w") as f:
+            f.write(text)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        raw = {"machine": info, "options": vars(options),
+               "items": {i.key: {"samples": {str(k): v for k, v in i.samples.items()},
+                                 "once": {str(k): v for k, v in i.extra.items()}} for i in items}}
+        with open(os.path.join(BUILD, "results", f"{stamp}.json"), "w") as f:
+            json.dump(raw, f, indent=1)
+        shutil.rmtree(workdir, ignore_errors=True)
+        log(f"wrote {options.out} in {elapsed:.0f} s")
+        failed = [(i.key, str(t)) for i in items for t in i.failures]
+        if failed:
+            log(f"{len(failed)} tool(s) failed: {failed}")
+            return 1
+        return 0
+    except BenchError as error:
+        log(f"error: {error}")
+        return 1
+    finally:
+        Container.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

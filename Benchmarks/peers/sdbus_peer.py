@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""python-sdbus-networkmanager (PyPI: sdbus-networkmanager, over sd-bus): the asyncio peer.
+Run by scripts/bench inside the container with the venv's python (.build-bench/venv, made
+from Debian's /usr/bin/python3).
+
+  sdbus_peer.py version                 blocking API: NetworkManager().version
+  sdbus_peer.py read-profiles-async     ListConnections, then every GetSettings at once (asyncio.gather)
+  sdbus_peer.py read-profiles-seq       ListConnections, then one GetSettings at a time
+  sdbus_peer.py read-profiles-typed     as -async, but get_profile(): typed ConnectionProfile dataclasses
+  sdbus_peer.py concurrent-reads N      N Properties.Get of Version: gathered, then one at a time (JSON, ms)
+
+Prints a line the harness checks against our own tool's output.
+"""
+import asyncio
+import json
+import sys
+import time
+
+import sdbus
+
+
+def addresses_of(settings):
+    ipv4 = settings.get("ipv4", {})
+    data = ipv4.get("address-data")
+    return len(data[1]) if data else 0
+
+
+async def read_profiles(mode):
+    from sdbus_async.networkmanager import NetworkConnectionSettings, NetworkManagerSettings
+
+    paths = await NetworkManagerSettings().list_connections()
+    if mode == "read-profiles-async":
+        settings = await asyncio.gather(*(NetworkConnectionSettings(p).get_settings() for p in paths))
+    elif mode == "read-profiles-seq":
+        settings = [await NetworkConnectionSettings(p).get_settings() for p in paths]
+    else:
+        profiles = await asyncio.gather(*(NetworkConnectionSettings(p).get_profile(fetch_secrets=False) for p in paths))
+        count = sum(len(p.ipv4.address_data or []) for p in profiles if p.ipv4 is not None)
+        print(f"profiles={len(profiles)} ipv4-addresses={count}")
+        return
+    print(f"profiles={len(settings)} ipv4-addresses={sum(addresses_of(s) for s in settings)}")
+
+
+async def concurrent_reads(count):
+    from sdbus_async.networkmanager import NetworkManager
+
+    nm = NetworkManager()
+    await nm.version.get_async()
+    start = time.monotonic()
+    versions = await asyncio.gather(*(nm.version.get_async() for _ in range(count)))
+    concurrent = (time.monotonic() - start) * 1e3
+    assert len(versions) == count and all(versions)
+    start = time.monotonic()
+    for _ in range(count):
+        await nm.version.get_async()
+    sequential = (time.monotonic() - start) * 1e3
+    print(json.dumps({"count": count, "concurrent_ms": [concurrent], "sequential_ms": [sequential]}))
+
+
+def main(argv):
+    mode = argv[1]
+    sdbus.set_default_bus(sdbus.sd_bus_open_system())
+    if mode == "version":
+        from sdbus_block.networkmanager import NetworkManager
+
+        print(NetworkManager().version)
+    elif mode.startswith("read-profiles"):
+        asyncio.run(read_profiles(mode))
+    elif mode == "concurrent-reads":
+        asyncio.run(concurrent_reads(int(argv[2])))
+    else:
+        sys.exit(f"sdbus_peer.py: unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
