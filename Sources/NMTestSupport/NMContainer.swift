@@ -64,7 +64,10 @@ public final class NMContainer: Sendable {
         name: String? = nil, nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false
     ) async throws -> NMContainer {
         let name = name ?? uniqueName()
-        var arguments = ["start", name]
+        // The script stops the container by itself once this process has ended: a test
+        // process that crashes cannot run stop() or deinit, and its NetworkManager would
+        // otherwise keep running.
+        var arguments = ["start", name, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)]
         for nic in nics { arguments += ["--nic", nic] }
         if dhcp { arguments.append("--dhcp") }
         if eno1Static { arguments.append("--config-eno1-static") }
