@@ -275,6 +275,38 @@ final class ChildProcess: @unchecked Sendable {
         }()
 }
 
+/// Kills daemons we started if this process dies without stopping them (a crashed test).
+///
+/// A detached shell polls once a second: when this process has ended (or is a zombie) it
+/// SIGKILLs the daemon; when the daemon has ended it exits. Both are identified by pid and
+/// start time, so a reused pid is never signalled. (`PR_SET_PDEATHSIG` would fire when the
+/// spawning *thread* exits, which Swift's threads do.)
+enum OrphanGuard {
+    static func watch(_ child: ChildProcess) {
+        let me = ProcessInfo.processInfo.processIdentifier
+        guard let myStart = startTime(of: me), let childStart = startTime(of: child.pid) else { return }
+        let loop = """
+            st() { [ -r /proc/$1/stat ] && sed -E 's/^.*\\) //' /proc/$1/stat | awk '{ print ($1 == "Z") ? "Z" : $20 }'; }
+            while [ "$(st \(child.pid))" = "\(childStart)" ]; do
+                if [ "$(st \(me))" != "\(myStart)" ]; then kill -KILL \(child.pid); exit 0; fi
+                sleep 1
+            done
+            """
+        // The outer shell backgrounds the loop and exits at once (reaped here); the loop is
+        // left to init, so no zombie of ours accumulates.
+        _ = try? Command.run("/bin/sh", ["-c", "( \(loop)\n) >/dev/null 2>&1 &"], timeout: 10)
+    }
+
+    /// Field 22 of /proc/PID/stat: start time in clock ticks since boot.
+    static func startTime(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+}
+
 /// An unlinked temporary file a child writes its output to; read back after it exits.
 final class CapturedFile: @unchecked Sendable {
     let fd: Int32

@@ -86,6 +86,7 @@ public final class PrivateBus: Sendable {
         let handle = try Command.spawn(
             dbusDaemon, ["--config-file=\(config)", "--nofork", "--nopidfile", "--nosyslog"],
             logPath: directory + "/dbus-daemon.log")
+        OrphanGuard.watch(handle)
         let address = "unix:path=\(socket)"
         let bus = PrivateBus(address: address, directory: directory, daemon: handle)
 
@@ -130,6 +131,7 @@ public final class PrivateBus: Sendable {
         arguments += [name, path, interface]
         let outputPath = directory + "/mock-\(index).out"
         let process = try Command.spawn(python, arguments, environment: environment, logPath: outputPath)
+        OrphanGuard.watch(process)
         let peer = MockPeer(
             busName: name, path: path, interface: interface, busAddress: address, logPath: logPath,
             outputPath: outputPath, process: process)
