@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "DBus", targets: ["DBus"]),
         .library(name: "NetworkManager", targets: ["NetworkManager"]),
         .executable(name: "nm-inventory", targets: ["nm-inventory"]),
+        .executable(name: "bridgeify", targets: ["bridgeify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -58,6 +59,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/nm-inventory",
+            swiftSettings: strict
+        ),
+        // Moves a NIC's configuration onto a new bridge as one transaction (docs/bridgeify.md).
+        .executableTarget(
+            name: "bridgeify",
+            dependencies: [
+                "NetworkManager", "DBus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/bridgeify",
             swiftSettings: strict
         ),
         // Our side of the benchmarks (scripts/bench, docs/benchmarks.md). Not a product.

@@ -1,0 +1,215 @@
+// Building the change: two new profiles and one NMTransaction.
+//
+// The conversion is three intentions, written as NMChange values:
+//
+//   .add(bridge)                       a bridge profile carrying the NIC's IP configuration and MAC
+//   .add(port)                         a port profile attaching the NIC to the bridge, no IP at all
+//   .activate(bridge, ports: [NIC])    bring the bridge up and wait until the NIC is its port
+//   .supersede(old)                    at commit, the NIC's old profile stops autoconnecting
+//
+// The library validates them (a port cannot carry IP settings; a gateway must lie in a subnet;
+// never two profiles that could autoconnect on one interface), plans them as a diff, and
+// applies them under a checkpoint. New profiles are staged in memory and written to disk only
+// at commit, so a NetworkManager restart half way brings back only what was there before.
+import Foundation
+import NetworkManager
+
+/// The IP configuration asked for on the command line, to be laid over what the interface has.
+struct IPRequest: Sendable {
+    var ipv4Addresses: [IPv4AddressWithPrefix] = []
+    var gateway4: IPv4Address?
+    var dhcp = false
+    var ipv6Addresses: [IPv6AddressWithPrefix] = []
+    var gateway6: IPv6Address?
+    var ipv6Auto = false
+    var dns4: [IPv4Address] = []
+    var dns6: [IPv6Address] = []
+    var dnsSearch: [String] = []
+
+    var touchesIPv4: Bool { !ipv4Addresses.isEmpty || gateway4 != nil || dhcp || !dns4.isEmpty || !dnsSearch.isEmpty }
+    var touchesIPv6: Bool { !ipv6Addresses.isEmpty || gateway6 != nil || ipv6Auto || !dns6.isEmpty }
+    var isEmpty: Bool { !touchesIPv4 && !touchesIPv6 }
+
+    /// The IPv4 setting the bridge gets: `current` (what runs on the NIC now) with the options
+    /// laid over it. `now` is what NetworkManager sees on the NIC, used when a DHCP
+    /// configuration is frozen into a static one (`--ipv4` on a DHCP host keeps the lease's
+    /// gateway and DNS servers unless told otherwise).
+    func ipv4(over current: NMIPv4Setting?, now: NMIPv4Configuration) throws(Rejection) -> (setting: NMIPv4Setting?, notes: [String]) {
+        var notes: [String] = []
+        var setting = current
+        if dhcp {
+            // DHCP instead: the static addresses and gateway go (the DHCP server provides
+            // them); everything else of the old setting stays (DNS, routes, may-fail, DHCP
+            // options, keys the library does not model).
+            var automatic = current ?? .dhcp
+            automatic.method = .auto
+            automatic.addresses = []
+            automatic.addressAttributes = [:]
+            automatic.gateway = nil
+            setting = automatic
+        }
+        if !ipv4Addresses.isEmpty {
+            var manual: NMIPv4Setting
+            if let current, current.method == .manual {
+                manual = current
+            } else {
+                // From DHCP (or nothing) to static: keep what DHCP gave, so the host keeps
+                // resolving names and reaching its gateway.
+                manual = .static(addresses: [], gateway: now.gateway, dns: now.dnsServers, dnsSearch: current?.dnsSearch ?? [])
+            }
+            manual.method = .manual
+            manual.addresses = ipv4Addresses
+            manual.addressAttributes = [:]
+            if let gateway = manual.gateway, gateway4 == nil, !ipv4Addresses.contains(where: { $0.contains(gateway) }) {
+                notes.append("the previous IPv4 gateway \(gateway) lies outside \(ipv4Addresses.map(\.description).joined(separator: ", ")); "
+                    + "the bridge gets none (give --gateway)")
+                manual.gateway = nil
+            }
+            setting = manual
+        }
+        if let gateway4 {
+            guard setting != nil, setting?.method != .disabled else {
+                throw Rejection(code: "missing-address", message: "--gateway \(gateway4) needs an IPv4 address, and there is none",
+                                hint: "add --ipv4 ADDRESS/PREFIX (or --dhcp)")
+            }
+            setting?.gateway = gateway4
+        }
+        if !dns4.isEmpty {
+            guard setting != nil, setting?.method != .disabled else {
+                throw Rejection(code: "missing-address", message: "--dns \(dns4[0]) needs IPv4 on the bridge, and there is none",
+                                hint: "add --ipv4 ADDRESS/PREFIX (or --dhcp)")
+            }
+            setting?.dns = dns4
+        }
+        if !dnsSearch.isEmpty, setting != nil, setting?.method != .disabled { setting?.dnsSearch = dnsSearch }
+        return (setting, notes)
+    }
+
+    /// The IPv6 setting the bridge gets: `current` with the options laid over it.
+    func ipv6(over current: NMIPv6Setting?) throws(Rejection) -> NMIPv6Setting? {
+        var setting = current
+        if ipv6Auto {
+            setting = .auto
+            if let current, current.method == .auto { setting = current }
+        }
+        if !ipv6Addresses.isEmpty {
+            var manual = current?.method == .manual ? current! : NMIPv6Setting.static(addresses: [], dns: current?.dns ?? [])
+            manual.method = .manual
+            manual.addresses = ipv6Addresses
+            manual.addressAttributes = [:]
+            if let gateway = manual.gateway, gateway6 == nil, !gateway.isLinkLocal,
+                !ipv6Addresses.contains(where: { $0.contains(gateway) })
+            {
+                manual.gateway = nil
+            }
+            setting = manual
+        }
+        if let gateway6 {
+            guard let method = setting?.method, method != .disabled, method != .ignore else {
+                throw Rejection(code: "missing-address", message: "--gateway6 \(gateway6) needs IPv6 on the bridge, and there is none",
+                                hint: "add --ipv6 ADDRESS/PREFIX (or --ipv6-auto)")
+            }
+            setting?.gateway = gateway6
+        }
+        if !dns6.isEmpty {
+            guard let method = setting?.method, method != .disabled, method != .ignore else {
+                throw Rejection(code: "missing-address", message: "--dns \(dns6[0]) needs IPv6 on the bridge, and there is none",
+                                hint: "add --ipv6 ADDRESS/PREFIX (or --ipv6-auto)")
+            }
+            setting?.dns = dns6
+        }
+        return setting
+    }
+}
+
+/// The profiles and the transaction of one conversion.
+struct ConversionDesign: Sendable {
+    /// The NIC.
+    var interface: NMInterfaceName
+    /// The new bridge profile (or, on a rerun, the existing one).
+    var bridge: NMConnectionProfile
+    /// The new port profile (or the existing one).
+    var port: NMConnectionProfile
+    /// Profiles that could autoconnect on the NIC (or the bridge) and are made unable to at
+    /// commit: the old profile stays for a person to see and restore.
+    var superseded: [NMStoredProfile]
+    /// Things worth telling the operator.
+    var notes: [String]
+
+    /// The name of the port profile: `br0-port-eno1`.
+    static func portName(bridge: NMInterfaceName, interface: NMInterfaceName) -> String { "\(bridge)-port-\(interface)" }
+
+    /// A fresh conversion of the interface read in `reading` onto a new bridge `bridgeName`.
+    static func fresh(_ reading: InterfaceReading, interface: NMInterfaceName, bridge bridgeName: NMInterfaceName,
+                      request: IPRequest, stp: Bool) throws(Rejection) -> ConversionDesign {
+        var notes: [String] = []
+        // What the bridge takes over: the settings the NIC runs with now.
+        let old = reading.applied
+        let (ipv4, ipv4Notes) = try request.ipv4(over: old?.ipv4, now: reading.ipv4Now)
+        notes += ipv4Notes
+        var ipv6 = try request.ipv6(over: old?.ipv6)
+        if old == nil && ipv6 == nil && ipv4 != nil {
+            // An interface with no profile: IPv6 as nmcli would configure it.
+            ipv6 = .auto
+        }
+        let mtu = old?.ethernet?.mtu.flatMap { $0 == 0 ? nil : $0 }
+
+        var bridge: NMConnectionProfile
+        do {
+            // NMConnectionProfile.bridge validates as it builds: a gateway outside every
+            // subnet, a duplicate address, `manual` without addresses are refused here, before
+            // anything reaches NetworkManager.
+            bridge = try NMConnectionProfile.bridge(
+                name: bridgeName.rawValue, interface: bridgeName,
+                // STP off unless asked: its forwarding delay would stall all traffic through
+                // the bridge for about 30 s right after the NIC is attached.
+                stp: stp,
+                // The NIC's MAC, so a DHCP server hands out the same lease and switch port
+                // security sees the same address.
+                macAddress: reading.mac,
+                ipv4: ipv4 ?? .disabled, ipv6: ipv6 ?? .disabled)
+            if let mtu {
+                bridge.ethernet?.mtu = mtu
+                try bridge.validate()
+            }
+        } catch {
+            throw Rejection(error)
+        }
+
+        var port: NMConnectionProfile
+        do {
+            // The port carries no IP settings (the library refuses a port that does). It keeps
+            // the NIC's link settings: MTU, a MAC binding or cloned MAC, wake-on-LAN, ...
+            port = try NMConnectionProfile.bridgePort(
+                name: portName(bridge: bridgeName, interface: interface), interface: interface, controller: bridgeName.rawValue)
+            if let ethernet = old?.ethernet { port.ethernet = ethernet }
+            try port.validate()
+        } catch {
+            throw Rejection(error)
+        }
+
+        let superseded = reading.autoconnectingProfiles(on: interface)
+        let generic = reading.genericProfiles(except: Set(superseded.map(\.profile.uuid)))
+        if !generic.isEmpty {
+            notes.append("profiles that may autoconnect on any Ethernet NIC are left alone: "
+                + generic.map { "'\($0.profile.name)'" }.joined(separator: ", "))
+        }
+        if old == nil {
+            notes.append("\(interface) had no active profile: the bridge's IP configuration comes from the options")
+        }
+        return ConversionDesign(interface: interface, bridge: bridge, port: port, superseded: superseded, notes: notes)
+    }
+
+    /// The transaction. Profiles are named by UUID; the library orders activations
+    /// (controllers before ports) and runs the probes after verification.
+    func transaction(probes: [NMProbe], rollbackTimeout: Duration, label: String) -> NMTransaction {
+        var changes: [NMChange] = [
+            .add(bridge),
+            .add(port),
+            .activate(uuid: bridge.uuid, ports: [interface]),
+        ]
+        changes += superseded.map { .supersede(uuid: $0.profile.uuid) }
+        return NMTransaction(changes, probes: probes, rollbackTimeout: rollbackTimeout,
+                             activationTimeout: .seconds(45), verify: true, label: label)
+    }
+}
