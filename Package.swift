@@ -110,6 +110,13 @@ let package = Package(
             dependencies: ["NetworkManager", "DBus", "NMTestSupport", "nm-testtool"],
             swiftSettings: strict
         ),
+        // Runs the built bridgeify inside NetworkManager containers (docs/bridgeify.md). Depends
+        // on the executable so that it is built first; the tests find it next to their bundle.
+        .testTarget(
+            name: "BridgeifyIntegrationTests",
+            dependencies: ["NetworkManager", "DBus", "NMTestSupport", "bridgeify"],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
