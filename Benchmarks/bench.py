@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,6 +58,7 @@ BENCH_TIME = os.path.join(BUILD, "c", "bench-time")
 DECODE_C = os.path.join(BUILD, "c", "decode-bench")
 NM_BENCH = os.path.join(BUILD, "release", "nm-bench")
 NM_BENCH_DECODE = os.path.join(BUILD, "decode", "release", "nm-bench-decode")
+READS_FLOOR = os.path.join(BUILD, "c", "reads-floor")
 SYS_PYTHON = "/usr/bin/python3"
 VENV_PYTHON = os.path.join(BUILD, "venv", "bin", "python3")
 PEERS = os.path.join(HERE, "peers")
@@ -193,18 +195,27 @@ def count_calls(container, argv, host=False):
     monitor = subprocess.Popen(["stdbuf", "-oL", "dbus-monitor", "--address", container.address, "--monitor",
                                 "type='method_call'"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = []
     try:
         # dbus-monitor prints NameAcquired once it is a monitor: from then on it sees everything.
-        first = monitor.stdout.readline()
-        if not first:
+        if not monitor.stdout.readline():
             raise BenchError("dbus-monitor did not start")
+        reader = threading.Thread(target=lambda: lines.extend(monitor.stdout), daemon=True)
+        reader.start()
         run_tool(container, argv, host)
-        time.sleep(0.5)
+        # The monitor may lag behind on a loaded machine: wait until it has been quiet for 1 s.
+        seen, quiet_since, deadline = -1, time.monotonic(), time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if len(lines) != seen:
+                seen, quiet_since = len(lines), time.monotonic()
+            elif time.monotonic() - quiet_since >= 1.0:
+                break
     finally:
         monitor.send_signal(signal.SIGTERM)  # our own child, by pid
-    out, _ = monitor.communicate(timeout=10)
+        monitor.wait(timeout=10)
     calls = 0
-    for line in out.splitlines():
+    for line in list(lines):
         if line.startswith("method call "):
             sender = re.search(r"sender=(\S+)", line)
             if sender and sender.group(1) != nm:
@@ -378,6 +389,7 @@ class VersionItem(ProcessItem):
     def tools(self):
         return {
             "nm-bench version (ours)": Tool([NM_BENCH, "version"], expect_version),
+            "nm-bench start (ours, start-up only: no bus)": Tool([NM_BENCH, "start"], lambda out: None),
             "nmcli -g VERSION general": Tool(["nmcli", "-g", "VERSION", "general"], expect_version),
             "libnm (PyGObject)": Tool([SYS_PYTHON, f"{PEERS}/libnm_peer.py", "version"], expect_version),
             "sdbus-networkmanager": Tool([VENV_PYTHON, f"{PEERS}/sdbus_peer.py", "version"], expect_version),
@@ -507,8 +519,26 @@ class DecodeItem(Item):
                                  f"others {known}")
         return sample
 
+    def callgrind(self):
+        """Instructions per decode under valgrind's callgrind: independent of the machine's load.
+        (cost of 13 decodes - cost of 3) / 10, so that start-up and loading the file cancel out."""
+        self.instructions = {}
+        for tool, argv in self.tools().items():
+            counts = []
+            for n in ("3", "13"):
+                out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                      *argv[:-1], n], capture_output=True, text=True, timeout=1200)
+                found = re.search(r"Collected : (\d+)", out.stderr)
+                if out.returncode != 0 or not found:
+                    break
+                counts.append(int(found.group(1)))
+            if len(counts) == 2:
+                self.instructions[tool] = (counts[1] - counts[0]) / 10
+            log(f"callgrind {tool}: {self.instructions.get(tool, 'failed')}")
+
     def render(self):
         parts = []
+        instructions = getattr(self, "instructions", {})
         for label, name in self.FILES.items():
             size = os.path.getsize(os.path.join(FIXTURES, name))
             values = self.tally.get(label, ("?", "?"))
@@ -521,15 +551,20 @@ class DecodeItem(Item):
                     continue
                 s = self.metric(tool, "median_us")
                 per_kb = None if s is None else s["median"] / (size / 1024)
+                ir = instructions.get(tool)
+                ours_ir = instructions.get((label, "ours"))
                 rows.append([f"**{tool[1]}**" if tool[1] == "ours" else tool[1],
                              fmt_ms(s and s["median"] / 1000), fmt_range(s, lambda v: fmt_ms(v / 1000)),
                              "-" if per_kb is None else f"{per_kb:.2f}",
                              "1" if tool[1] == "ours" else
-                             ("-" if s is None or ours is None else f"{ours['median'] / s['median']:.2f}x")])
+                             ("-" if s is None or ours is None else f"{ours['median'] / s['median']:.2f}x"),
+                             "-" if ir is None else f"{ir / 1e6:.1f}",
+                             "-" if ir is None or ours_ir is None else f"{ours_ir / ir:.2f}x"])
             parts.append(f"**{label}** ({name}, {size / 1024:.0f} KiB, {values[0]} values, "
                          f"{values[1]} string bytes; {self.options.decode_iterations} decodes per round)\n\n"
                          + table(["implementation", "ms per decode (median)", "range over rounds", "µs per KiB",
-                                  "ours / this (how many times slower we are)"], rows))
+                                  "ours / this (time)", "M instructions per decode (callgrind)",
+                                  "ours / this (instructions)"], rows))
         return "\n\n".join(parts + self.notes)
 
 
@@ -539,7 +574,8 @@ class ConcurrentItem(Item):
     about = (
         "One process, one connection: `Properties.Get` of the manager's `Version`, N times, all "
         "at once (a task group; sdbus: `asyncio.gather`) and then one after another, after one "
-        "warm-up read. Each round is a fresh process; the times are of the N reads only.")
+        "warm-up read. Each round is a fresh process; the times are of the N reads only. The floor "
+        "is a C program on libdbus that sends all N calls, then reads the replies, on one thread.")
 
     def setup(self):
         self.container = Container(container_name("c"), ["--config-eno1-static"])
@@ -549,14 +585,17 @@ class ConcurrentItem(Item):
         return {
             "ours (DBusConnection.property)": [NM_BENCH, "concurrent-reads", "--count", n, "--rounds", "1"],
             "sdbus-networkmanager (asyncio)": [VENV_PYTHON, f"{PEERS}/sdbus_peer.py", "concurrent-reads", n],
+            "libdbus C, no threads (floor)": [READS_FLOOR, n],
         }
 
     def measure(self, tool, argv, round_index):
-        result = run_tool(self.container, argv, host=False)
-        data = json.loads(result.stdout.strip().splitlines()[-1])
+        sample = timed_process(self.container, argv, self.workdir)
+        data = json.loads(sample["output"].strip().splitlines()[-1])
         if data["count"] != self.options.reads:
             raise BenchError(f"{tool}: {data}")
-        return {"concurrent_ms": data["concurrent_ms"][0], "sequential_ms": data["sequential_ms"][0]}
+        reads = 2 * self.options.reads + 1
+        return {"concurrent_ms": data["concurrent_ms"][0], "sequential_ms": data["sequential_ms"][0],
+                "cpu_us_per_read": sample["cpu_ms"] * 1000 / reads, "nm_us_per_read": sample["nm_cpu_ms"] * 1000 / reads}
 
     def teardown(self):
         self.container.stop()
@@ -572,9 +611,15 @@ class ConcurrentItem(Item):
                          fmt_ms(c and c["median"]), fmt_range(c), fmt_ms(s and s["median"]), fmt_range(s),
                          "-" if not c or not s else f"{s['median'] / c['median']:.2f}x",
                          "-" if not c else f"{c['median'] * 1000 / self.options.reads:.0f}",
+                         fmt_ms(self.metric(tool, "cpu_us_per_read") and self.metric(tool, "cpu_us_per_read")["median"]),
+                         fmt_ms(self.metric(tool, "nm_us_per_read") and self.metric(tool, "nm_us_per_read")["median"]),
                          "1" if tool == tools[0] else ratio(c, ours_c)])
         return table([f"tool ({self.options.reads} reads)", "concurrent ms", "range", "one at a time ms", "range",
-                      "speed-up", "µs per read (concurrent)", "concurrent / ours"], rows)
+                      "speed-up", "µs per read (concurrent)", "client CPU µs per read", "NM CPU µs per read",
+                      "concurrent / ours"], rows) + "\n\n" + (
+            "CPU per read: the whole process's CPU time (start-up included) and NetworkManager's CPU time "
+            "during it, divided by the 2N+1 reads. When the client is at the floor, the figures are "
+            "NetworkManager's and the bus daemon's cost per call on this machine.")
 
 
 ITEMS = [VersionItem, ReadProfilesItem, DecodeItem, ConcurrentItem]
@@ -685,9 +730,8 @@ def report(items, info, options, load_before, load_after, elapsed):
         "Debian's /usr/bin/python3), builds `nm-bench` and `nm-bench-decode` in release mode and the C "
         "helpers in `.build-bench/`, starts fresh containers, and stops them at the end. Raw samples: "
         "`.build-bench/results/*.json`. For stable figures run it on a quiet machine; "
-        "`valgrind --tool=callgrind .build-bench/decode/release/nm-bench-decode ours "
-        "Benchmarks/fixtures/get-settings-500.bin 5` gives instruction counts, which do not depend "
-        "on load.",
+        "the decode item's instruction counts (valgrind's callgrind, `--no-callgrind` to skip) do "
+        "not depend on load at all.",
         "",
     ]
     return "\n".join(lines)
@@ -723,12 +767,16 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     parser.add_argument("--no-call-count", action="store_true", help="skip the dbus-monitor runs")
     parser.add_argument("--capture-fixtures", action="store_true")
+    parser.add_argument("--callgrind", action=argparse.BooleanOptionalAction, default=None,
+                        help="count decode instructions with valgrind (default: on, off in --quick)")
     options = parser.parse_args()
     options.rounds = options.rounds or (1 if options.quick else 15)
     options.profiles = options.profiles or (50 if options.quick else 500)
     options.decode_iterations = options.decode_iterations or (5 if options.quick else 30)
     if options.quick:
         options.reads = min(options.reads, 100)
+    if options.callgrind is None:
+        options.callgrind = not options.quick and shutil.which("valgrind") is not None
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
@@ -770,6 +818,8 @@ def main():
                             item.failures[tool] = str(error)
                             log(f"{item.key}: {tool} FAILED: {error}")
                     log(f"{item.key}: round {round_index + 1}/{options.rounds} done")
+                if options.callgrind and hasattr(item, "callgrind"):
+                    item.callgrind()
             finally:
                 item.teardown()
             items.append(item)

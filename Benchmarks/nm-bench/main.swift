@@ -7,6 +7,7 @@
 // (concurrent reads) are printed as JSON.
 //
 //   nm-bench version [--address A]             fresh process: connect, read the Version property
+//   nm-bench start                              start-up alone (the same binary, no bus): version's floor
 //   nm-bench read-profiles [--address A]       every profile with its typed settings (NMClient.profiles())
 //   nm-bench read-profiles --raw [--sequential]  the same calls, settings left as DBusValue
 //   nm-bench concurrent-reads --count 1000 --rounds 5   Properties.Get x N, concurrently vs one at a time
@@ -20,7 +21,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nm-bench",
         abstract: "Benchmark workloads for scripts/bench (our library's side).",
-        subcommands: [Version.self, ReadProfiles.self, ConcurrentReads.self])
+        subcommands: [Version.self, Start.self, ReadProfiles.self, ConcurrentReads.self])
 }
 
 /// `--address`, or the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
@@ -43,6 +44,15 @@ extension Bench {
         func run() async throws {
             let nm = NMClient(connection: try await bus.connection())
             print(try await nm.version())
+        }
+    }
+
+    /// The process's start-up alone: what `version` costs before it touches the bus.
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start, parse arguments, exit: no bus.")
+
+        func run() async throws {
+            print("started")
         }
     }
 
