@@ -210,6 +210,10 @@ final class Output: Sendable {
             switch event {
             case .started(let step, let detail):
                 guard terminal else { return }
+                if step == .rollback, state.openLine != nil {
+                    // The step on the open line is the one that failed.
+                    print("  FAILED", terminator: "")
+                }
                 closeLine(&state)
                 let text = String(format: "%8.3f s  ", Double(elapsedMilliseconds) / 1000) + Self.pad(step.rawValue) + "  " + detail + " ..."
                 print(text, terminator: "")
