@@ -16,12 +16,35 @@ public struct NMActiveConnectionStateChange: Sendable, Hashable {
 }
 
 /// State changes as async sequences. Each is subscribed when the call returns: subscribe
-/// first, then act, and no change is missed.
+/// first, then act, and no change is missed. Each follows the NetworkManager that runs when it
+/// is made and ends with ``DBusError/Code/peerVanished`` if that NetworkManager goes away
+/// (subscribe again once it is back).
 extension NMClient {
     /// Every signal NetworkManager emits, through one match rule (one `AddMatch`).
     func allSignals() async throws -> DBusSignalSequence {
+        try await subscribe { owner in DBusMatchRule(sender: owner, pathNamespace: Self.managerPath) }
+    }
+
+    /// Subscribes to signals from the NetworkManager running now, named by its *unique* bus
+    /// name: the sequence ends with ``DBusError/Code/peerVanished`` when that NetworkManager
+    /// leaves the bus (crash, restart), and a NetworkManager started later is never mistaken
+    /// for it.
+    ///
+    /// Why not the well-known name: the DBus module matches a well-known sender through the
+    /// owner it last saw, and learns of a new owner only while some subscription watches the
+    /// name. A client that lived through a NetworkManager restart without one kept the old,
+    /// dead owner and silently got no signal at all from the new daemon (seen when a
+    /// transaction's undo, after NetworkManager crashed during a probe, waited 30 s for
+    /// signals that never came). The owner is checked again after subscribing, so a restart
+    /// in between cannot leave the sequence tied to a name that is already gone.
+    func subscribe(_ rule: @Sendable (BusName) throws -> DBusMatchRule) async throws -> DBusSignalSequence {
         do {
-            return try await connection.signals(matching: DBusMatchRule(sender: Self.service, pathNamespace: Self.managerPath))
+            for _ in 0..<3 {
+                let owner = try await connection.nameOwner(Self.service)
+                let signals = try await connection.signals(matching: try rule(owner))
+                if try await connection.nameOwner(Self.service) == owner { return signals }
+            }
+            throw NMError(.notRunning, "NetworkManager kept restarting while subscribing to its signals")
         } catch let error as DBusError {
             throw NMError(error)
         }
@@ -31,8 +54,10 @@ extension NMClient {
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.NetworkManager.Device.StateChanged`.
     public func deviceStateChanges(of device: ObjectPath? = nil) async throws -> some AsyncSequence<NMDeviceStateChange, any Error> {
-        let rule = DBusMatchRule(sender: Self.service, path: device, interface: Self.deviceInterface, member: "StateChanged")
-        return try await connection.signals(matching: rule).compactMap { signal -> NMDeviceStateChange? in
+        let signals = try await subscribe { owner in
+            DBusMatchRule(sender: owner, path: device, interface: Self.deviceInterface, member: "StateChanged")
+        }
+        return signals.compactMap { signal -> NMDeviceStateChange? in
             Self.deviceStateChange(signal)
         }
     }
@@ -41,8 +66,10 @@ extension NMClient {
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.NetworkManager.Connection.Active.StateChanged`.
     public func activeConnectionStateChanges(of activeConnection: ObjectPath? = nil) async throws -> some AsyncSequence<NMActiveConnectionStateChange, any Error> {
-        let rule = DBusMatchRule(sender: Self.service, path: activeConnection, interface: Self.activeInterface, member: "StateChanged")
-        return try await connection.signals(matching: rule).compactMap { signal -> NMActiveConnectionStateChange? in
+        let signals = try await subscribe { owner in
+            DBusMatchRule(sender: owner, path: activeConnection, interface: Self.activeInterface, member: "StateChanged")
+        }
+        return signals.compactMap { signal -> NMActiveConnectionStateChange? in
             Self.activeStateChange(signal)
         }
     }
@@ -52,8 +79,10 @@ extension NMClient {
     /// The corresponding D-Bus signals are `org.freedesktop.NetworkManager.Settings.NewConnection`
     /// and `ConnectionRemoved`.
     public func profileEvents() async throws -> some AsyncSequence<NMProfileEvent, any Error> {
-        let rule = DBusMatchRule(sender: Self.service, path: Self.settingsPath, interface: Self.settingsInterface)
-        return try await connection.signals(matching: rule).compactMap { signal -> NMProfileEvent? in
+        let signals = try await subscribe { owner in
+            DBusMatchRule(sender: owner, path: Self.settingsPath, interface: Self.settingsInterface)
+        }
+        return signals.compactMap { signal -> NMProfileEvent? in
             guard case .objectPath(let path)? = signal.body.first else { return nil }
             switch signal.member.rawValue {
             case "NewConnection": return .added(path)
@@ -67,7 +96,17 @@ extension NMClient {
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.DBus.Properties.PropertiesChanged`.
     public func propertyChanges(of path: ObjectPath? = nil, interface: InterfaceName? = nil) async throws -> some AsyncSequence<PropertiesChange, any Error> {
-        try await connection.propertiesChanges(on: Self.service, path: path, interface: interface)
+        // From the NetworkManager running now, by its unique name (see subscribe(_:)).
+        do {
+            for _ in 0..<3 {
+                let owner = try await connection.nameOwner(Self.service)
+                let changes = try await connection.propertiesChanges(on: owner, path: path, interface: interface)
+                if try await connection.nameOwner(Self.service) == owner { return changes }
+            }
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        throw NMError(.notRunning, "NetworkManager kept restarting while subscribing to its signals")
     }
 
     static func deviceStateChange(_ signal: DBusSignal) -> NMDeviceStateChange? {
