@@ -67,6 +67,8 @@ extension NMClient {
                     return
                 }
             }
+            try Task.checkCancellation()
+            throw NMError(.disconnected, "NetworkManager's signals ended while waiting for the deactivation")
         }
     }
 
@@ -129,6 +131,8 @@ extension NMClient {
                 }
                 if acState == .activated && waitingPorts.isEmpty { return }
             }
+            // A cancelled task ends the sequence too: say so, not "disconnected".
+            try Task.checkCancellation()
             throw NMError(.disconnected, "NetworkManager's signals ended while waiting for activation")
         }
         return try await activeConnection(at: active)
