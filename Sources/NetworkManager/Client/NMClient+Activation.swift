@@ -123,6 +123,15 @@ extension NMClient {
                         if change.new == .activated, try await self.isPort(change.device, of: devices) {
                             waitingPorts.remove(change.device)
                         } else if change.new == .failed {
+                            // A port fails with "dependency failed" when its controller did: the
+                            // controller's own reason is the root cause. Its device may not have
+                            // been known yet (a new bridge appears only once activation starts),
+                            // and its signal may be behind the port's on a busy machine.
+                            if change.reason == .dependencyFailed {
+                                devices = Set((try? await self.activeConnection(at: active).devices) ?? [])
+                                let cause = try await self.activationFailure(active, name: initial.name, reason: .deviceDisconnected, devices: devices)
+                                if cause.code != .activationFailed && cause.code != .dependencyFailed { throw cause }
+                            }
                             throw NMError(deviceStateReason: change.reason, device: remainingPorts[change.device])
                         }
                     } else if devices.contains(change.device) && change.new == .failed {
