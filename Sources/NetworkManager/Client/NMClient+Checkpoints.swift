@@ -76,14 +76,17 @@ extension NMClient {
         return byDevice
     }
 
-    /// Waits until none of `devices` is in a transitional state (prepare ... secondaries,
-    /// deactivating) and no active connection on them is still activating or deactivating.
-    /// Subscribe `signals` before the action whose effects are awaited.
+    /// Waits until none of `devices` (every device when nil) is in a transitional state
+    /// (prepare ... secondaries, deactivating) and no active connection on them is still
+    /// activating or deactivating. Subscribe `signals` before the action whose effects are awaited.
     ///
     /// Both are needed: right after a rollback a device can sit in `disconnected` for a moment
     /// with its re-activation already queued as a new active connection.
-    func waitUntilSettled(_ devices: Set<ObjectPath>, signals: DBusSignalSequence, timeout: Duration) async throws {
+    func waitUntilSettled(_ devices: Set<ObjectPath>?, signals: DBusSignalSequence, timeout: Duration) async throws {
         try await withDeadline(timeout, what: "settling after the rollback") {
+            var everyDevice: Set<ObjectPath> = []
+            if devices == nil { everyDevice = Set(try await self.snapshot().devices.map(\.path)) }
+            let devices = devices ?? everyDevice
             var busyDevices: Set<ObjectPath> = []
             for device in devices {
                 // A device that no longer exists has settled.
@@ -105,6 +108,10 @@ extension NMClient {
                 }
                 if busyDevices.isEmpty && busyActive.isEmpty { return }
             }
+            // The sequence ends when the task is cancelled or NetworkManager left the bus:
+            // neither means the devices settled.
+            try Task.checkCancellation()
+            throw NMError(.disconnected, "NetworkManager's signals ended before the devices settled")
         }
     }
 
