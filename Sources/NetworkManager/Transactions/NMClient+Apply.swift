@@ -14,17 +14,21 @@ extension NMClient {
     /// by a heartbeat while the transaction works).
     ///
     /// - Parameters:
+    ///   - plan: the plan shown to whoever approved the change (from ``plan(_:)``). The
+    ///     transaction is planned again; if the result differs (someone changed a profile it
+    ///     modifies, or the host changed so that a step is now done or to do), nothing is
+    ///     touched and ``NMTransactionError`` is thrown with ``NMError/Code/versionIDMismatch``.
     ///   - commit: false leaves the checkpoint armed for `confirmTimeout`: confirm with
     ///     ``confirm(_:)`` (from this or another process) or it reverts by itself.
     ///   - progress: called as each step starts and ends.
     /// - Returns: ``NMTransactionOutcome/unchanged`` (no checkpoint was made) when the desired
     ///   state already holds.
     public func apply(
-        _ transaction: NMTransaction, commit: Bool = true, confirmTimeout: Duration = .seconds(120),
-        progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
+        _ transaction: NMTransaction, plan: NMTransactionPlan? = nil, commit: Bool = true,
+        confirmTimeout: Duration = .seconds(120), progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
     ) async throws -> NMTransactionResult {
         let run = TransactionRun(client: self, transaction: transaction, progress: progress)
-        return try await run.execute(commit: commit, confirmTimeout: confirmTimeout)
+        return try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout)
     }
 
     /// Transactions applied with `commit: false` that are still waiting, found through the
@@ -184,12 +188,20 @@ final class TransactionRun: Sendable {
         var error: any Error
     }
 
-    func execute(commit: Bool, confirmTimeout: Duration) async throws -> NMTransactionResult {
+    func execute(expected: NMTransactionPlan?, commit: Bool, confirmTimeout: Duration) async throws -> NMTransactionResult {
         // Validate and plan: nothing is touched yet.
         let prepared: NMClient.Prepared
         do {
             prepared = try await step(.validate, "\(transaction.changes.count) changes") {
                 try await client.prepare(transaction)
+            }
+            if let expected {
+                try await step(.plan, "compare with the plan given") {
+                    if let difference = prepared.plan.firstDifference(from: expected) {
+                        throw NMError(.versionIDMismatch, "the host changed since the plan was made: \(difference)",
+                                      hint: "nothing was changed; plan again, review the new plan, and apply that one")
+                    }
+                }
             }
         } catch let failure as StepFailure {
             throw NMTransactionError(step: failure.step, cause: Self.nmError(failure.error), rollback: .notNeeded,
@@ -297,6 +309,19 @@ final class TransactionRun: Sendable {
         ].filter { !$0.value.isEmpty }
     }
 
+    /// Re-reads a profile the plan modifies and throws ``NMError/Code/versionIDMismatch``
+    /// unless its settings are still those planned against: the client-side `version-id`
+    /// (NetworkManager checks the real one only from 1.44, and only at the write).
+    func checkUnchangedSincePlanned(_ planned: NMTransactionPlan.Step, _ stored: NMStoredProfile, prepared: NMClient.Prepared) async throws {
+        guard let baseline = planned.baseline else { return }
+        let current = try await client.profile(at: stored.path)
+        let now = NMTransactionPlan.fingerprint(try NMClient.planText(current.profile, codec: prepared.codec))
+        guard now == baseline else {
+            throw NMError(.versionIDMismatch, "\(planned.profile) was changed by someone else after this transaction was planned",
+                          hint: "plan the transaction again against the current profile and review it; this one would overwrite that change")
+        }
+    }
+
     /// New profiles go to memory with autoconnect off (so a NetworkManager restart mid-way
     /// brings back only what is on disk, and nothing staged competes for a device); changed
     /// profiles are updated in memory, shadowing their files.
@@ -313,9 +338,11 @@ final class TransactionRun: Sendable {
             case .modify:
                 guard var profile = prepared.modifies[planned.uuid], let stored = prepared.existing[planned.uuid] else { continue }
                 try await step(.stage, "change \(profile.name) in memory") {
+                    // Is it still what the plan saw? (NetworkManager 1.44 checks version-id too.)
+                    try await checkUnchangedSincePlanned(planned, stored, prepared: prepared)
                     profile.userData.merge(tags(profile.connection.autoconnect, checkpoint: checkpoint, prepared: prepared)) { $1 }
                     try await client.updateProfile(stored.path, to: profile, storage: .memory, options: .blockAutoconnect,
-                                                   expectedVersionID: stored.versionID)
+                                                   expectedVersionID: planned.versionID ?? stored.versionID)
                 }
             default:
                 continue

@@ -35,6 +35,15 @@ extension NMClient {
         var modifies: [UUID: NMConnectionProfile]
     }
 
+    /// The wire form of `profile` as compared by plans (no timestamp, no user data), as text.
+    static func planText(_ profile: NMConnectionProfile, codec: NMSettingsCodec) throws(NMError) -> [String: [String: DBusValueText]] {
+        var wire = try codec.encode(profile)
+        wire["connection"]?["timestamp"] = nil
+        wire["user"]?["data"] = nil
+        if wire["user"]?.isEmpty == true { wire["user"] = nil }
+        return wire.mapValues { $0.mapValues { DBusValueText(text: $0.description) } }
+    }
+
     func prepare(_ transaction: NMTransaction) async throws -> Prepared {
         let codec = try await codec()
         let stored = try await profiles()
@@ -46,11 +55,7 @@ extension NMClient {
         var steps: [NMTransactionPlan.Step] = []
 
         func wireText(_ profile: NMConnectionProfile) throws(NMError) -> [String: [String: DBusValueText]] {
-            var wire = try codec.encode(profile)
-            wire["connection"]?["timestamp"] = nil
-            wire["user"]?["data"] = nil
-            if wire["user"]?.isEmpty == true { wire["user"] = nil }
-            return wire.mapValues { $0.mapValues { DBusValueText(text: $0.description) } }
+            try Self.planText(profile, codec: codec)
         }
         func name(of uuid: UUID) -> String {
             adds[uuid]?.name ?? modifies[uuid]?.name ?? existing[uuid]?.profile.name ?? uuid.uuidString.lowercased()
@@ -95,8 +100,10 @@ extension NMClient {
                     throw NMError(.unknownConnection, "cannot modify \(profile.name): no profile has UUID \(profile.uuid.uuidString.lowercased())")
                 }
                 modifies[profile.uuid] = profile
-                let diff = NMTransactionPlan.diff(from: try wireText(current.profile), to: try wireText(profile))
-                steps.append(.init(kind: .modify, profile: profile.name, uuid: profile.uuid, ports: [], changes: diff, alreadyDone: diff.isEmpty))
+                let currentText = try wireText(current.profile)
+                let diff = NMTransactionPlan.diff(from: currentText, to: try wireText(profile))
+                steps.append(.init(kind: .modify, profile: profile.name, uuid: profile.uuid, ports: [], changes: diff, alreadyDone: diff.isEmpty,
+                                   baseline: NMTransactionPlan.fingerprint(currentText), versionID: current.versionID))
             default:
                 continue
             }

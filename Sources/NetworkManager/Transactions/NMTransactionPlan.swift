@@ -17,6 +17,26 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
         public var changes: [SettingChange]
         /// Whether the step is already in effect (nothing to do).
         public var alreadyDone: Bool
+        /// For a modification: a fingerprint of the profile's settings as planned against.
+        /// Applying re-reads the profile just before writing it and refuses with
+        /// ``NMError/Code/versionIDMismatch`` when someone else changed it in between (the
+        /// client-side equivalent of `version-id`, which NetworkManager checks only from 1.44).
+        public var baseline: String?
+        /// For a modification on NetworkManager 1.44 and later: the profile's `VersionId` as
+        /// planned against, passed to `Update2` so that the daemon itself refuses a stale write.
+        public var versionID: UInt64?
+
+        public init(kind: Kind, profile: String, uuid: UUID, ports: [String], changes: [SettingChange], alreadyDone: Bool,
+                    baseline: String? = nil, versionID: UInt64? = nil) {
+            self.kind = kind
+            self.profile = profile
+            self.uuid = uuid
+            self.ports = ports
+            self.changes = changes
+            self.alreadyDone = alreadyDone
+            self.baseline = baseline
+            self.versionID = versionID
+        }
     }
 
     /// One key whose value changes: `before` nil means added, `after` nil means removed.
@@ -52,6 +72,43 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The first difference between this plan and `other`, in words, or nil when they are the
+    /// same plan (same steps, same settings planned against).
+    public func firstDifference(from other: NMTransactionPlan) -> String? {
+        if steps.count != other.steps.count {
+            return "\(other.steps.count) steps were planned, now there are \(steps.count)"
+        }
+        for (index, (now, then)) in zip(steps, other.steps).enumerated() where now != then {
+            let what = "step \(index + 1) (\(then.kind.rawValue) \(then.profile))"
+            if now.kind != then.kind || now.uuid != then.uuid { return "\(what) is now \(now.kind.rawValue) \(now.profile)" }
+            if now.alreadyDone != then.alreadyDone {
+                return "\(what) was \(then.alreadyDone ? "already done" : "to do") and now is \(now.alreadyDone ? "already done" : "to do")"
+            }
+            if now.baseline != then.baseline || now.versionID != then.versionID {
+                return "\(what): the profile was changed by someone else since the plan was made"
+            }
+            return "\(what) would now change other settings"
+        }
+        return nil
+    }
+
+    /// A stable fingerprint of a wire form (FNV-1a over its sorted text): the same settings
+    /// give the same value in every process, unlike `Hasher`.
+    static func fingerprint(_ wire: [String: [String: DBusValueText]]) -> String {
+        var text = ""
+        for setting in wire.keys.sorted() {
+            for (key, value) in (wire[setting] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                text += "\(setting).\(key)=\(value.text)\n"
+            }
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
     }
 
     /// The differences between two wire forms, masked where the key looks secret.
