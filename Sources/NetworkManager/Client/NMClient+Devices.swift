@@ -58,6 +58,14 @@ extension NMClient {
                          operation: .networkControl)
     }
 
+    /// Deletes a software device (a bridge, bond, VLAN, dummy) from the kernel.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Device.Delete`.
+    /// - Throws: ``NMError`` (``NMError/Code/notSoftware``) for a hardware device.
+    public func deleteDevice(_ device: ObjectPath) async throws {
+        try await nmCall(device, Self.deviceInterface, "Delete", operation: .networkControl)
+    }
+
     /// Disconnects the device and keeps it from autoconnecting until told otherwise.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Device.Disconnect`.

@@ -9,9 +9,14 @@ extension NMClient {
     ///
     /// On any failure, timeout or task cancellation it rolls back through the checkpoint, waits
     /// until the devices settle, removes what it staged, and throws ``NMTransactionError`` with
-    /// the step, the root cause, the rollback's own outcome and a hint. If this process dies,
-    /// NetworkManager rolls back by itself once the checkpoint's timeout passes (it is kept alive
-    /// by a heartbeat while the transaction works).
+    /// the step, the root cause, the rollback's own outcome and a hint. If nothing had been
+    /// written yet, it destroys the checkpoint instead (a rollback would re-activate every
+    /// device for nothing). If NetworkManager lost the checkpoint (it restarted), it waits for
+    /// NetworkManager to come back and undoes the staging itself: staged profiles removed,
+    /// modified ones restored, the profiles active before activated again.
+    ///
+    /// If this process dies, NetworkManager rolls back by itself once the checkpoint's timeout
+    /// passes (it is kept alive by a heartbeat while the transaction works).
     ///
     /// - Parameters:
     ///   - plan: the plan shown to whoever approved the change (from ``plan(_:)``). The
@@ -37,85 +42,135 @@ extension NMClient {
         let checkpoints = try await checkpoints()
         let profiles = try await profiles()
         var byID: [UUID: NMPendingTransaction] = [:]
+        var live: Set<UUID> = []
         for stored in profiles {
             let tags = stored.profile.userData
             guard let idText = tags[Tag.transaction], let id = UUID(uuidString: idText),
                 let checkpointPath = tags[Tag.checkpoint]
             else { continue }
+            let created = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+            let checkpoint = checkpoints.first { Self.isCheckpoint($0, path: checkpointPath, created: created) }
             var pending = byID[id] ?? NMPendingTransaction(
                 id: id, checkpoint: checkpointPath, label: tags[Tag.label] ?? "", staged: [],
                 superseded: Self.uuidList(tags[Tag.supersedes]), deleted: Self.uuidList(tags[Tag.deletes]),
-                revertsAt: checkpoints.first { $0.path.rawValue == checkpointPath }?.expiry)
-            pending.staged.append(stored.profile.uuid)
+                revertsAt: checkpoint?.expiry, checkpointCreated: created)
+            if tags[Tag.staged] != "backup" { pending.staged.append(stored.profile.uuid) }
             byID[id] = pending
+            if checkpoint != nil { live.insert(id) }
         }
-        // A transaction whose checkpoint is gone was rolled back (or confirmed) already.
-        let live = Set(checkpoints.map(\.path.rawValue))
-        return byID.values.filter { live.contains($0.checkpoint) }.sorted { $0.id.uuidString < $1.id.uuidString }
+        // A transaction whose checkpoint is gone was rolled back (or confirmed) already, or
+        // NetworkManager restarted under it: removeStaleTransactions() cleans those up.
+        return byID.values.filter { live.contains($0.id) }.sorted { $0.id.uuidString < $1.id.uuidString }
+    }
+
+    /// Whether `checkpoint` is the one a transaction recorded (same path, and the same
+    /// creation time when known: paths are reused after NetworkManager restarts).
+    static func isCheckpoint(_ checkpoint: NMCheckpoint, path: String, created: Int64?) -> Bool {
+        checkpoint.path.rawValue == path && (created == nil || created == checkpoint.createdBootTimeMilliseconds)
+    }
+
+    /// The live checkpoint of a pending transaction, or nil when it is gone.
+    func liveCheckpoint(of pending: NMPendingTransaction) async throws -> ObjectPath? {
+        try await checkpoints().first { Self.isCheckpoint($0, path: pending.checkpoint, created: pending.checkpointCreated) }?.path
     }
 
     /// Confirms a pending transaction: persists what it staged, supersedes and deletes what it
     /// said it would, and destroys its checkpoint.
+    ///
+    /// - Throws: ``NMError`` (``NMError/Code/invalidArguments``) when its checkpoint is gone:
+    ///   rolled back by its timeout or by hand, confirmed already, or lost when NetworkManager
+    ///   restarted. Nothing is committed then.
     public func confirm(_ pending: NMPendingTransaction) async throws {
-        guard let checkpoint = ObjectPath(rawValue: pending.checkpoint),
-            try await checkpoints().contains(where: { $0.path == checkpoint })
-        else {
+        guard let checkpoint = try await liveCheckpoint(of: pending) else {
             throw NMError(.invalidArguments, "transaction \(pending.id.uuidString.lowercased()) is no longer pending: its checkpoint is gone",
-                          hint: "it was rolled back (by timeout or by hand) or confirmed already")
+                          hint: "it was rolled back (by its timeout or by hand) or confirmed already; if NetworkManager restarted, removeStaleTransactions() undoes what it staged")
         }
-        // Keep the checkpoint from expiring while committing.
-        try? await adjustRollbackTimeout(checkpoint, to: .seconds(60))
+        // Keep the checkpoint from expiring while committing (this also proves it is still there).
+        try await adjustRollbackTimeout(checkpoint, to: .seconds(60))
         try await commitStaged(transactionID: pending.id, superseded: pending.superseded, deleted: pending.deleted)
         try await destroyCheckpoint(checkpoint)
     }
 
     /// Rolls a pending transaction back now rather than waiting for its timeout.
     public func rollback(_ pending: NMPendingTransaction) async throws {
-        guard let checkpoint = ObjectPath(rawValue: pending.checkpoint) else { return }
-        let onDisk = try await profiles().filter { !$0.isInMemory }.map(\.profile.uuid)
-        _ = try await rollback(checkpoint)
-        try await removeStaged(transactionID: pending.id, wereOnDisk: Set(onDisk))
+        if let checkpoint = try await liveCheckpoint(of: pending) {
+            _ = try await rollback(checkpoint)
+            try await removeStaged(transactionID: pending.id, originals: [:])
+        } else {
+            try await undoWithoutCheckpoint(transactionID: pending.id, originals: [:], reactivate: nil, newDevices: nil,
+                                            settle: .seconds(30))
+        }
     }
 
-    /// Removes what transactions staged whose checkpoint no longer exists: left behind when
-    /// NetworkManager restarted (a crash, not a reboot) in the middle of a transaction, since
-    /// staged profiles live in /run and checkpoints in the daemon's memory. Staged profiles
-    /// never autoconnect, so they are inert until removed; this removes them.
+    /// Undoes what transactions staged whose checkpoint no longer exists: left behind when
+    /// NetworkManager restarted (a crash, not a reboot) in the middle of a transaction, or
+    /// while one was pending, since staged profiles live in /run and checkpoints only in the
+    /// daemon's memory. NetworkManager comes back with the staged configuration still
+    /// active; this deletes the staged profiles, gives modified profiles back their settings
+    /// (from the copy the transaction kept), activates again the profiles that were active
+    /// before, and waits until the devices settle.
     ///
-    /// - Returns: the names of the profiles removed.
+    /// - Returns: the names of the profiles removed or restored.
     @discardableResult
-    public func removeStaleTransactions() async throws -> [String] {
-        let live = Set(try await checkpoints().map(\.path.rawValue))
-        var removed: [String] = []
+    public func removeStaleTransactions(settle: Duration = .seconds(30)) async throws -> [String] {
+        let checkpoints = try await checkpoints()
+        var stale: Set<UUID> = []
         for stored in try await profiles() {
             let tags = stored.profile.userData
-            guard tags[Tag.transaction] != nil, let checkpoint = tags[Tag.checkpoint], !live.contains(checkpoint) else { continue }
-            if stored.isInMemory {
-                try await deleteProfile(stored.path)
-            } else {
-                var profile = stored.profile
-                profile.userData = profile.userData.filter { !$0.key.hasPrefix("org.swift-networkmanager.") }
-                try await updateProfile(stored.path, to: profile)
+            guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { continue }
+            // A backup without a checkpoint: its transaction died before making one.
+            guard let path = tags[Tag.checkpoint] else {
+                stale.insert(id)
+                continue
             }
-            removed.append(stored.profile.name)
+            let created = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+            if !checkpoints.contains(where: { Self.isCheckpoint($0, path: path, created: created) }) { stale.insert(id) }
         }
-        return removed
+        var names: [String] = []
+        for id in stale.sorted(by: { $0.uuidString < $1.uuidString }) {
+            names += try await undoWithoutCheckpoint(transactionID: id, originals: [:], reactivate: nil, newDevices: nil, settle: settle)
+        }
+        return names
     }
 
     static func uuidList(_ text: String?) -> [UUID] {
         (text ?? "").split(separator: ",").compactMap { UUID(uuidString: String($0)) }
     }
 
-    /// Persists every profile staged by `transactionID` with its intended autoconnect and
-    /// without the tags, makes `superseded` unable to autoconnect, deletes `deleted`.
-    func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID]) async throws {
-        for stored in try await profiles() where stored.profile.userData[Tag.transaction] == transactionID.uuidString {
-            var profile = stored.profile
-            let autoconnect = profile.userData[Tag.autoconnect]
-            profile.connection.autoconnect = autoconnect == "default" ? nil : autoconnect == "true"
-            profile.userData = profile.userData.filter { !$0.key.hasPrefix("org.swift-networkmanager.") }
-            try await updateProfile(stored.path, to: profile, storage: .disk)
+    static func reactivateList(_ text: String?) -> [ActiveBefore] {
+        (text ?? "").split(separator: ",").compactMap { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let uuid = UUID(uuidString: String(parts[1])) else { return nil }
+            return ActiveBefore(interface: String(parts[0]), uuid: uuid)
         }
+    }
+
+    /// The tags removed, the intended autoconnect put back.
+    static func untagged(_ profile: NMConnectionProfile) -> NMConnectionProfile {
+        var profile = profile
+        let tags = profile.userData
+        if let autoconnect = tags[Tag.autoconnect] {
+            profile.connection.autoconnect = autoconnect == "default" ? nil : autoconnect == "true"
+        }
+        profile.userData = tags.filter { !$0.key.hasPrefix(Tag.prefix) }
+        return profile
+    }
+
+    /// Persists every profile staged by `transactionID` with its intended autoconnect and
+    /// without the tags (in the storage it had before, for a modified one), deletes the
+    /// backups, makes `superseded` unable to autoconnect, deletes `deleted`.
+    func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID]) async throws {
+        var backups: [ObjectPath] = []
+        for stored in try await profiles() where stored.profile.userData[Tag.transaction] == transactionID.uuidString {
+            let tags = stored.profile.userData
+            if tags[Tag.staged] == "backup" {
+                backups.append(stored.path)
+                continue
+            }
+            let storage: NMUpdateStorage = tags[Tag.originalStorage] == "memory" ? .memory : .disk
+            try await updateProfile(stored.path, to: Self.untagged(stored.profile), storage: storage)
+        }
+        for path in backups { try await deleteProfile(path) }
         for uuid in superseded {
             guard let stored = try await profile(uuid: uuid.uuidString.lowercased()) else { continue }
             var profile = stored.profile
@@ -128,24 +183,166 @@ extension NMClient {
         }
     }
 
-    /// After a rollback: deletes profiles the transaction staged that survived it, and writes
-    /// back to disk profiles that were on disk before but are in memory now (NetworkManager
-    /// before 1.48 restores an in-memory shadow without dropping it: docs/networkmanager-quirks.md).
-    func removeStaged(transactionID: UUID, wereOnDisk: Set<UUID>) async throws {
-        for stored in try await profiles() {
-            if stored.profile.userData[Tag.transaction] == transactionID.uuidString {
-                if wereOnDisk.contains(stored.profile.uuid) {
-                    var profile = stored.profile
-                    profile.userData = profile.userData.filter { !$0.key.hasPrefix("org.swift-networkmanager.") }
-                    try await updateProfile(stored.path, to: profile, storage: .disk)
-                } else {
-                    try await deleteProfile(stored.path)
-                }
-            } else if stored.isInMemory && wereOnDisk.contains(stored.profile.uuid) {
+    /// Undoes the staging of `transactionID` (after a checkpoint rollback, or without one):
+    /// - a profile it added is deleted;
+    /// - a profile it modified gets its settings back, in the storage it had: from
+    ///   `originals` when this process still knows them, else from the backup the transaction
+    ///   kept in memory; backups are deleted;
+    /// - a profile that was on disk and is in memory now is written back to disk
+    ///   (NetworkManager before 1.48 restores an in-memory shadow without dropping it:
+    ///   docs/networkmanager-quirks.md).
+    ///
+    /// - Returns: the names of the profiles deleted or restored.
+    @discardableResult
+    func removeStaged(transactionID: UUID, originals: [UUID: NMStoredProfile]) async throws -> [String] {
+        try await removeStagedReporting(transactionID: transactionID, originals: originals).names
+    }
+
+    /// ``removeStaged(transactionID:originals:)``, also saying which profiles got their
+    /// settings back (an active one must be activated again for them to apply).
+    func removeStagedReporting(transactionID: UUID, originals: [UUID: NMStoredProfile]) async throws -> (names: [String], restored: Set<UUID>) {
+        var restoredSettings: Set<UUID> = []
+        let all = try await profiles()
+        let ours = all.filter { $0.profile.userData[Tag.transaction] == transactionID.uuidString }
+        var backups: [UUID: NMStoredProfile] = [:]
+        for stored in ours where stored.profile.userData[Tag.staged] == "backup" {
+            if let uuid = stored.profile.userData[Tag.backupOf].flatMap(UUID.init(uuidString:)) { backups[uuid] = stored }
+        }
+        var names: [String] = []
+        for stored in ours where stored.profile.userData[Tag.staged] != "backup" {
+            let uuid = stored.profile.uuid
+            let tags = stored.profile.userData
+            if let original = originals[uuid] {
+                try await updateProfile(stored.path, to: original.profile, storage: original.isInMemory ? .memory : .disk)
+                restoredSettings.insert(uuid)
+            } else if let backup = backups[uuid] {
+                var profile = Self.untagged(backup.profile)
+                profile.connection.uuid = uuid
+                profile.connection.id = backup.profile.userData[Tag.originalName] ?? stored.profile.name
+                let storage: NMUpdateStorage = backup.profile.userData[Tag.originalStorage] == "memory" ? .memory : .disk
+                try await updateProfile(stored.path, to: profile, storage: storage)
+                restoredSettings.insert(uuid)
+            } else if tags[Tag.staged] == "modify" {
+                // A modified profile whose original is nowhere: leave it for a person rather
+                // than delete the user's profile (deleting a shadowing copy deletes the file too).
+                continue
+            } else {
+                try await deleteProfile(stored.path)
+            }
+            names.append(stored.profile.name)
+        }
+        // A backup whose original is no longer staged: NetworkManager's checkpoint rollback
+        // restored the settings, but before 1.48 leaves the profile in memory. Put it back
+        // where it was, only if its settings are still exactly the backup's (else someone has
+        // changed it since, and that change stays).
+        let codec = try await codec()
+        for (uuid, backup) in backups where originals[uuid] == nil && !ours.contains(where: { $0.profile.uuid == uuid }) {
+            guard let current = all.first(where: { $0.profile.uuid == uuid }) else { continue }
+            var restored = Self.untagged(backup.profile)
+            restored.connection.uuid = uuid
+            restored.connection.id = backup.profile.userData[Tag.originalName] ?? current.profile.name
+            let wasOnDisk = backup.profile.userData[Tag.originalStorage] != "memory"
+            if wasOnDisk, current.isInMemory,
+                try Self.planText(current.profile, codec: codec) == Self.planText(restored, codec: codec)
+            {
+                try await updateProfile(current.path, to: restored, storage: .disk)
+                names.append(current.profile.name)
+            }
+        }
+        for backup in backups.values { try await deleteProfile(backup.path) }
+        for stored in all where !ours.contains(stored) {
+            if let original = originals[stored.profile.uuid], !original.isInMemory, stored.isInMemory {
                 try await persistProfile(stored.path)
             }
         }
+        return (names, restoredSettings)
     }
+
+    /// Undoes a transaction whose checkpoint NetworkManager lost (it restarted, and checkpoints
+    /// live only in its memory), or that someone destroyed: waits for NetworkManager to be
+    /// back and done starting up, removes the staging (``removeStaged(transactionID:originals:)``),
+    /// deletes the software devices the transaction created (`newDevices`, or the list the
+    /// staged profiles carry: NetworkManager may keep a half-configured one as "external"),
+    /// activates again the profiles that were active before (`reactivate`, or the list the
+    /// staged profiles carry) where something else is active now or nothing, and waits until
+    /// the devices settle.
+    @discardableResult
+    func undoWithoutCheckpoint(transactionID: UUID, originals: [UUID: NMStoredProfile], reactivate: [ActiveBefore]?,
+                               newDevices: [String]?, settle: Duration) async throws -> [String] {
+        try await waitUntilRunning(timeout: settle)
+        let tagged = try await profiles().filter { $0.profile.userData[Tag.transaction] == transactionID.uuidString }
+        let reactivate = reactivate ?? Self.reactivateList(tagged.lazy.compactMap { $0.profile.userData[Tag.reactivate] }.first)
+        let newDevices = newDevices ?? (tagged.lazy.compactMap { $0.profile.userData[Tag.newDevices] }.first ?? "")
+            .split(separator: ",").map(String.init)
+        let signals = try await allSignals()
+        let (names, restoredSettings) = try await removeStagedReporting(transactionID: transactionID, originals: originals)
+        try await waitUntilSettled(nil, signals: signals, timeout: settle)
+        for interface in newDevices {
+            guard let device = try? await device(named: interface), device.isReal else { continue }
+            let removal = try await allSignals()
+            try await deleteDevice(device.path)
+            // Gone once NetworkManager says so (DeviceRemoved, or the object stays but is no
+            // longer real), so that nothing below sees it.
+            try await withDeadline(settle, what: "removal of \(interface)") {
+                for try await signal in removal {
+                    if signal.member == "DeviceRemoved" && signal.body.first == .objectPath(device.path) { return }
+                    if signal.path == device.path, (try? await self.device(at: device.path))?.isReal != true { return }
+                }
+                try Task.checkCancellation()
+                throw NMError(.disconnected, "NetworkManager's signals ended while removing \(interface)")
+            }
+        }
+        for entry in reactivate {
+            guard let device = try? await device(named: entry.interface) else { continue }
+            // Already back, unless it runs with the settings the transaction gave it.
+            if let activePath = device.activeConnection, let active = try? await activeConnection(at: activePath),
+                active.uuid.lowercased() == entry.uuid.uuidString.lowercased(), active.state != .deactivating,
+                !restoredSettings.contains(entry.uuid)
+            {
+                continue
+            }
+            guard let stored = try await profile(uuid: entry.uuid.uuidString.lowercased()) else { continue }
+            try await activate(stored.path, on: device.path, waitFor: .activated, timeout: settle)
+        }
+        let settled = try await allSignals()
+        try await waitUntilSettled(nil, signals: settled, timeout: settle)
+        return names
+    }
+
+    /// Returns once NetworkManager owns its bus name and has finished starting up (its
+    /// `Startup` property is false), waiting on `NameOwnerChanged` and `PropertiesChanged`.
+    func waitUntilRunning(timeout: Duration) async throws {
+        let owners: DBusSignalSequence
+        do {
+            owners = try await connection.signals(matching: DBusMatchRule(
+                sender: .bus, path: "/org/freedesktop/DBus", interface: .bus, member: "NameOwnerChanged",
+                arguments: [0: Self.service.rawValue]))
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        if try await !connection.nameHasOwner(Self.service) {
+            try await withDeadline(timeout, what: "NetworkManager coming back") {
+                for try await signal in owners {
+                    if let owner = try? signal.argument(2, as: String.self), !owner.isEmpty { return }
+                }
+                try Task.checkCancellation()
+                throw NMError(.disconnected, "the bus connection ended while waiting for NetworkManager")
+            }
+        }
+        let signals = try await allSignals()
+        let startup: Bool = (try? await nmProperty(Self.managerPath, Self.managerInterface, "Startup")) ?? false
+        guard startup else { return }
+        try await withDeadline(timeout, what: "NetworkManager finishing its start-up") {
+            for try await signal in signals
+            where signal.path == Self.managerPath && signal.interface == .properties && signal.member == "PropertiesChanged" {
+                let changed = try? signal.argument(1, as: [String: DBusVariant].self)
+                if changed?["Startup"]?.value == .boolean(false) { return }
+            }
+            try Task.checkCancellation()
+            throw NMError(.disconnected, "NetworkManager's signals ended while it was starting up")
+        }
+    }
+
 }
 
 /// One execution of a transaction, with its bookkeeping.
@@ -188,6 +385,12 @@ final class TransactionRun: Sendable {
         var error: any Error
     }
 
+    /// Whether anything was written since the checkpoint (set before each write is sent: a
+    /// write whose reply was lost counts).
+    let touched = Mutex(false)
+
+    func markTouched() { touched.withLock { $0 = true } }
+
     func execute(expected: NMTransactionPlan?, commit: Bool, confirmTimeout: Duration) async throws -> NMTransactionResult {
         // Validate and plan: nothing is touched yet.
         let prepared: NMClient.Prepared
@@ -220,7 +423,19 @@ final class TransactionRun: Sendable {
         let checkpoint: NMCheckpoint
         do {
             checkpoint = try await step(.checkpoint, "all devices, rollback after \(timeout)") {
-                try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
+                // Copies of the profiles to modify, as they are, made *before* the checkpoint so
+                // that its rollback does not delete them as new: they outlive a rollback that
+                // NetworkManager does by itself after this process died, and a restart of
+                // NetworkManager, and let removeStaleTransactions() restore the originals.
+                try await keepBackups(prepared)
+                do {
+                    let checkpoint = try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
+                    try await tagBackups(with: checkpoint)
+                    return checkpoint
+                } catch {
+                    _ = try? await client.removeStaged(transactionID: id, originals: prepared.existing)
+                    throw error
+                }
             }
         } catch let failure as StepFailure {
             throw NMTransactionError(step: .checkpoint, cause: Self.nmError(failure.error), rollback: .notNeeded,
@@ -235,47 +450,100 @@ final class TransactionRun: Sendable {
                 try? await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
             }
         }
-        let onDiskBefore = Set(prepared.existing.values.filter { !$0.isInMemory }.map(\.profile.uuid))
 
         do {
-            try await stage(prepared, checkpoint: checkpoint.path)
+            try await stage(prepared, checkpoint: checkpoint)
             let gateway = try await activate(prepared)
             if transaction.verify { try await verify(prepared) }
             try await runProbes(gateway: gateway)
             heartbeat.cancel()
             if commit {
                 try await step(.commit, "persist, supersede, destroy checkpoint") {
+                    // Nothing is persisted unless the checkpoint still guards the change: it is
+                    // gone if NetworkManager restarted meanwhile (checkpoints live in its
+                    // memory), and committing then would make permanent a state no one verified
+                    // since. The adjustment also keeps it from expiring while committing.
+                    try await requireCheckpoint(checkpoint)
+                    try await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
                     try await client.commitStaged(transactionID: id, superseded: superseded(prepared), deleted: deleted(prepared))
                     try await client.destroyCheckpoint(checkpoint.path)
                 }
                 return NMTransactionResult(outcome: .committed, plan: plan, steps: records.withLock { $0 }, pending: nil)
             }
+            try await requireCheckpoint(checkpoint)
             try await client.adjustRollbackTimeout(checkpoint.path, to: confirmTimeout)
             let pending = NMPendingTransaction(
                 id: id, checkpoint: checkpoint.path.rawValue, label: transaction.label,
                 staged: Array(prepared.adds.keys) + Array(prepared.modifies.keys),
                 superseded: superseded(prepared), deleted: deleted(prepared),
-                revertsAt: Date().addingTimeInterval(Double(confirmTimeout.components.seconds)))
+                revertsAt: Date().addingTimeInterval(Double(confirmTimeout.components.seconds)),
+                checkpointCreated: checkpoint.createdBootTimeMilliseconds)
             return NMTransactionResult(outcome: .pending, plan: plan, steps: records.withLock { $0 }, pending: pending)
         } catch {
             heartbeat.cancel()
             let failedStep = (error as? StepFailure)?.step ?? .commit
             let cause = Self.nmError((error as? StepFailure)?.error ?? error)
             // Roll back even when this task was cancelled: a new task does not inherit that.
-            let rollback = await Task { [client, id] () -> NMTransactionError.Rollback in
-                let started = ContinuousClock.now
-                progress?(.started(.rollback, "restoring the checkpoint"))
-                do {
-                    _ = try await client.rollback(checkpoint.path, settle: .seconds(30))
-                    try await client.removeStaged(transactionID: id, wereOnDisk: onDiskBefore)
-                    record(.rollback, "restored", since: started)
-                    return .restored(ContinuousClock.now - started)
-                } catch {
-                    record(.rollback, "FAILED: \(error)", since: started)
-                    return .failed(Self.nmError(error))
-                }
+            let rollback = await Task { () -> NMTransactionError.Rollback in
+                await self.undo(prepared, checkpoint: checkpoint)
             }.value
             throw NMTransactionError(step: failedStep, cause: cause, rollback: rollback, steps: records.withLock { $0 })
+        }
+    }
+
+    /// Throws unless `checkpoint` still exists (the same one: paths are reused after a restart).
+    func requireCheckpoint(_ checkpoint: NMCheckpoint) async throws {
+        let live = try await client.checkpoints()
+        guard live.contains(where: { NMClient.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) }) else {
+            throw NMError(.failed, "the transaction's checkpoint \(checkpoint.path) is gone: NetworkManager restarted, or someone destroyed or rolled it back",
+                          hint: "nothing was committed; the change is undone without the checkpoint")
+        }
+    }
+
+    /// Undoes the transaction after a failure. Three cases:
+    /// - nothing was written: the checkpoint is destroyed (a rollback would re-activate every
+    ///   device for nothing);
+    /// - the checkpoint exists: rolled back, devices settled, staging removed;
+    /// - it is gone (NetworkManager restarted, or someone destroyed it): undone without it.
+    func undo(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint) async -> NMTransactionError.Rollback {
+        let started = ContinuousClock.now
+        if !touched.withLock({ $0 }) {
+            do {
+                try await client.destroyCheckpoint(checkpoint.path)
+                // Only the backups exist: no network state was changed.
+                try await client.removeStaged(transactionID: id, originals: prepared.existing)
+                record(.rollback, "nothing was written: checkpoint destroyed, no rollback needed", since: started)
+                return .notNeeded
+            } catch {
+                // NetworkManager is gone, or the checkpoint already is: the full undo below
+                // copes with both, and rolling back an unchanged host is only a blip.
+            }
+        }
+        progress?(.started(.rollback, "restoring the checkpoint"))
+        do {
+            var detail = "restored"
+            do {
+                _ = try await client.rollback(checkpoint.path, settle: .seconds(30))
+                try await client.removeStaged(transactionID: id, originals: prepared.existing)
+            } catch {
+                // Was the checkpoint lost? Wait for NetworkManager (it may be restarting), look.
+                try await client.waitUntilRunning(timeout: .seconds(30))
+                if (try? await requireCheckpoint(checkpoint)) != nil {
+                    _ = try await client.rollback(checkpoint.path, settle: .seconds(30))
+                    try await client.removeStaged(transactionID: id, originals: prepared.existing)
+                } else {
+                    try await client.undoWithoutCheckpoint(transactionID: id, originals: prepared.existing,
+                                                           reactivate: prepared.activeBefore, newDevices: prepared.newDevices,
+                                                           settle: .seconds(30))
+                    detail = "restored without the checkpoint, which was gone (\(Self.nmError(error).message)): "
+                        + "staging removed, the profiles active before activated again"
+                }
+            }
+            record(.rollback, detail, since: started)
+            return .restored(ContinuousClock.now - started)
+        } catch {
+            record(.rollback, "FAILED: \(error)", since: started)
+            return .failed(Self.nmError(error))
         }
     }
 
@@ -298,15 +566,52 @@ final class TransactionRun: Sendable {
         transaction.changes.compactMap { if case .delete(let uuid) = $0 { return uuid } else { return nil } }
     }
 
-    func tags(_ autoconnect: Bool?, checkpoint: ObjectPath, prepared: NMClient.Prepared) -> [String: String] {
+    func tags(_ autoconnect: Bool?, staged: String, checkpoint: NMCheckpoint, prepared: NMClient.Prepared) -> [String: String] {
         [
             NMClient.Tag.transaction: id.uuidString,
-            NMClient.Tag.checkpoint: checkpoint.rawValue,
+            NMClient.Tag.checkpoint: checkpoint.path.rawValue,
+            NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
+            NMClient.Tag.staged: staged,
             NMClient.Tag.autoconnect: autoconnect.map { $0 ? "true" : "false" } ?? "default",
             NMClient.Tag.label: transaction.label,
             NMClient.Tag.supersedes: superseded(prepared).map(\.uuidString).joined(separator: ","),
             NMClient.Tag.deletes: deleted(prepared).map(\.uuidString).joined(separator: ","),
+            NMClient.Tag.reactivate: prepared.activeBefore.map { "\($0.interface)=\($0.uuid.uuidString)" }.joined(separator: ","),
+            NMClient.Tag.newDevices: prepared.newDevices.joined(separator: ","),
         ].filter { !$0.value.isEmpty }
+    }
+
+    /// The profiles the plan modifies, each copied as it is into an inert in-memory profile
+    /// (new UUID, autoconnect off, tagged `backup`). No network state changes.
+    func keepBackups(_ prepared: NMClient.Prepared) async throws {
+        for planned in prepared.plan.steps where planned.kind == .modify && !planned.alreadyDone {
+            guard let stored = prepared.existing[planned.uuid] else { continue }
+            var backup = stored.profile
+            backup.connection.uuid = UUID()
+            backup.connection.id = "\(stored.profile.name) (kept by transaction \(id.uuidString.prefix(8).lowercased()))"
+            backup.userData.merge([
+                NMClient.Tag.transaction: id.uuidString,
+                NMClient.Tag.staged: "backup",
+                NMClient.Tag.backupOf: stored.profile.uuid.uuidString,
+                NMClient.Tag.originalName: stored.profile.name,
+                NMClient.Tag.originalStorage: stored.isInMemory ? "memory" : "disk",
+                NMClient.Tag.autoconnect: stored.profile.connection.autoconnect.map { $0 ? "true" : "false" } ?? "default",
+            ]) { $1 }
+            backup.connection.autoconnect = false
+            try await client.addProfile(backup, storage: .memory, blockAutoconnect: true)
+        }
+    }
+
+    /// Records the checkpoint on the backups (a backup without it belongs to a transaction that
+    /// died before its checkpoint existed).
+    func tagBackups(with checkpoint: NMCheckpoint) async throws {
+        for stored in try await client.profiles()
+        where stored.profile.userData[NMClient.Tag.transaction] == id.uuidString && stored.profile.userData[NMClient.Tag.staged] == "backup" {
+            var profile = stored.profile
+            profile.userData[NMClient.Tag.checkpoint] = checkpoint.path.rawValue
+            profile.userData[NMClient.Tag.checkpointCreated] = String(checkpoint.createdBootTimeMilliseconds)
+            try await client.updateProfile(stored.path, to: profile, storage: .memory)
+        }
     }
 
     /// Re-reads a profile the plan modifies and throws ``NMError/Code/versionIDMismatch``
@@ -324,23 +629,38 @@ final class TransactionRun: Sendable {
 
     /// New profiles go to memory with autoconnect off (so a NetworkManager restart mid-way
     /// brings back only what is on disk, and nothing staged competes for a device); changed
-    /// profiles are updated in memory, shadowing their files.
-    func stage(_ prepared: NMClient.Prepared, checkpoint: ObjectPath) async throws {
-        for planned in prepared.plan.steps where !planned.alreadyDone {
+    /// profiles are updated in memory, shadowing their files, after an inert in-memory copy of
+    /// them as they were (the backup) is added, so that the original survives a crash of this
+    /// process or of NetworkManager (``NMClient/removeStaleTransactions(settle:)`` restores it).
+    func stage(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint) async throws {
+        let pending = prepared.plan.steps.filter { !$0.alreadyDone }
+        // Before the first write: is every modified profile still as planned? Then a conflict
+        // changes nothing at all (the checkpoint is destroyed, not rolled back).
+        for planned in pending where planned.kind == .modify {
+            guard let stored = prepared.existing[planned.uuid] else { continue }
+            try await step(.stage, "check \(planned.profile) is unchanged since planned") {
+                try await checkUnchangedSincePlanned(planned, stored, prepared: prepared)
+            }
+        }
+        for planned in pending {
             switch planned.kind {
             case .add:
                 guard var profile = prepared.adds[planned.uuid] else { continue }
                 try await step(.stage, "add \(profile.name) in memory") {
-                    profile.userData.merge(tags(profile.connection.autoconnect, checkpoint: checkpoint, prepared: prepared)) { $1 }
+                    profile.userData.merge(tags(profile.connection.autoconnect, staged: "add", checkpoint: checkpoint, prepared: prepared)) { $1 }
                     profile.connection.autoconnect = false
+                    markTouched()
                     try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
                 }
             case .modify:
                 guard var profile = prepared.modifies[planned.uuid], let stored = prepared.existing[planned.uuid] else { continue }
                 try await step(.stage, "change \(profile.name) in memory") {
-                    // Is it still what the plan saw? (NetworkManager 1.44 checks version-id too.)
+                    // Again right before the write: the window is now milliseconds (and closed
+                    // entirely by NetworkManager 1.44's version-id check below).
                     try await checkUnchangedSincePlanned(planned, stored, prepared: prepared)
-                    profile.userData.merge(tags(profile.connection.autoconnect, checkpoint: checkpoint, prepared: prepared)) { $1 }
+                    markTouched()
+                    profile.userData.merge(tags(profile.connection.autoconnect, staged: "modify", checkpoint: checkpoint, prepared: prepared)) { $1 }
+                    profile.userData[NMClient.Tag.originalStorage] = stored.isInMemory ? "memory" : "disk"
                     try await client.updateProfile(stored.path, to: profile, storage: .memory, options: .blockAutoconnect,
                                                    expectedVersionID: planned.versionID ?? stored.versionID)
                 }
@@ -360,6 +680,7 @@ final class TransactionRun: Sendable {
             switch planned.kind {
             case .deactivate:
                 try await step(.activate, "deactivate \(planned.profile)") {
+                    markTouched()
                     for active in try await client.activeConnections() where active.uuid.lowercased() == planned.uuid.uuidString.lowercased() {
                         try await client.deactivate(active.path)
                     }
@@ -372,6 +693,7 @@ final class TransactionRun: Sendable {
                 if let gw = profile?.ipv4?.gateway { gateway = gw }
                 try await step(.activate, "activate \(planned.profile)" + (planned.ports.isEmpty ? "" : " with ports \(planned.ports.joined(separator: ", "))")) {
                     let signals = try await client.allSignals()
+                    markTouched()
                     let active = try await client.activate(profilePath, waitFor: .started)
                     // Bring up the ports' profiles explicitly: autoconnect-ports does not start
                     // profiles whose autoconnect is off, as staged ones are.

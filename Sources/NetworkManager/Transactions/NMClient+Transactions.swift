@@ -12,6 +12,34 @@ extension NMClient {
         static let label = "org.swift-networkmanager.label"
         static let supersedes = "org.swift-networkmanager.supersedes"
         static let deletes = "org.swift-networkmanager.deletes"
+        /// When the checkpoint was made (its `Created`, CLOCK_BOOTTIME ms): checkpoint paths
+        /// start again at `/Checkpoint/1` when NetworkManager restarts, so the path alone could
+        /// name a younger, unrelated checkpoint.
+        static let checkpointCreated = "org.swift-networkmanager.checkpoint-created"
+        /// What the profile is to the transaction: `add`, `modify`, or `backup` (an inert
+        /// in-memory copy of a modified profile as it was, see ``backupOf``).
+        static let staged = "org.swift-networkmanager.staged"
+        /// On a backup: the UUID of the profile it preserves.
+        static let backupOf = "org.swift-networkmanager.backup-of"
+        /// On a backup: the name of the profile it preserves.
+        static let originalName = "org.swift-networkmanager.original-name"
+        /// Where the modified profile was kept before: `disk` or `memory`.
+        static let originalStorage = "org.swift-networkmanager.original-storage"
+        /// The profiles active before, `interface=uuid` separated by commas: what to activate
+        /// again when the transaction is undone without its checkpoint.
+        static let reactivate = "org.swift-networkmanager.reactivate"
+        /// Interfaces of software devices (bridges, bonds, VLANs, dummies) the transaction's new
+        /// profiles create that did not exist before, separated by commas: what an undo without
+        /// the checkpoint deletes from the kernel (the checkpoint's DISCONNECT_NEW_DEVICES would).
+        static let newDevices = "org.swift-networkmanager.new-devices"
+        /// The prefix of every key above.
+        static let prefix = "org.swift-networkmanager."
+    }
+
+    /// A profile that was active on an interface before a transaction.
+    struct ActiveBefore: Sendable, Hashable {
+        var interface: String
+        var uuid: UUID
     }
 
     // MARK: - Validate and plan
@@ -33,6 +61,11 @@ extension NMClient {
         /// New profiles by their UUID, and modified ones (the desired settings).
         var adds: [UUID: NMConnectionProfile]
         var modifies: [UUID: NMConnectionProfile]
+        /// The profiles active before, controllers first: what an undo without the checkpoint
+        /// activates again.
+        var activeBefore: [ActiveBefore]
+        /// Software devices the new profiles create that do not exist yet.
+        var newDevices: [String]
     }
 
     /// The wire form of `profile` as compared by plans (no timestamp, no user data), as text.
@@ -172,10 +205,29 @@ extension NMClient {
                           "after this transaction \(names.count) profiles could autoconnect on \(interface): \(names.sorted().joined(separator: ", "))",
                           hint: "supersede the profiles this transaction replaces (.supersede(uuid:)), or give the new one autoconnect false")
         }
+        // What was active before, controllers first (NetworkManager's own external "connections",
+        // such as lo's, come back by themselves).
+        var activeBefore: [ActiveBefore] = []
+        for connection in active where connection.state == .activated && !connection.stateFlags.contains(.external) {
+            guard let uuid = UUID(uuidString: connection.uuid) else { continue }
+            for devicePath in connection.devices {
+                guard let device = try? await device(at: devicePath) else { continue }
+                let entry = ActiveBefore(interface: device.interface, uuid: uuid)
+                if existing[uuid]?.profile.isPort == true { activeBefore.append(entry) } else { activeBefore.insert(entry, at: 0) }
+            }
+        }
+        // Software devices the transaction will create: deleted again by an undo without the checkpoint.
+        let software: Set<NMConnectionType> = [.bridge, .bond, .vlan, .dummy]
+        var newDevices: [String] = []
+        for profile in adds.values where software.contains(profile.type) && existing[profile.uuid] == nil {
+            guard let interface = profile.interfaceName?.rawValue else { continue }
+            if (try? await device(named: interface)) == nil { newDevices.append(interface) }
+        }
         // Controllers before ports.
         let orderedActivations = activations.filter(\.controller).map(\.step) + activations.filter { !$0.controller }.map(\.step)
         let allSteps = steps + deactivations + orderedActivations + commits
         return Prepared(plan: NMTransactionPlan(steps: allSteps, networkManagerVersion: codec.version.rawValue),
-                        codec: codec, existing: existing, active: active, adds: adds, modifies: modifies)
+                        codec: codec, existing: existing, active: active, adds: adds, modifies: modifies,
+                        activeBefore: activeBefore, newDevices: newDevices.sorted())
     }
 }

@@ -121,4 +121,20 @@ public struct NMPendingTransaction: Sendable, Codable, Hashable {
     public var deleted: [UUID]
     /// When NetworkManager rolls back if nobody confirms (approximate: see ``NMCheckpoint/expiry``).
     public var revertsAt: Date?
+    /// The checkpoint's creation time (``NMCheckpoint/createdBootTimeMilliseconds``): with the
+    /// path, it tells the transaction's checkpoint from a younger one at the same path after
+    /// NetworkManager restarted.
+    public var checkpointCreated: Int64?
+
+    public init(id: UUID, checkpoint: String, label: String, staged: [UUID], superseded: [UUID], deleted: [UUID],
+                revertsAt: Date?, checkpointCreated: Int64? = nil) {
+        self.id = id
+        self.checkpoint = checkpoint
+        self.label = label
+        self.staged = staged
+        self.superseded = superseded
+        self.deleted = deleted
+        self.revertsAt = revertsAt
+        self.checkpointCreated = checkpointCreated
+    }
 }
