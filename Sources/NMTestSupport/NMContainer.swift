@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A real NetworkManager in the project's namespace container (`scripts/nm-container`).
 ///
 /// Each container has its own network namespace with veth NICs (default `eno1`) whose
@@ -123,6 +127,48 @@ public final class NMContainer: Sendable {
         let arguments = ["restart-nm", name] + (clearRun ? ["--clear-run"] : [])
         try await Command.runAsync(Self.scriptPath, arguments, timeout: 120)
             .check("could not restart NetworkManager in '\(name)'")
+    }
+
+    /// The host pid of the container's NetworkManager, or nil when it does not run
+    /// (`nm-container status NAME --json`).
+    public func networkManagerPID() throws -> Int32? {
+        let output = try Command.run(Self.scriptPath, ["status", name, "--json"]).check("no status for '\(name)'").stdout
+        let parsed = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+        return (parsed.first?["networkManagerPid"] as? Int).map(Int32.init)
+    }
+
+    /// Kills the container's NetworkManager with SIGKILL, as a crash would, and returns once it
+    /// is gone. Nothing restarts it: ``restartNetworkManager(clearRun:)`` starts it again (and
+    /// says so when it was not running).
+    ///
+    /// The pid is checked to be NetworkManager and to live in the container's network
+    /// namespace before it is signalled.
+    public func killNetworkManager() async throws {
+        guard let pid = try networkManagerPID() else {
+            throw TestSupportError(.commandFailed, "no NetworkManager runs in '\(name)'")
+        }
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // stat(2) follows /proc/PID/ns/net (a symlink) to the namespace itself.
+        func namespace(_ path: String) -> (UInt64, UInt64)? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return (UInt64(info.st_dev), UInt64(info.st_ino))
+        }
+        let ours = namespace("/run/netns/\(name)")
+        let theirs = namespace("/proc/\(pid)/ns/net")
+        guard comm == "NetworkManager", let ours, let theirs, ours == theirs else {
+            throw TestSupportError(.commandFailed, "pid \(pid) is not the NetworkManager of '\(name)' (\(comm ?? "gone"))")
+        }
+        kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(10)
+        // Gone once reaped by the container's init; a zombie (state Z) is dead already.
+        while let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), !stat.contains(") Z ") {
+            guard Date() < deadline else {
+                throw TestSupportError(.timeout, "NetworkManager (pid \(pid)) survived SIGKILL for 10 s")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// NetworkManager's log (debug level) since the container started.
