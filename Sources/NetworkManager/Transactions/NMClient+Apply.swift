@@ -695,16 +695,25 @@ final class TransactionRun: Sendable {
                     let signals = try await client.allSignals()
                     markTouched()
                     let active = try await client.activate(profilePath, waitFor: .started)
-                    // Bring up the ports' profiles explicitly: autoconnect-ports does not start
-                    // profiles whose autoconnect is off, as staged ones are.
+                    // Bring up the ports' profiles, unless the controller's autoconnect-ports
+                    // already did: on 1.42 it starts a port profile even with autoconnect off
+                    // (as staged ones are), during ActivateConnection, and a second activation
+                    // of the same port would detach and attach the NIC again (a carrier gap on
+                    // the bridge, docs/networkmanager-quirks.md).
                     let controllerInterface = profile?.interfaceName?.rawValue
+                    let activeNow = try await client.activeConnections()
                     for port in planned.ports {
                         let portProfile = all.first {
                             $0.profile.interfaceName?.rawValue == port && $0.profile.isPort
                                 && ($0.profile.connection.controller == controllerInterface
                                     || $0.profile.connection.controller == planned.uuid.uuidString.lowercased())
                         }
-                        if let portProfile {
+                        guard let portProfile else { continue }
+                        let started = activeNow.contains {
+                            $0.uuid.lowercased() == portProfile.profile.uuid.uuidString.lowercased()
+                                && ($0.state == .activating || $0.state == .activated)
+                        }
+                        if !started {
                             let device = try await client.device(named: port)
                             try await client.activate(portProfile.path, on: device.path, waitFor: .started)
                         }
