@@ -136,6 +136,9 @@ struct ConvertCommand: AsyncParsableCommand {
             let removed = try await nm.removeStaleTransactions()
             if !removed.isEmpty {
                 report.warnings.append("removed profiles left staged by an interrupted transaction: \(removed.joined(separator: ", "))")
+                // Their devices go down and the interface's own profile autoconnects again:
+                // read the host once that is over.
+                try await Self.settle(interface, bridge: bridge, nm)
             }
         }
 
@@ -257,7 +260,7 @@ struct ConvertCommand: AsyncParsableCommand {
                 // Whatever the probe's own error was (no answer, a timeout), what it means is
                 // that the host lost reach of something it had.
                 report.error?.code = "probe-failed"
-                report.error?.hint = "after the change this host could not reach it, so the change was undone; "
+                report.error?.hint = "after the change this host could not reach it; "
                     + "check the address (a mistyped --gateway?), or whether it answers at all (ICMP blocked: --no-probe, "
                     + "or --probe tcp:HOST:PORT instead)"
             }
@@ -349,6 +352,19 @@ struct ConvertCommand: AsyncParsableCommand {
                           hint: "write the address with its prefix, such as \(bits == 32 ? "192.168.1.200/24" : "2001:db8:1::200/64")")
         }
         return text
+    }
+
+    /// Waits (at most 10 s) until `interface` is activated again and no `bridge` device is
+    /// left, after stale staged profiles were deleted. NetworkManager announces neither as one
+    /// event, so this polls.
+    static func settle(_ interface: NMInterfaceName, bridge: NMInterfaceName, _ nm: NMClient) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let snapshot = try await nm.snapshot()
+            let bridgeGone = snapshot.device(named: bridge.rawValue).map { !$0.isReal } ?? true
+            if snapshot.device(named: interface.rawValue)?.state == .activated && bridgeGone { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     // MARK: - Checks

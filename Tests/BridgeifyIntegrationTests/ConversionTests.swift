@@ -76,6 +76,31 @@ extension BridgeifyTests {
             }
         }
 
+        /// docs/bridgeify.md's "Going back": the JSON document's `restore` commands bring the
+        /// superseded profile back, as it was, without the LAN losing the host.
+        @Test func theRestoreCommandsGoBack() async throws {
+            try await withContainer(eno1Static: true) { container in
+                let nm = try await container.client()
+                let before = try await HostState.take(container, nm)
+                let run = try await container.bridgeify(["eno1"])
+                let restore = try #require(run.report?.restore, "\(run)")
+                #expect(restore.count == 3)
+                // The LAN pings the host every 50 ms meanwhile.
+                let lan = Task { try await container.execLANAsync(["ping", "-n", "-i", "0.05", "-w", "3", "192.168.1.200"]) }
+                try await Task.sleep(for: .milliseconds(300))
+                for command in restore {
+                    try container.execChecked(command.split(separator: " ").map(String.init))
+                }
+                let pings = try await lan.value
+                #expect(pings.stdout.contains(" 0% packet loss"), "\(pings.stdout)")
+                try await waitUntil("eno1 is back on its own profile") {
+                    try await HostState.take(container, nm) == before
+                }
+                let after = try await HostState.take(container, nm)
+                #expect(after == before, "\(after.differences(from: before))")
+            }
+        }
+
         /// DHCP: the bridge takes eno1's MAC, so the DHCP server on the LAN hands out the
         /// same address, now and after a reboot.
         @Test func aDHCPConfiguredEno1KeepsItsLeaseOnTheBridge() async throws {

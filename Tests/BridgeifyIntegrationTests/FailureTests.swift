@@ -91,6 +91,37 @@ extension BridgeifyTests {
             }
         }
 
+        /// NetworkManager dies while a probe runs: the probe fails, the rollback cannot reach
+        /// NetworkManager, and the outcome is `failed` (exit 3: attention needed). Once
+        /// NetworkManager is back, the next run removes what the dead transaction staged and
+        /// converts.
+        @Test func whenTheRollbackFailsTooTheResultIsFailedAndTheNextRunRecovers() async throws {
+            try await withContainer(eno1Static: true) { container in
+                // Only the refused TCP probe: it fails after its 5 s budget.
+                let run = Task { try await container.bridgeify(["eno1", "--no-probe", "--probe", "tcp:192.168.1.1:9"]) }
+                let nm = try await container.client()
+                try await waitUntil("the bridge is up and the probe runs") {
+                    let checkpoints = try await nm.checkpoints().count
+                    return try container.kernelLink("eno1").controller == "br0" && checkpoints == 1
+                }
+                try await container.crashNetworkManager()
+                let failed = try await run.value
+                let report = try #require(failed.report, "\(failed)")
+                #expect(failed.status == 3 && report.result == "failed", "\(failed)")
+                #expect(report.error?.step == "probe")
+                #expect(report.rollback?.restored == false && report.rollback?.error?.isEmpty == false, "\(String(describing: report.rollback))")
+                #expect(report.summary?.contains("rollback failed") == true)
+
+                try await container.restartNetworkManager()
+                let again = try await container.bridgeify(["eno1"])
+                #expect(again.status == 0 && again.report?.result == "committed", "\(again)")
+                #expect(again.report?.warnings.contains { $0.contains("removed profiles left staged") } == true, "\(again)")
+                let client = try await container.client()
+                try await Conversions.expectConverted(container, client, address: "192.168.1.200/24",
+                                                      mac: try container.kernelLink("eno1").mac)
+            }
+        }
+
         /// An extra --probe that fails rolls back too; one that passes does not stop the change.
         @Test func extraProbesAreRequired() async throws {
             try await withContainer(eno1Static: true) { container in

@@ -90,6 +90,13 @@ extension NMContainer {
         }
     }
 
+    /// `execLAN` on a thread of its own.
+    func execLANAsync(_ arguments: [String], timeout: Double = 120) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try self.execLAN(arguments, timeout: timeout) }) }
+        }
+    }
+
     /// A client of this container's NetworkManager, from the test process.
     func client() async throws -> NMClient { try await NMClient.connect(address: busAddress) }
 
@@ -118,6 +125,16 @@ extension NMContainer {
     /// detached and flushed), empties /run/NetworkManager and starts NetworkManager again: a
     /// reboot, as far as NetworkManager can tell.
     func simulateReboot(deleting bridges: [String]) async throws {
+        try await crashNetworkManager()
+        var script = bridges.map { "ip link del \($0) 2>/dev/null;" }.joined()
+        for nic in nics { script += "ip link set \(nic) nomaster 2>/dev/null; ip addr flush dev \(nic); ip link set \(nic) down; ip link set \(nic) up;" }
+        try execChecked(["sh", "-c", script])
+        try await restartNetworkManager(clearRun: true)
+    }
+
+    /// Kills the container's NetworkManager with SIGKILL, as a crash would, and returns once
+    /// it is gone. Nothing restarts it (`restartNetworkManager()` does).
+    func crashNetworkManager() async throws {
         let status = try execHost([NMContainer.scriptPath, "status", name, "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [[String: Any]] ?? []
         let pid = try #require(parsed.first?["networkManagerPid"] as? Int)
@@ -131,10 +148,6 @@ extension NMContainer {
         while let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), !stat.contains(") Z "), Date() < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        var script = bridges.map { "ip link del \($0) 2>/dev/null;" }.joined()
-        for nic in nics { script += "ip link set \(nic) nomaster 2>/dev/null; ip addr flush dev \(nic); ip link set \(nic) down; ip link set \(nic) up;" }
-        try execChecked(["sh", "-c", script])
-        try await restartNetworkManager(clearRun: true)
     }
 
     func execHost(_ command: [String]) throws -> String {
