@@ -15,6 +15,7 @@
 import ArgumentParser
 import Foundation
 import NetworkManager
+import Synchronization
 
 struct ConvertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -233,7 +234,11 @@ struct ConvertCommand: AsyncParsableCommand {
             try await nm.apply(transaction, commit: commit, confirmTimeout: confirmTimeout) { output.event($0) }
         }
         // Ctrl-C, SIGTERM, or the SSH session hanging up: cancel, and the library rolls back now.
-        let signals = SignalForwarder { _ in work.cancel() }
+        let interruption = Mutex<Int32?>(nil)
+        let signals = SignalForwarder { number in
+            interruption.withLock { $0 = $0 ?? number }
+            work.cancel()
+        }
         defer { signals.stop() }
         do {
             let result = try await work.value
@@ -256,7 +261,12 @@ struct ConvertCommand: AsyncParsableCommand {
         } catch let error as NMTransactionError {
             report.error = .init(code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint,
                                  step: error.step.rawValue)
-            if error.step == .probe {
+            if let signal = interruption.withLock({ $0 }) {
+                let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
+                report.error?.code = "interrupted"
+                report.error?.message = "interrupted by \(name) during \(error.step.rawValue)"
+                report.error?.hint = "bridgeify was stopped (Ctrl-C, a kill, or its SSH session hung up), so it undid the change; run it again"
+            } else if error.step == .probe {
                 // Whatever the probe's own error was (no answer, a timeout), what it means is
                 // that the host lost reach of something it had.
                 report.error?.code = "probe-failed"
