@@ -214,13 +214,23 @@ def count_calls(container, argv, host=False):
     finally:
         monitor.send_signal(signal.SIGTERM)  # our own child, by pid
         monitor.wait(timeout=10)
-    calls = 0
+    calls = {}
     for line in list(lines):
         if line.startswith("method call "):
             sender = re.search(r"sender=(\S+)", line)
             if sender and sender.group(1) != nm:
-                calls += 1
+                member = re.search(r"interface=(\S+); member=(\S+)", line)
+                name = f"{member.group(1).rsplit('.', 1)[-1]}.{member.group(2)}" if member else "?"
+                calls[name] = calls.get(name, 0) + 1
     return calls
+
+
+def calls_note(tool, counts):
+    """One line: the calls a tool sent, by member, most frequent first."""
+    if not counts:
+        return ""
+    parts = ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"D-Bus calls of {tool}: {parts}."
 
 
 def stats(values):
@@ -335,7 +345,8 @@ class ProcessItem(Item):
     def once(self, tool, spec):
         if self.options.no_call_count:
             return {}
-        return {"calls": count_calls(self.container, spec.argv, spec.host)}
+        counts = count_calls(self.container, spec.argv, spec.host)
+        return {"calls": sum(counts.values()), "by_member": counts}
 
     def teardown(self):
         self.container.stop()
@@ -622,7 +633,225 @@ class ConcurrentItem(Item):
             "NetworkManager's and the bus daemon's cost per call on this machine.")
 
 
-ITEMS = [VersionItem, ReadProfilesItem, DecodeItem, ConcurrentItem]
+BRIDGEIFY = os.path.join(BUILD, "release", "bridgeify")
+WATCHER = os.path.join(PEERS, "watch_activation.py")
+
+# The seed's static configuration of eno1 (scripts/nm-container start --config-eno1-static).
+SEED_IPV4 = ("ipv4.method manual ipv4.addresses 192.168.1.200/24 ipv4.gateway 192.168.1.1 "
+             "ipv4.dns 114.114.114.114")
+
+
+def nmcli_commands(commands, stop_at_failure):
+    """One shell running nmcli commands in order: a person's procedure, timed as one."""
+    return ["sh", "-c", (" && " if stop_at_failure else "; ").join(f"nmcli {c}" for c in commands)]
+
+
+def seed_procedure(stp):
+    # The seed's procedure (Tests/NetworkManagerIntegrationTests/TypedLayerTests.swift): `down`
+    # may fail when autoconnect has not brought a profile up yet, as for a person: `;`, not `&&`.
+    return nmcli_commands([
+        f"connection add con-name br0 ifname br0 type bridge {'' if stp else 'bridge.stp no '}{SEED_IPV4} autoconnect yes",
+        "connection add type bridge-slave ifname eno1 master br0",
+        "connection down eno1", "connection down br0", "connection up br0"], stop_at_failure=False)
+
+
+def minimal_nmcli(stp):
+    return nmcli_commands([
+        f"connection add con-name br0 ifname br0 type bridge {'' if stp else 'bridge.stp no '}{SEED_IPV4}",
+        "connection add type bridge-slave ifname eno1 master br0",
+        "connection up bridge-slave-eno1"], stop_at_failure=True)
+
+
+def expect_committed(output):
+    try:
+        document = json.loads(output)
+    except ValueError:
+        return "bridgeify printed no JSON"
+    return None if document.get("result") == "committed" else f"bridgeify: {document.get('result')}: {document.get('error')}"
+
+
+class ConversionItem(ProcessItem):
+    """Each sample on a fresh container: eno1 with the seed's static profile, moved onto br0."""
+    key = "conversion"
+    title = "1. Moving eno1's static configuration onto br0, to fully activated"
+    about = (
+        "Each sample starts a fresh container whose eno1 carries the seed's static profile "
+        "(192.168.1.200/24 via 192.168.1.1) and runs one tool that moves it onto a new bridge br0 "
+        "with eno1 as its port, STP off. **activated** is measured by an independent watcher on the bus "
+        "(Benchmarks/peers/watch_activation.py, GDBus, subscribed before the tool starts): from the "
+        "tool's spawn to the first moment br0's device is ACTIVATED and eno1, having left its old "
+        "profile, is ACTIVATED as br0's port. **wall** is the tool's process (for bridgeify: end to "
+        "end with checkpoint, verification, the gateway probe and commit; bridgeify's own timing of "
+        "its steps is in the note). nmcli minimal: add the bridge, add the port, `up` the port, with "
+        "no safety net; the seed's procedure: its five commands (add, add, down eno1, down br0, "
+        "up br0) with `bridge.stp no` added. D-Bus calls: every method call the tool sent (bus "
+        "daemon included), counted in a separate run.")
+
+    def tools(self):
+        return {
+            "bridgeify eno1 (ours)": Tool([BRIDGEIFY, "eno1", "--json"], expect_committed),
+            "nmcli, 3 commands (no safety)": Tool(minimal_nmcli(stp=False), lambda out: None),
+            "nmcli, the seed's 5 commands": Tool(seed_procedure(stp=False), lambda out: None),
+        }
+
+    def fresh(self):
+        return Container(container_name("x"), ["--config-eno1-static"])
+
+    def teardown(self):
+        pass
+
+    def once(self, tool, spec):
+        if self.options.no_call_count:
+            return {}
+        self.container = self.fresh()
+        try:
+            counts = count_calls(self.container, spec.argv, spec.host)
+            return {"calls": sum(counts.values()), "by_member": counts}
+        finally:
+            self.container.stop()
+
+    def measure(self, tool, spec, round_index):
+        self.container = self.fresh()
+        try:
+            env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.container.address)
+            watcher = subprocess.Popen([SYS_PYTHON, WATCHER, "br0", "eno1", "90"], env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                if '"ready"' not in watcher.stdout.readline():
+                    raise BenchError("the watcher did not start")
+                sample = self.extra_measure(spec)
+                out, err = watcher.communicate(timeout=120)
+            finally:
+                if watcher.poll() is None:
+                    watcher.kill()  # our own child, by pid
+                    watcher.wait()
+            found = re.search(r'"activated_mono_ms": ([0-9.]+)', out)
+            if not found:
+                raise BenchError(f"{tool}: br0 never became activated with eno1 ({err.strip()[-300:]})")
+            sample["activated_ms"] = float(found.group(1)) - sample["start_mono_ms"]
+            problem = spec.check(sample["output"])
+            if problem:
+                raise BenchError(problem)
+            if spec.argv[0] == BRIDGEIFY:
+                document = json.loads(sample["output"])
+                sample["reported_ms"] = document.get("elapsedMilliseconds")
+                for step in document.get("steps", []):
+                    if step.get("step") == "activate":
+                        sample["activate_step_ms"] = step.get("milliseconds")
+            del sample["output"]
+            return sample
+        finally:
+            self.container.stop()
+
+    def extra_measure(self, spec):
+        return timed_process(self.container, spec.argv, self.workdir, spec.host)
+
+    def render(self):
+        tools = list(self.tools())
+        ours = self.metric(tools[0], "activated_ms")
+        rows = []
+        for tool in tools:
+            if self.failed(tool) and not self.samples.get(tool):
+                rows.append([tool, self.failed(tool)] + ["-"] * 8)
+                continue
+            act, wall = self.metric(tool, "activated_ms"), self.metric(tool, "wall_ms")
+            cpu, rss, nm = self.metric(tool, "cpu_ms"), self.metric(tool, "maxrss_kb"), self.metric(tool, "nm_cpu_ms")
+            rows.append([f"**{tool}**" if tool == tools[0] else tool,
+                         fmt_ms(act and act["median"]), fmt_range(act), fmt_ms(wall and wall["median"]), fmt_range(wall),
+                         fmt_ms(cpu and cpu["median"]), "-" if rss is None else f"{rss['median'] / 1024:.1f}",
+                         fmt_ms(nm and nm["median"]), self.extra.get(tool, {}).get("calls", "-"),
+                         "1" if tool == tools[0] else ratio(act, ours)])
+        notes = [HOST_NOTE] + [calls_note(t, self.extra.get(t, {}).get("by_member")) for t in tools]
+        notes = [n for n in notes if n]
+        steps = self.metric(tools[0], "activate_step_ms")
+        reported = self.metric(tools[0], "reported_ms")
+        if steps and reported:
+            notes.append(f"bridgeify's own report (median): {fmt_ms(reported['median'])} ms from its start to "
+                         f"commit, of which the activate step (activation call to br0 activated with its "
+                         f"port) {fmt_ms(steps['median'])} ms; the rest is reading the interface, planning, "
+                         "validation, checkpoint, staging, verification, the probe and commit.")
+        return table(["tool", "activated ms (median)", "range", "wall ms", "range", "client CPU ms", "peak RSS MiB",
+                      "NM CPU ms", "D-Bus calls", "activated / ours"], rows) + "".join("\n\n" + n for n in notes)
+
+
+class OutageItem(ConversionItem):
+    """The conversion again, with a continuous ping from the LAN: how long the host is cut off."""
+    key = "outage"
+    title = "2. The host unreachable from the LAN during the conversion"
+    about = (
+        "Each sample on a fresh container: from the LAN namespace (the gateway's side) `ping -i 0.01` "
+        "runs against 192.168.1.200 before the tool starts and until replies have come back for "
+        "a second; the outage is the longest gap between two replies (10 ms resolution). "
+        "bridgeify with its defaults (STP off); the seed's 5 commands with STP at NetworkManager's "
+        "default (on), as a person would type them: the new port then stays in listening and "
+        "learning for 2 x 15 s.")
+
+    def tools(self):
+        return {
+            "bridgeify eno1 (ours)": Tool([BRIDGEIFY, "eno1", "--json"], expect_committed),
+            "nmcli, the seed's 5 commands (STP on)": Tool(seed_procedure(stp=True), lambda out: None),
+        }
+
+    def once(self, tool, spec):
+        return {}
+
+    def extra_measure(self, spec):
+        ping = subprocess.Popen([NMC, "nsexec-lan", self.container.name, "--", "ping", "-n", "-D", "-i", "0.01",
+                                 "-W", "1", "192.168.1.200"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True)
+        replies = []
+
+        def read():
+            for line in ping.stdout:
+                found = re.match(r"\[([0-9.]+)\] \d+ bytes from", line)
+                if found:
+                    replies.append(float(found.group(1)))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            deadline = time.monotonic() + 10
+            while len(replies) < 20:
+                if time.monotonic() > deadline:
+                    raise BenchError("no ping replies from 192.168.1.200 before the conversion")
+                time.sleep(0.05)
+            started = time.time()
+            sample = timed_process(self.container, spec.argv, self.workdir, spec.host)
+            # Until replies have flowed again for a second (STP on: about 30 s).
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                time.sleep(0.2)
+                if len([t for t in replies if t > time.time() - 1.0]) >= 80:
+                    break
+        finally:
+            ping.send_signal(signal.SIGINT)  # our own child, by pid
+            try:
+                ping.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                ping.kill()
+                ping.wait()
+        reader.join(timeout=5)
+        window = [t for t in replies if t >= started - 0.5]
+        gaps = [b - a for a, b in zip(window, window[1:])]
+        sample["outage_ms"] = (max(gaps) * 1000) if gaps else None
+        return sample
+
+    def render(self):
+        tools = list(self.tools())
+        ours = self.metric(tools[0], "outage_ms")
+        rows = []
+        for tool in tools:
+            if self.failed(tool) and not self.samples.get(tool):
+                rows.append([tool, self.failed(tool), "-", "-", "-"])
+                continue
+            outage, act = self.metric(tool, "outage_ms"), self.metric(tool, "activated_ms")
+            rows.append([f"**{tool}**" if tool == tools[0] else tool, fmt_ms(outage and outage["median"]),
+                         fmt_range(outage), fmt_ms(act and act["median"]), "1" if tool == tools[0] else ratio(outage, ours)])
+        return (f"{getattr(self, 'rounds', '?')} rounds.\n\n"
+                + table(["tool", "outage ms (median)", "range", "activated ms", "outage / ours"], rows))
+
+
+ITEMS = [ConversionItem, OutageItem, VersionItem, ReadProfilesItem, DecodeItem, ConcurrentItem]
 
 
 # ---------------------------------------------------------------------------------------
@@ -707,13 +936,6 @@ def report(items, info, options, load_before, load_after, elapsed):
     for item in items:
         lines += [f"## {item.title}", "", item.about, "", item.render(), ""]
     lines += [
-        "## Not yet measured",
-        "",
-        "Items 1 (the conversion of eno1's static configuration onto br0: time to fully activated "
-        "seen by a watcher on the bus, client CPU, memory, D-Bus calls, our end-to-end time) and 2 "
-        "(the outage seen by a continuous ping from the LAN) need `bridgeify`; the harness is ready "
-        "for them (Benchmarks/bench.py: an Item that starts a fresh container per sample).",
-        "",
         "## How to reproduce",
         "",
         "As root, on Debian 12 with Swift 6 at /opt/swift:",
@@ -762,6 +984,7 @@ def main():
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--profiles", type=int)
     parser.add_argument("--reads", type=int, default=1000)
+    parser.add_argument("--outage-rounds", type=int, help="rounds of the outage item (default 5; 1 in --quick)")
     parser.add_argument("--decode-iterations", type=int)
     parser.add_argument("--only", help="comma-separated items: " + ",".join(i.key for i in ITEMS))
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
@@ -808,7 +1031,11 @@ def main():
                         extra = None
                     if extra:
                         item.extra[tool] = extra
-                for round_index in range(options.rounds):
+                rounds = options.rounds
+                if item.key == "outage":
+                    rounds = options.outage_rounds or (1 if options.quick else min(5, options.rounds))
+                item.rounds = rounds
+                for round_index in range(rounds):
                     for tool, spec in tools.items():
                         if tool in item.failures:
                             continue  # failed once: its figures would mean nothing
@@ -817,7 +1044,7 @@ def main():
                         except (BenchError, subprocess.SubprocessError) as error:
                             item.failures[tool] = str(error)
                             log(f"{item.key}: {tool} FAILED: {error}")
-                    log(f"{item.key}: round {round_index + 1}/{options.rounds} done")
+                    log(f"{item.key}: round {round_index + 1}/{rounds} done")
                 if options.callgrind and hasattr(item, "callgrind"):
                     item.callgrind()
             finally:

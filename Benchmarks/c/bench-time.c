@@ -45,7 +45,11 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &end);
     double wall = (end.tv_sec - start.tv_sec) * 1e3 + (end.tv_nsec - start.tv_nsec) / 1e6;
     int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    fprintf(stderr, "{\"wall_ms\": %.3f, \"user_ms\": %.3f, \"sys_ms\": %.3f, \"maxrss_kb\": %ld, \"exit\": %d}\n",
-            wall, ms(usage.ru_utime), ms(usage.ru_stime), usage.ru_maxrss, exit_code);
+    // start_mono_ms: CLOCK_MONOTONIC at spawn (not namespaced), for observers that timestamp
+    // what the command caused (the conversion's watcher on the bus).
+    fprintf(stderr, "{\"wall_ms\": %.3f, \"user_ms\": %.3f, \"sys_ms\": %.3f, \"maxrss_kb\": %ld, \"exit\": %d, "
+            "\"start_mono_ms\": %.3f}\n",
+            wall, ms(usage.ru_utime), ms(usage.ru_stime), usage.ru_maxrss, exit_code,
+            start.tv_sec * 1e3 + start.tv_nsec / 1e6);
     return exit_code;
 }
