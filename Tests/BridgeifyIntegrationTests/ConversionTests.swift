@@ -91,8 +91,13 @@ extension BridgeifyTests {
                 for command in restore {
                     try container.execChecked(command.split(separator: " ").map(String.init))
                 }
+                // The NIC moves from the bridge to its old profile in one activation: at most
+                // a ping or two (50-100 ms) is lost.
                 let pings = try await lan.value
-                #expect(pings.stdout.contains(" 0% packet loss"), "\(pings.stdout)")
+                let sent = pings.stdout.firstMatch(of: /(\d+) packets transmitted/).map { Int($0.1) ?? 0 } ?? 0
+                let received = pings.stdout.firstMatch(of: /(\d+) received/).map { Int($0.1) ?? 0 } ?? 0
+                #expect(sent > 40 && sent - received <= 2, "\(pings.stdout)")
+                print("going back: the LAN got \(received) of \(sent) pings sent every 50 ms")
                 try await waitUntil("eno1 is back on its own profile") {
                     try await HostState.take(container, nm) == before
                 }
