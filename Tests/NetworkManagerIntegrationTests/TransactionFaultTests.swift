@@ -63,7 +63,7 @@ struct TransactionFaultTests {
                 Issue.record("rollback: \(error.rollback)")
                 return
             }
-            Self.report("activation fails (DHCP timeout)", restore)
+            Self.report("activation fails (DHCP timeout), cause \(error.cause.code)", restore)
             #expect(restore < .seconds(10))
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
@@ -91,7 +91,7 @@ struct TransactionFaultTests {
                 Issue.record("rollback: \(error.rollback)")
                 return
             }
-            Self.report("verification fails (bridge MAC changed)", restore)
+            Self.report("verification fails (bridge MAC changed), cause \(error.cause.code)", restore)
             #expect(restore < .seconds(10))
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
@@ -241,7 +241,7 @@ struct TransactionFaultTests {
                 return
             }
             #expect(error.steps.last?.detail.contains("without the checkpoint") == true, "\(error.steps)")
-            Self.report("NetworkManager crashed mid-activation, client alive", restore)
+            Self.report("NetworkManager crashed mid-activation, client alive, cause \(error.cause.code)", restore)
             #expect(restore < .seconds(20))
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
@@ -275,7 +275,7 @@ struct TransactionFaultTests {
                 return
             }
             #expect(error.steps.last?.detail.contains("without the checkpoint") == true, "\(error.steps)")
-            Self.report("NetworkManager crashed before commit (\(kind)), client alive", restore)
+            Self.report("NetworkManager crashed before commit (\(kind)), client alive, cause \(error.cause.code)", restore)
             #expect(restore < .seconds(20))
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
@@ -557,7 +557,7 @@ struct TransactionFaultTests {
                 Issue.record("rollback: \(error.rollback)")
                 return
             }
-            Self.report("task cancelled mid-activation", restore)
+            Self.report("task cancelled mid-activation, cause \(error.cause.code)", restore)
             #expect(restore < .seconds(10))
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
