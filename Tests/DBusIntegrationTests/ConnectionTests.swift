@@ -271,6 +271,37 @@ final class ConnectionTests: Sendable {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// Regression: the owner of a well-known name was cached after the last subscription on it
+    /// ended; when the service restarted in between, every signal of the new owner was dropped.
+    @Test func aServiceRestartBetweenSubscriptionsDoesNotLeaveAStaleOwner() async throws {
+        let first = try bus.startMock(name: "com.example.Phoenix", path: "/com/example/Phoenix", interface: "com.example.Phoenix")
+        let c = try await connect()
+        let rule = DBusMatchRule(sender: "com.example.Phoenix", interface: "com.example.Phoenix", member: "Ping")
+        do {
+            let signals = try await c.signals(matching: rule)
+            try first.emitSignal(name: "Ping", signature: "s", arguments: ["one"])
+            var iterator = signals.makeAsyncIterator()
+            #expect(try await iterator.next()?.argument(0, as: String.self) == "one")
+        }
+        first.kill()
+        let second = try bus.startMock(name: "com.example.Phoenix", path: "/com/example/Phoenix", interface: "com.example.Phoenix")
+        let signals = try await c.signals(matching: rule)
+        try second.emitSignal(name: "Ping", signature: "s", arguments: ["two"])
+        let received = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                var iterator = signals.makeAsyncIterator()
+                return try await iterator.next()?.argument(0, as: String.self)
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        #expect(received == "two")
+    }
+
     @Test func closingFailsPendingCallsAndEndsSequences() async throws {
         try peer.addMethod(name: "Slow3", inSignature: "", outSignature: "", code: "time.sleep(2)")
         let c = try await connect()

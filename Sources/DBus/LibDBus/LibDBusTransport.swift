@@ -200,7 +200,16 @@ final class LibDBusTransport: @unchecked Sendable {
     }
 
     func removeSubscriber(_ id: UInt64) {
-        _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
+        state.withLock { s in
+            guard let removed = s.subscribers.removeValue(forKey: id), let name = removed.rule.sender?.rawValue else { return }
+            // The owner of a well-known name is only tracked while a subscription filters on it
+            // (its NameOwnerChanged match keeps the entry current). Once none does, the entry
+            // would go stale the moment the owner changes (a service restart), and a later
+            // subscription would drop every signal of the new owner: forget it instead.
+            if !s.subscribers.values.contains(where: { $0.rule.sender?.rawValue == name }) {
+                s.owners[name] = nil
+            }
+        }
     }
 
     func setOwnerIfUnknown(_ name: String, owner: String) {
