@@ -174,7 +174,11 @@ extension NMClient {
 }
 
 /// Runs `body` with a deadline: past it, `body` is cancelled and ``NMError/Code/activationTimeout`` thrown.
-func withDeadline<T: Sendable>(_ timeout: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(
+    _ timeout: Duration, what: String,
+    timeoutError: (@Sendable () -> NMError)? = nil,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -183,6 +187,7 @@ func withDeadline<T: Sendable>(_ timeout: Duration, what: String, _ body: @escap
         }
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else {
+            if let timeoutError { throw timeoutError() }
             throw NMError(.activationTimeout, "\(what) did not finish within \(timeout)",
                           hint: "NetworkManager may still be working on it (a DHCP server that does not answer, STP's forwarding delay); raise the timeout or look at the device's state")
         }

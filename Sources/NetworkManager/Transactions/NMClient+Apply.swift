@@ -784,7 +784,12 @@ final class TransactionRun: Sendable {
             do {
                 try await step(.probe, probe.name) {
                     let context = NMProbeContext(gateway: gateway, deadline: ContinuousClock.now + probe.budget)
-                    try await withDeadline(probe.budget + .milliseconds(500), what: "probe \(probe.name)") {
+                    // The probe's own retries stop at its deadline; this outer bound only catches
+                    // a probe that ignores it, and reports it as the probe's failure.
+                    try await withDeadline(probe.budget + .seconds(1), what: "probe \(probe.name)", timeoutError: {
+                        NMError(.timeout, "no success within its \(probe.budget) budget",
+                                hint: "the change cut connectivity it should keep; it was rolled back")
+                    }) {
                         try await probe.body(context)
                     }
                 }

@@ -69,17 +69,17 @@ public struct NMProbeContext: Sendable {
     /// last failure. (A neighbour lookup lost while a bridge had no carrier is retried by the
     /// kernel only after a second: a single attempt would fail a working change.)
     public func retry(_ attempt: @Sendable () async throws -> Void) async throws {
-        var lastError: (any Error)?
-        while ContinuousClock.now < deadline {
+        // An attempt takes up to about a second (connect and ping time out at 0.5-1 s): after
+        // a failure, the next one starts only if it can finish before the deadline.
+        while true {
             do {
                 try await attempt()
                 return
             } catch {
-                lastError = error
+                if ContinuousClock.now + .milliseconds(1200) >= deadline { throw error }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-        throw lastError ?? NMError(.timeout, "no attempt finished before the probe's deadline")
     }
 }
 

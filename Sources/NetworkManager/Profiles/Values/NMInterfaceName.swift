@@ -15,7 +15,7 @@ public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConve
     public init(_ name: String) throws(NMError) {
         if let problem = Self.problem(name) {
             throw NMError(.invalidInterfaceName, "invalid interface name \"\(name)\": \(problem)",
-                          hint: "interface names are 1-15 bytes without '/' or whitespace, such as eno1 or br0")
+                          hint: "interface names are 1-15 bytes without '/', ':' or whitespace, such as eno1 or br0")
         }
         rawValue = name
     }
@@ -35,6 +35,8 @@ public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConve
         if bytes > maximumLength { return "it is \(bytes) bytes long, more than the kernel's \(maximumLength)" }
         if name == "." || name == ".." { return "\".\" and \"..\" are reserved" }
         if name.contains("/") { return "it contains '/'" }
+        // The kernel's dev_valid_name refuses ':' too (it once separated alias labels).
+        if name.contains(":") { return "it contains ':'" }
         if name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value == 0 }) {
             return "it contains whitespace"
         }
