@@ -1,7 +1,7 @@
 // Reading what an interface has now, through NMClient.
 //
-// Everything here is a read: `snapshot()` (one GetManagedObjects round trip: devices, active
-// connections, checkpoints), `profiles()` (every profile's typed settings, pipelined),
+// Everything here is a read: `snapshotWithProfiles()` (one GetManagedObjects round trip: devices, active
+// connections, checkpoints, and every profile's typed settings, pipelined),
 // `appliedProfile(of:)` (the settings the device runs with now) and `ipv4Configuration(of:)`
 // (the addresses and gateway NetworkManager sees on the device, DHCP-assigned ones included).
 import Foundation
@@ -31,7 +31,8 @@ struct InterfaceReading: Sendable {
     /// Reads `interface`, or rejects it: it must exist, be an Ethernet NIC (veth ends count:
     /// NetworkManager reports them as type 20, not 1) and be managed by NetworkManager.
     static func read(_ interface: NMInterfaceName, with nm: NMClient) async throws -> InterfaceReading {
-        let snapshot = try await nm.snapshot()
+        // One read of the host: devices, active connections, checkpoints and every profile.
+        let (snapshot, profiles) = try await nm.snapshotWithProfiles()
         guard let device = snapshot.device(named: interface.rawValue), device.isReal else {
             let known = snapshot.devices.filter { $0.isReal && $0.type.isEthernetLike }.map(\.interface)
             throw Rejection(code: "no-such-interface", message: "there is no interface named \(interface)",
@@ -56,7 +57,6 @@ struct InterfaceReading: Sendable {
                             hint: "only an Ethernet NIC can become a bridge port this way")
         }
 
-        let profiles = try await nm.profiles()
         let activeConnection = device.activeConnection.flatMap { path in snapshot.activeConnections.first { $0.path == path } }
         let activeProfile = activeConnection?.profile.flatMap { path in profiles.first { $0.path == path } }
         var applied: NMConnectionProfile?

@@ -79,23 +79,26 @@ extension NMClient {
 
     /// Every active connection.
     ///
-    /// The corresponding D-Bus property is `org.freedesktop.NetworkManager.ActiveConnections`.
+    /// Read with `org.freedesktop.DBus.ObjectManager.GetManagedObjects` (one round trip).
     public func activeConnections() async throws -> [NMActiveConnection] {
-        let paths: [ObjectPath] = try await nmProperty(Self.managerPath, Self.managerInterface, "ActiveConnections")
-        return try await withThrowingTaskGroup(of: NMActiveConnection?.self) { group in
-            for path in paths { group.addTask { try? await self.activeConnection(at: path) } }
-            var result: [NMActiveConnection] = []
-            for try await active in group { if let active { result.append(active) } }
-            return result.sorted { $0.path.rawValue < $1.path.rawValue }
-        }
+        // One GetManagedObjects rather than the property and a GetAll per active connection.
+        try await managedObjects(withProfiles: false).active
     }
 
     func waitUntilActivated(_ active: ObjectPath, ports: [String], signals: DBusSignalSequence, timeout: Duration) async throws -> NMActiveConnection {
         // The ports' device paths, so their signals can be recognised.
+        // One read (after subscribing) for the ports' devices, the active connection and
+        // whether the ports are already attached.
+        let host = try await managedObjects(withProfiles: false)
         var portDevices: [ObjectPath: String] = [:]
-        for name in ports { portDevices[try await device(named: name).path] = name }
+        for name in ports {
+            let device: NMDevice
+            if let known = host.device(named: name), known.isReal { device = known } else { device = try await self.device(named: name) }
+            portDevices[device.path] = name
+        }
         let remainingPorts = portDevices
-        let initial = try await activeConnection(at: active)
+        let initial: NMActiveConnection
+        if let known = host.activeConnection(at: active) { initial = known } else { initial = try await activeConnection(at: active) }
 
         try await withDeadline(timeout, what: "activation of \(initial.name.isEmpty ? active.rawValue : initial.name)") {
             var acState = initial.state
@@ -103,7 +106,7 @@ extension NMClient {
             var devices = Set(initial.devices)
             // Ports may already be attached (the state was read after subscribing).
             if devices.isEmpty { devices = Set(try await self.activeConnection(at: active).devices) }
-            for port in waitingPorts where try await self.isPort(port, of: devices) { waitingPorts.remove(port) }
+            for port in waitingPorts where host.isPort(port, of: devices) { waitingPorts.remove(port) }
             if acState == .activated && waitingPorts.isEmpty { return }
             if acState == .deactivated {
                 throw try await self.activationFailure(active, name: initial.name, reason: .unknown, devices: devices)

@@ -5,16 +5,49 @@ extension NMClient {
     /// Every profile with its typed settings: one `GetManagedObjects`, then every
     /// `GetSettings` sent at once (pipelined).
     public func profiles() async throws -> [NMStoredProfile] {
+        try await hostObjects().profiles
+    }
+
+    /// NetworkManager's objects as one `GetManagedObjects` shows them: profiles (their settings
+    /// read with `GetSettings`, pipelined, unless unchanged since the last read), active
+    /// connections, devices.
+    struct HostObjects: Sendable {
+        var profiles: [NMStoredProfile]
+        var active: [NMActiveConnection]
+        var devices: [NMDevice]
+
+        func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
+        func device(at path: ObjectPath) -> NMDevice? { devices.first { $0.path == path } }
+        func activeConnection(at path: ObjectPath) -> NMActiveConnection? { active.first { $0.path == path } }
+
+        /// Whether `port` is activated as a port of one of `controllerDevices` (as ``NMClient/isPort(_:of:)``).
+        func isPort(_ port: ObjectPath, of controllerDevices: Set<ObjectPath>) -> Bool {
+            guard let state = device(at: port), state.state == .activated, let portActive = state.activeConnection,
+                let controller = activeConnection(at: portActive)?.controllerDevice
+            else { return false }
+            return controllerDevices.contains(controller)
+        }
+    }
+
+    func managedObjects(withProfiles: Bool) async throws -> HostObjects {
         let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
         do {
             objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
         } catch let error as DBusError {
             throw NMError(error)
         }
-        let settingsObjects = objects.compactMap { path, interfaces in
-            interfaces[Self.profileInterface].map { (path, $0) }
+        var active: [NMActiveConnection] = []
+        var devices: [NMDevice] = []
+        var settingsObjects: [(ObjectPath, [String: DBusValue])] = []
+        for (path, interfaces) in objects {
+            if let properties = interfaces[Self.profileInterface] { settingsObjects.append((path, properties)) }
+            if let properties = interfaces[Self.activeInterface] { active.append(NMActiveConnection(path: path, properties: properties)) }
+            if let properties = interfaces[Self.deviceInterface] { devices.append(NMDevice(path: path, properties: properties)) }
         }
-        return try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
+        active.sort { $0.path.rawValue < $1.path.rawValue }
+        devices.sort { $0.interface < $1.interface }
+        guard withProfiles else { return HostObjects(profiles: [], active: active, devices: devices) }
+        let profiles = try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
             for (path, properties) in settingsObjects {
                 group.addTask { try await self.storedProfile(path: path, properties: properties) }
             }
@@ -22,6 +55,32 @@ extension NMClient {
             for try await profile in group { if let profile { result.append(profile) } }
             return result.sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) }
         }
+        return HostObjects(profiles: profiles, active: active, devices: devices)
+    }
+
+    func hostObjects() async throws -> HostObjects { try await managedObjects(withProfiles: true) }
+
+    /// The `GetSettings` reply for the profile at `path`, from the cache when its `VersionId`
+    /// (in `properties`, read just before) is the one the cached reply was read at; nil when
+    /// the profile is gone. D-Bus errors are thrown as they are.
+    func settingsReply(path: ObjectPath, properties: [String: DBusValue]) async throws -> DBusValue? {
+        let versionID = try? properties["VersionId"]?.decode(UInt64.self)
+        if let versionID, let cached = settingsCache.withLock({ $0[path] }), cached.versionID == versionID {
+            return cached.reply
+        }
+        let reply: [DBusValue]
+        do {
+            reply = try await connection.call(
+                destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
+        } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
+            settingsCache.withLock { $0[path] = nil }
+            return nil  // deleted between the two reads
+        }
+        let value = reply.first ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), [])
+        // Stored under the VersionId read *before* the call: if the profile changed in between,
+        // a later read sees a newer VersionId and reads again.
+        if let versionID { settingsCache.withLock { $0[path] = CachedSettings(versionID: versionID, reply: value) } }
+        return value
     }
 
     /// The profile at `path`.
@@ -59,17 +118,20 @@ extension NMClient {
     }
 
     func storedProfile(path: ObjectPath, properties: [String: DBusValue]) async throws -> NMStoredProfile? {
-        let reply: [DBusValue]
+        let reply: DBusValue
         do {
-            reply = try await connection.call(
-                destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
-        } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
-            return nil  // deleted between the two reads
+            guard let value = try await settingsReply(path: path, properties: properties) else { return nil }
+            reply = value
         } catch let error as DBusError {
             throw NMError(error)
         }
+        return try await storedProfile(path: path, properties: properties, reply: reply)
+    }
+
+    /// A profile from its `GetSettings` reply and its properties.
+    func storedProfile(path: ObjectPath, properties: [String: DBusValue], reply: DBusValue) async throws -> NMStoredProfile {
         let codec = try await codec()
-        let profile = try codec.decode(reply.first ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), []))
+        let profile = try codec.decode(reply)
         let filename = try? properties["Filename"]?.decode(String.self)
         var flags = NMSettingsConnectionFlags(rawValue: (try? properties["Flags"]?.decode(UInt32.self)) ?? 0)
         if (try? properties["Unsaved"]?.decode(Bool.self)) == true { flags.insert(.unsaved) }

@@ -16,6 +16,13 @@ public final class NMClient: Sendable {
     public let connection: DBusConnection
     let logger: Logger?
     let versionCache = Mutex<NMVersion?>(nil)
+    /// `GetSettings` replies by profile path, with the `VersionId` they were read at: a profile
+    /// whose `VersionId` (NetworkManager 1.44) has not changed since is not read again.
+    let settingsCache = Mutex<[ObjectPath: CachedSettings]>([:])
+    struct CachedSettings: Sendable {
+        var versionID: UInt64
+        var reply: DBusValue
+    }
 
     /// NetworkManager's well-known bus name.
     public static let service: BusName = "org.freedesktop.NetworkManager"
@@ -62,6 +69,17 @@ public final class NMClient: Sendable {
     /// The corresponding D-Bus methods are `org.freedesktop.DBus.ObjectManager.GetManagedObjects`
     /// on `/org/freedesktop` and `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
     public func snapshot() async throws -> NMSnapshot {
+        try await snapshot(withStoredProfiles: false).snapshot
+    }
+
+    /// ``snapshot()`` and every profile's typed settings (as ``profiles()``), from one
+    /// `GetManagedObjects` and one `GetSettings` per profile.
+    public func snapshotWithProfiles() async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]) {
+        let (snapshot, profiles) = try await snapshot(withStoredProfiles: true)
+        return (snapshot, profiles ?? [])
+    }
+
+    private func snapshot(withStoredProfiles: Bool) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
         let objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
         guard let manager = objects[Self.managerPath]?[Self.managerInterface] else {
             throw DBusError(.serviceUnknown, "NetworkManager did not export its manager object",
@@ -91,17 +109,32 @@ public final class NMClient: Sendable {
             }
         }
         devices.sort { $0.interface < $1.interface }
-        let profiles = try await withThrowingTaskGroup(of: NMProfileSummary?.self) { group in
+        // Each profile's settings are read once, for its summary and (if asked) its typed form.
+        let read = try await withThrowingTaskGroup(of: (NMProfileSummary, NMStoredProfile?)?.self) { group in
             for (path, properties) in profilePaths {
-                group.addTask { try await self.profileSummary(path: path, properties: properties) }
+                group.addTask {
+                    let reply: DBusValue
+                    do {
+                        guard let value = try await self.settingsReply(path: path, properties: properties) else { return nil }
+                        reply = value
+                    } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
+                        return nil  // deleted between the two reads
+                    }
+                    guard let summary = try self.profileSummary(path: path, properties: properties, reply: reply) else { return nil }
+                    guard withStoredProfiles else { return (summary, nil) }
+                    return (summary, try await self.storedProfile(path: path, properties: properties, reply: reply))
+                }
             }
-            var result: [NMProfileSummary] = []
-            for try await summary in group { if let summary { result.append(summary) } }
-            return result.sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
+            var result: [(NMProfileSummary, NMStoredProfile?)] = []
+            for try await entry in group { if let entry { result.append(entry) } }
+            return result
         }
+        let profiles = read.map(\.0).sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
+        let stored = withStoredProfiles
+            ? read.compactMap(\.1).sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) } : nil
         activeConnections.sort { $0.path.rawValue < $1.path.rawValue }
-        return NMSnapshot(version: version, devices: devices, profiles: profiles,
-                          activeConnections: activeConnections, checkpoints: checkpoints)
+        return (NMSnapshot(version: version, devices: devices, profiles: profiles,
+                           activeConnections: activeConnections, checkpoints: checkpoints), stored)
     }
 
     /// NetworkManager's devices, in one round trip.
@@ -114,15 +147,8 @@ public final class NMClient: Sendable {
         try await snapshot().profiles
     }
 
-    private func profileSummary(path: ObjectPath, properties: [String: DBusValue]) async throws -> NMProfileSummary? {
-        let settings: [String: [String: DBusVariant]]
-        do {
-            settings = try await connection.call(
-                destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings",
-                returning: [String: [String: DBusVariant]].self)
-        } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
-            return nil  // deleted between the two reads
-        }
+    private func profileSummary(path: ObjectPath, properties: [String: DBusValue], reply: DBusValue) throws -> NMProfileSummary? {
+        let settings = try reply.decode([String: [String: DBusVariant]].self)
         let connectionSetting = settings["connection"] ?? [:]
         let filename = try? properties["Filename"]?.decode(String.self)
         return NMProfileSummary(

@@ -159,9 +159,19 @@ extension NMClient {
     /// Persists every profile staged by `transactionID` with its intended autoconnect and
     /// without the tags (in the storage it had before, for a modified one), deletes the
     /// backups, makes `superseded` unable to autoconnect, deletes `deleted`.
-    func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID]) async throws {
+    ///
+    /// `known`: the profiles the transaction wrote (staged ones and backups), with their paths,
+    /// when the process that staged them commits: then they are not listed again.
+    func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID],
+                      known: [(path: ObjectPath, profile: NMConnectionProfile)]? = nil) async throws {
         var backups: [ObjectPath] = []
-        for stored in try await profiles() where stored.profile.userData[Tag.transaction] == transactionID.uuidString {
+        var written: [(path: ObjectPath, profile: NMConnectionProfile)] = []
+        if let known {
+            written = known
+        } else {
+            written = try await profiles().map { ($0.path, $0.profile) }
+        }
+        for stored in written where stored.profile.userData[Tag.transaction] == transactionID.uuidString {
             let tags = stored.profile.userData
             if tags[Tag.staged] == "backup" {
                 backups.append(stored.path)
@@ -389,6 +399,19 @@ final class TransactionRun: Sendable {
     /// write whose reply was lost counts).
     let touched = Mutex(false)
 
+    /// The paths of the profiles this run added, from AddConnection2's replies.
+    let stagedPaths = Mutex<[UUID: ObjectPath]>([:])
+    /// Every profile this run wrote (backups, staged adds and modifies) as last written, with
+    /// its path: what the commit persists, without listing the profiles again.
+    let written = Mutex<[(path: ObjectPath, profile: NMConnectionProfile)]>([])
+
+    func remember(_ path: ObjectPath, _ profile: NMConnectionProfile) {
+        written.withLock { list in
+            list.removeAll { $0.path == path }
+            list.append((path, profile))
+        }
+    }
+
     func markTouched() { touched.withLock { $0 = true } }
 
     func execute(expected: NMTransactionPlan?, commit: Bool, confirmTimeout: Duration) async throws -> NMTransactionResult {
@@ -465,7 +488,8 @@ final class TransactionRun: Sendable {
                     // since. The adjustment also keeps it from expiring while committing.
                     try await requireCheckpoint(checkpoint)
                     try await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
-                    try await client.commitStaged(transactionID: id, superseded: superseded(prepared), deleted: deleted(prepared))
+                    try await client.commitStaged(transactionID: id, superseded: superseded(prepared), deleted: deleted(prepared),
+                                                  known: written.withLock { $0 })
                     try await client.destroyCheckpoint(checkpoint.path)
                 }
                 return NMTransactionResult(outcome: .committed, plan: plan, steps: records.withLock { $0 }, pending: nil)
@@ -598,19 +622,22 @@ final class TransactionRun: Sendable {
                 NMClient.Tag.autoconnect: stored.profile.connection.autoconnect.map { $0 ? "true" : "false" } ?? "default",
             ]) { $1 }
             backup.connection.autoconnect = false
-            try await client.addProfile(backup, storage: .memory, blockAutoconnect: true)
+            let path = try await client.addProfile(backup, storage: .memory, blockAutoconnect: true)
+            remember(path, backup)
         }
     }
 
     /// Records the checkpoint on the backups (a backup without it belongs to a transaction that
     /// died before its checkpoint existed).
     func tagBackups(with checkpoint: NMCheckpoint) async throws {
-        for stored in try await client.profiles()
+        // The backups this run just added (their paths from AddConnection2's replies).
+        for stored in written.withLock({ $0 })
         where stored.profile.userData[NMClient.Tag.transaction] == id.uuidString && stored.profile.userData[NMClient.Tag.staged] == "backup" {
             var profile = stored.profile
             profile.userData[NMClient.Tag.checkpoint] = checkpoint.path.rawValue
             profile.userData[NMClient.Tag.checkpointCreated] = String(checkpoint.createdBootTimeMilliseconds)
             try await client.updateProfile(stored.path, to: profile, storage: .memory)
+            remember(stored.path, profile)
         }
     }
 
@@ -650,7 +677,9 @@ final class TransactionRun: Sendable {
                     profile.userData.merge(tags(profile.connection.autoconnect, staged: "add", checkpoint: checkpoint, prepared: prepared)) { $1 }
                     profile.connection.autoconnect = false
                     markTouched()
-                    try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
+                    let path = try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
+                    stagedPaths.withLock { $0[planned.uuid] = path }
+                    remember(path, profile)
                 }
             case .modify:
                 guard var profile = prepared.modifies[planned.uuid], let stored = prepared.existing[planned.uuid] else { continue }
@@ -663,6 +692,7 @@ final class TransactionRun: Sendable {
                     profile.userData[NMClient.Tag.originalStorage] = stored.isInMemory ? "memory" : "disk"
                     try await client.updateProfile(stored.path, to: profile, storage: .memory, options: .blockAutoconnect,
                                                    expectedVersionID: planned.versionID ?? stored.versionID)
+                    remember(stored.path, profile)
                 }
             default:
                 continue
@@ -674,7 +704,13 @@ final class TransactionRun: Sendable {
     /// gateway of the activated profiles, for the gateway probe.
     func activate(_ prepared: NMClient.Prepared) async throws -> IPv4Address? {
         var gateway: IPv4Address?
-        let all = try await client.profiles()
+        // The profiles as this run knows them: those there before (their paths do not change
+        // with an update) and the ones it added (paths from AddConnection2's replies).
+        let addedPaths = stagedPaths.withLock { $0 }
+        var all: [(profile: NMConnectionProfile, path: ObjectPath)] = prepared.existing.values.map {
+            (prepared.modifies[$0.profile.uuid] ?? $0.profile, $0.path)
+        }
+        for (uuid, path) in addedPaths { if let profile = prepared.adds[uuid] { all.append((profile, path)) } }
         func path(of uuid: UUID) -> ObjectPath? { all.first { $0.profile.uuid == uuid }?.path }
         for planned in prepared.plan.steps where !planned.alreadyDone {
             switch planned.kind {
@@ -748,11 +784,17 @@ final class TransactionRun: Sendable {
     }
 
     func verifyOnce(_ prepared: NMClient.Prepared) async throws {
+        // Devices, active connections and port attachments from one read.
+        let host = try await client.managedObjects(withProfiles: false)
+        func deviceNamed(_ name: String) async throws -> NMDevice {
+            if let known = host.device(named: name), known.isReal { return known }
+            return try await client.device(named: name)
+        }
         for planned in prepared.plan.steps where planned.kind == .activate {
             guard let profile = prepared.adds[planned.uuid] ?? prepared.modifies[planned.uuid] ?? prepared.existing[planned.uuid]?.profile,
                 let interface = profile.interfaceName?.rawValue
             else { continue }
-            let device = try await client.device(named: interface)
+            let device = try await deviceNamed(interface)
             guard device.state == .activated else {
                 throw NMError(.activationFailed, "\(interface) is \(device.state), not activated")
             }
@@ -771,8 +813,8 @@ final class TransactionRun: Sendable {
                 throw NMError(.failed, "\(interface)'s MAC is \(device.hardwareAddress ?? "none"), not \(mac)")
             }
             for port in planned.ports {
-                let portDevice = try await client.device(named: port)
-                guard try await client.isPort(portDevice.path, of: [device.path]) else {
+                let portDevice = try await deviceNamed(port)
+                guard host.isPort(portDevice.path, of: [device.path]) else {
                     throw NMError(.activationFailed, "\(port) is not attached to \(interface)")
                 }
             }

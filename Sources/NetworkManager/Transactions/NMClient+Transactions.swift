@@ -58,6 +58,8 @@ extension NMClient {
         var codec: NMSettingsCodec
         var existing: [UUID: NMStoredProfile]
         var active: [NMActiveConnection]
+        /// The devices as they were when planned.
+        var devices: [NMDevice]
         /// New profiles by their UUID, and modified ones (the desired settings).
         var adds: [UUID: NMConnectionProfile]
         var modifies: [UUID: NMConnectionProfile]
@@ -79,10 +81,12 @@ extension NMClient {
 
     func prepare(_ transaction: NMTransaction) async throws -> Prepared {
         let codec = try await codec()
-        let stored = try await profiles()
+        // One read of the host: profiles, active connections and devices together.
+        let host = try await hostObjects()
+        let stored = host.profiles
         var existing: [UUID: NMStoredProfile] = [:]
         for profile in stored { existing[profile.profile.uuid] = profile }
-        let active = try await activeConnections()
+        let active = host.active
         var adds: [UUID: NMConnectionProfile] = [:]
         var modifies: [UUID: NMConnectionProfile] = [:]
         var steps: [NMTransactionPlan.Step] = []
@@ -177,8 +181,9 @@ extension NMClient {
                 if done, !ports.isEmpty, let running {
                     // Each port must be attached to this controller's device.
                     for port in ports {
-                        let device = try? await device(named: port.rawValue)
-                        guard let device, try await isPort(device.path, of: Set(running.devices)) else {
+                        guard let device = host.device(named: port.rawValue), device.isReal,
+                            host.isPort(device.path, of: Set(running.devices))
+                        else {
                             done = false
                             break
                         }
@@ -211,7 +216,7 @@ extension NMClient {
         for connection in active where connection.state == .activated && !connection.stateFlags.contains(.external) {
             guard let uuid = UUID(uuidString: connection.uuid) else { continue }
             for devicePath in connection.devices {
-                guard let device = try? await device(at: devicePath) else { continue }
+                guard let device = host.device(at: devicePath) else { continue }
                 let entry = ActiveBefore(interface: device.interface, uuid: uuid)
                 if existing[uuid]?.profile.isPort == true { activeBefore.append(entry) } else { activeBefore.insert(entry, at: 0) }
             }
@@ -221,13 +226,13 @@ extension NMClient {
         var newDevices: [String] = []
         for profile in adds.values where software.contains(profile.type) && existing[profile.uuid] == nil {
             guard let interface = profile.interfaceName?.rawValue else { continue }
-            if (try? await device(named: interface)) == nil { newDevices.append(interface) }
+            if host.device(named: interface)?.isReal != true { newDevices.append(interface) }
         }
         // Controllers before ports.
         let orderedActivations = activations.filter(\.controller).map(\.step) + activations.filter { !$0.controller }.map(\.step)
         let allSteps = steps + deactivations + orderedActivations + commits
         return Prepared(plan: NMTransactionPlan(steps: allSteps, networkManagerVersion: codec.version.rawValue),
-                        codec: codec, existing: existing, active: active, adds: adds, modifies: modifies,
+                        codec: codec, existing: existing, active: active, devices: host.devices, adds: adds, modifies: modifies,
                         activeBefore: activeBefore, newDevices: newDevices.sorted())
     }
 }
