@@ -670,6 +670,10 @@ def expect_committed(output):
     return None if document.get("result") == "committed" else f"bridgeify: {document.get('result')}: {document.get('error')}"
 
 
+def expect_converted(output):
+    return None if "converted" in output else "the peer did not report the conversion"
+
+
 class ConversionItem(ProcessItem):
     """Each sample on a fresh container: eno1 with the seed's static profile, moved onto br0."""
     key = "conversion"
@@ -684,14 +688,18 @@ class ConversionItem(ProcessItem):
         "end with checkpoint, verification, the gateway probe and commit; bridgeify's own timing of "
         "its steps is in the note). nmcli minimal: add the bridge, add the port, `up` the port, with "
         "no safety net; the seed's procedure: its five commands (add, add, down eno1, down br0, "
-        "up br0) with `bridge.stp no` added. D-Bus calls: every method call the tool sent (bus "
-        "daemon included), counted in a separate run.")
+        "up br0) with `bridge.stp no` added; libnm and sdbus-networkmanager: the minimal steps in "
+        "each library (add the bridge, add the port, activate the port, wait on signals until "
+        "both are activated; Benchmarks/peers). D-Bus calls: every method call the tool sent "
+        "(bus daemon included), counted in a separate run.")
 
     def tools(self):
         return {
             "bridgeify eno1 (ours)": Tool([BRIDGEIFY, "eno1", "--json"], expect_committed),
             "nmcli, 3 commands (no safety)": Tool(minimal_nmcli(stp=False), lambda out: None),
             "nmcli, the seed's 5 commands": Tool(seed_procedure(stp=False), lambda out: None),
+            "libnm (PyGObject), same steps": Tool([SYS_PYTHON, f"{PEERS}/libnm_peer.py", "convert"], expect_converted),
+            "sdbus-networkmanager, same steps": Tool([VENV_PYTHON, f"{PEERS}/sdbus_peer.py", "convert"], expect_converted),
         }
 
     def fresh(self):

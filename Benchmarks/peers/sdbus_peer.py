@@ -8,6 +8,9 @@ from Debian's /usr/bin/python3).
   sdbus_peer.py read-profiles-seq       ListConnections, then one GetSettings at a time
   sdbus_peer.py read-profiles-typed     as -async, but get_profile(): typed ConnectionProfile dataclasses
   sdbus_peer.py concurrent-reads N      N Properties.Get of Version: gathered, then one at a time (JSON, ms)
+  sdbus_peer.py convert                 eno1's static configuration onto a new bridge br0 (STP off): add
+                                        both profiles, activate the port, wait on StateChanged signals until
+                                        br0 and eno1 are activated (no checkpoint: nmcli's procedure in sdbus)
 
 Prints a line the harness checks against our own tool's output.
 """
@@ -57,6 +60,59 @@ async def concurrent_reads(count):
     print(json.dumps({"count": count, "concurrent_ms": [concurrent], "sequential_ms": [sequential]}))
 
 
+async def wait_activated(path):
+    """Returns once the device at `path` is ACTIVATED (100): subscribe first, then read."""
+    from sdbus_async.networkmanager import NetworkDeviceGeneric
+
+    device = NetworkDeviceGeneric(path)
+    done = asyncio.get_running_loop().create_future()
+
+    async def watch():
+        async for new, _old, _reason in device.state_changed:
+            if new == 100:
+                done.set_result(None) if not done.done() else None
+                return
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0)  # let the subscription start
+    if await device.state == 100 and not done.done():
+        done.set_result(None)
+    await asyncio.wait_for(done, 60)
+    watcher.cancel()
+
+
+async def convert():
+    import uuid
+
+    from sdbus_async.networkmanager import NetworkManager, NetworkManagerSettings
+
+    def connection(name, kind, interface, **extra):
+        return {"id": ("s", name), "uuid": ("s", str(uuid.uuid4())), "type": ("s", kind),
+                "interface-name": ("s", interface), **extra}
+
+    bridge = {
+        "connection": connection("br0", "bridge", "br0"),
+        "bridge": {"stp": ("b", False)},
+        "ipv4": {"method": ("s", "manual"),
+                 "address-data": ("aa{sv}", [{"address": ("s", "192.168.1.200"), "prefix": ("u", 24)}]),
+                 "gateway": ("s", "192.168.1.1"),
+                 "dns": ("au", [int.from_bytes(bytes([114, 114, 114, 114]), "little")])},
+        "ipv6": {"method": ("s", "auto")},
+    }
+    port = {
+        "connection": connection("br0-port-eno1", "802-3-ethernet", "eno1",
+                                 master=("s", "br0"), **{"slave-type": ("s", "bridge")}),
+        "802-3-ethernet": {},
+    }
+    settings, nm = NetworkManagerSettings(), NetworkManager()
+    await settings.add_connection(bridge)
+    port_path = await settings.add_connection(port)
+    await nm.activate_connection(port_path, "/", "/")
+    await wait_activated(await nm.get_device_by_ip_iface("br0"))
+    await wait_activated(await nm.get_device_by_ip_iface("eno1"))
+    print("converted")
+
+
 def main(argv):
     mode = argv[1]
     sdbus.set_default_bus(sdbus.sd_bus_open_system())
@@ -68,6 +124,8 @@ def main(argv):
         asyncio.run(read_profiles(mode))
     elif mode == "concurrent-reads":
         asyncio.run(concurrent_reads(int(argv[2])))
+    elif mode == "convert":
+        asyncio.run(convert())
     else:
         sys.exit(f"sdbus_peer.py: unknown mode {mode}")
 
