@@ -195,7 +195,7 @@ struct ConvertCommand: AsyncParsableCommand {
         //    two profiles that could autoconnect on one interface, ...) and the diff.
         let plan: NMTransactionPlan
         do {
-            plan = try await nm.plan(transaction)
+            plan = try await nm.plan(transaction, basedOn: (reading.snapshot, reading.profiles))
         } catch let error as NMError {
             throw Rejection(error)
         }

@@ -86,10 +86,31 @@ extension NMClient {
     }
 
     func waitUntilActivated(_ active: ObjectPath, ports: [String], signals: DBusSignalSequence, timeout: Duration) async throws -> NMActiveConnection {
+        try await waitForActivation(active, ports: ports, signals: signals, timeout: timeout)
+        return try await activeConnection(at: active)
+    }
+
+    /// Sends `ActivateConnection` and returns the new active connection's path, without reading it.
+    func startActivation(_ profile: ObjectPath, on device: ObjectPath? = nil) async throws -> ObjectPath {
+        let reply = try await nmCall(Self.managerPath, Self.managerInterface, "ActivateConnection",
+                                     [.objectPath(profile), .objectPath(device ?? .root), .objectPath(.root)],
+                                     operation: .networkControl)
+        guard case .objectPath(let active)? = reply.first else {
+            throw NMError(.failed, "ActivateConnection returned no active connection")
+        }
+        return active
+    }
+
+    /// ``waitUntilActivated(_:ports:signals:timeout:)`` without reading the result at the end.
+    /// `host`: a read of the host made after `signals` were subscribed (and after the
+    /// activation was requested), reused instead of reading again.
+    func waitForActivation(_ active: ObjectPath, ports: [String], signals: DBusSignalSequence, timeout: Duration,
+                           host known: HostObjects? = nil) async throws {
         // The ports' device paths, so their signals can be recognised.
         // One read (after subscribing) for the ports' devices, the active connection and
         // whether the ports are already attached.
-        let host = try await managedObjects(withProfiles: false)
+        let host: HostObjects
+        if let known { host = known } else { host = try await managedObjects(withProfiles: false) }
         var portDevices: [ObjectPath: String] = [:]
         for name in ports {
             let device: NMDevice
@@ -147,7 +168,6 @@ extension NMClient {
             try Task.checkCancellation()
             throw NMError(.disconnected, "NetworkManager's signals ended while waiting for activation")
         }
-        return try await activeConnection(at: active)
     }
 
     /// Whether `port` is activated as a port of one of `controllerDevices`.

@@ -15,6 +15,9 @@ extension NMClient {
         var profiles: [NMStoredProfile]
         var active: [NMActiveConnection]
         var devices: [NMDevice]
+        /// Each device's IPv4 configuration (`Ip4Config` and its object); absent when it has none.
+        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
+        var checkpoints: [NMCheckpoint] = []
 
         func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
         func device(at path: ObjectPath) -> NMDevice? { devices.first { $0.path == path } }
@@ -39,14 +42,29 @@ extension NMClient {
         var active: [NMActiveConnection] = []
         var devices: [NMDevice] = []
         var settingsObjects: [(ObjectPath, [String: DBusValue])] = []
+        var checkpoints: [NMCheckpoint] = []
+        // The version comes with the manager's properties: the codec needs no call of its own.
+        if let text = try? objects[Self.managerPath]?[Self.managerInterface]?["Version"]?.decode(String.self),
+            let version = NMVersion(text)
+        {
+            versionCache.withLock { $0 = version }
+        }
         for (path, interfaces) in objects {
+            if let properties = interfaces[Self.checkpointInterface] { checkpoints.append(NMCheckpoint(path: path, properties: properties)) }
             if let properties = interfaces[Self.profileInterface] { settingsObjects.append((path, properties)) }
             if let properties = interfaces[Self.activeInterface] { active.append(NMActiveConnection(path: path, properties: properties)) }
             if let properties = interfaces[Self.deviceInterface] { devices.append(NMDevice(path: path, properties: properties)) }
         }
         active.sort { $0.path.rawValue < $1.path.rawValue }
         devices.sort { $0.interface < $1.interface }
-        guard withProfiles else { return HostObjects(profiles: [], active: active, devices: devices) }
+        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
+        for device in devices {
+            guard let configPath = try? objects[device.path]?[Self.deviceInterface]?["Ip4Config"]?.decode(ObjectPath.self),
+                configPath != .root, let config = objects[configPath]?[Self.ip4ConfigInterface]
+            else { continue }
+            ipv4[device.path] = NMIPv4Configuration(properties: config)
+        }
+        guard withProfiles else { return HostObjects(profiles: [], active: active, devices: devices, ipv4: ipv4, checkpoints: checkpoints) }
         let profiles = try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
             for (path, properties) in settingsObjects {
                 group.addTask { try await self.storedProfile(path: path, properties: properties) }
@@ -55,7 +73,7 @@ extension NMClient {
             for try await profile in group { if let profile { result.append(profile) } }
             return result.sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) }
         }
-        return HostObjects(profiles: profiles, active: active, devices: devices)
+        return HostObjects(profiles: profiles, active: active, devices: devices, ipv4: ipv4, checkpoints: checkpoints)
     }
 
     func hostObjects() async throws -> HostObjects { try await managedObjects(withProfiles: true) }

@@ -19,7 +19,15 @@ extension NMClient {
     public func ipv4Configuration(of device: ObjectPath) async throws -> NMIPv4Configuration {
         let path: ObjectPath = try await nmProperty(device, Self.deviceInterface, "Ip4Config")
         guard path != .root else { return NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: []) }
-        let p = try await nmProperties(path, "org.freedesktop.NetworkManager.IP4Config")
+        return NMIPv4Configuration(properties: try await nmProperties(path, Self.ip4ConfigInterface))
+    }
+
+    static let ip4ConfigInterface: InterfaceName = "org.freedesktop.NetworkManager.IP4Config"
+}
+
+extension NMIPv4Configuration {
+    /// From the properties of an `org.freedesktop.NetworkManager.IP4Config` object.
+    init(properties p: [String: DBusValue]) {
         var addresses: [IPv4AddressWithPrefix] = []
         for entry in (try? p["AddressData"]?.decode([[String: DBusVariant]].self)) ?? [] {
             if let text = try? entry["address"]?.decode(String.self), let prefix = try? entry["prefix"]?.decode(UInt32.self),
@@ -33,7 +41,6 @@ extension NMClient {
         for entry in (try? p["NameserverData"]?.decode([[String: DBusVariant]].self)) ?? [] {
             if let text = try? entry["address"]?.decode(String.self), let address = try? IPv4Address(text) { dns.append(address) }
         }
-        return NMIPv4Configuration(addresses: addresses, gateway: gatewayText.isEmpty ? nil : try? IPv4Address(gatewayText),
-                                   dnsServers: dns)
+        self.init(addresses: addresses, gateway: gatewayText.isEmpty ? nil : try? IPv4Address(gatewayText), dnsServers: dns)
     }
 }

@@ -113,9 +113,11 @@ extension NMClient {
     /// - Returns: the names of the profiles removed or restored.
     @discardableResult
     public func removeStaleTransactions(settle: Duration = .seconds(30)) async throws -> [String] {
-        let checkpoints = try await checkpoints()
+        // Checkpoints and profiles from one read.
+        let host = try await hostObjects()
+        let checkpoints = host.checkpoints
         var stale: Set<UUID> = []
-        for stored in try await profiles() {
+        for stored in host.profiles {
             let tags = stored.profile.userData
             guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { continue }
             // A backup without a checkpoint: its transaction died before making one.
@@ -163,7 +165,8 @@ extension NMClient {
     /// `known`: the profiles the transaction wrote (staged ones and backups), with their paths,
     /// when the process that staged them commits: then they are not listed again.
     func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID],
-                      known: [(path: ObjectPath, profile: NMConnectionProfile)]? = nil) async throws {
+                      known: [(path: ObjectPath, profile: NMConnectionProfile)]? = nil,
+                      knownPaths: [UUID: ObjectPath] = [:]) async throws {
         var backups: [ObjectPath] = []
         var written: [(path: ObjectPath, profile: NMConnectionProfile)] = []
         if let known {
@@ -182,7 +185,12 @@ extension NMClient {
         }
         for path in backups { try await deleteProfile(path) }
         for uuid in superseded {
-            guard let stored = try await profile(uuid: uuid.uuidString.lowercased()) else { continue }
+            // Re-read before the change; by the path known from planning when it still holds
+            // this profile, else looked up by UUID.
+            var current: NMStoredProfile?
+            if let path = knownPaths[uuid], let read = try? await profile(at: path), read.profile.uuid == uuid { current = read }
+            if current == nil { current = try await profile(uuid: uuid.uuidString.lowercased()) }
+            guard let stored = current else { continue }
             var profile = stored.profile
             guard profile.connection.autoconnect != false else { continue }
             profile.connection.autoconnect = false
@@ -489,7 +497,7 @@ final class TransactionRun: Sendable {
                     try await requireCheckpoint(checkpoint)
                     try await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
                     try await client.commitStaged(transactionID: id, superseded: superseded(prepared), deleted: deleted(prepared),
-                                                  known: written.withLock { $0 })
+                                                  known: written.withLock { $0 }, knownPaths: prepared.existing.mapValues(\.path))
                     try await client.destroyCheckpoint(checkpoint.path)
                 }
                 return NMTransactionResult(outcome: .committed, plan: plan, steps: records.withLock { $0 }, pending: nil)
@@ -517,8 +525,14 @@ final class TransactionRun: Sendable {
 
     /// Throws unless `checkpoint` still exists (the same one: paths are reused after a restart).
     func requireCheckpoint(_ checkpoint: NMCheckpoint) async throws {
-        let live = try await client.checkpoints()
-        guard live.contains(where: { NMClient.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) }) else {
+        // The checkpoint itself, read by its path (one call): no such object means it is gone.
+        let current: NMCheckpoint?
+        do {
+            current = try await client.checkpoint(at: checkpoint.path)
+        } catch let error as NMError where error.code == .notImplemented {
+            current = nil
+        }
+        guard let current, NMClient.isCheckpoint(current, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) else {
             throw NMError(.failed, "the transaction's checkpoint \(checkpoint.path) is gone: NetworkManager restarted, or someone destroyed or rolled it back",
                           hint: "nothing was committed; the change is undone without the checkpoint")
         }
@@ -730,14 +744,17 @@ final class TransactionRun: Sendable {
                 try await step(.activate, "activate \(planned.profile)" + (planned.ports.isEmpty ? "" : " with ports \(planned.ports.joined(separator: ", "))")) {
                     let signals = try await client.allSignals()
                     markTouched()
-                    let active = try await client.activate(profilePath, waitFor: .started)
+                    let active = try await client.startActivation(profilePath)
                     // Bring up the ports' profiles, unless the controller's autoconnect-ports
                     // already did: on 1.42 it starts a port profile even with autoconnect off
                     // (as staged ones are), during ActivateConnection, and a second activation
                     // of the same port would detach and attach the NIC again (a carrier gap on
                     // the bridge, docs/networkmanager-quirks.md).
                     let controllerInterface = profile?.interfaceName?.rawValue
-                    let activeNow = try await client.activeConnections()
+                    // Read after the request (and after subscribing): reused by the wait below
+                    // unless a port is activated here.
+                    var host: NMClient.HostObjects? = try await client.managedObjects(withProfiles: false)
+                    let activeNow = host?.active ?? []
                     for port in planned.ports {
                         let portProfile = all.first {
                             $0.profile.interfaceName?.rawValue == port && $0.profile.isPort
@@ -751,11 +768,12 @@ final class TransactionRun: Sendable {
                         }
                         if !started {
                             let device = try await client.device(named: port)
-                            try await client.activate(portProfile.path, on: device.path, waitFor: .started)
+                            _ = try await client.startActivation(portProfile.path, on: device.path)
+                            host = nil
                         }
                     }
-                    _ = try await client.waitUntilActivated(active.path, ports: planned.ports, signals: signals,
-                                                            timeout: transaction.activationTimeout)
+                    try await client.waitForActivation(active, ports: planned.ports, signals: signals,
+                                                       timeout: transaction.activationTimeout, host: host)
                 }
             default:
                 continue
@@ -799,7 +817,7 @@ final class TransactionRun: Sendable {
                 throw NMError(.activationFailed, "\(interface) is \(device.state), not activated")
             }
             if let ipv4 = profile.ipv4, ipv4.method == .manual {
-                let config = try await client.ipv4Configuration(of: device.path)
+                let config = host.ipv4[device.path] ?? NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: [])
                 for address in ipv4.addresses where !config.addresses.contains(address) {
                     throw NMError(.ipConfigFailed, "\(interface) lacks \(address) (has \(config.addresses.map(\.description).joined(separator: ", ")))")
                 }

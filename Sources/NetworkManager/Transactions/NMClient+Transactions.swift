@@ -53,6 +53,14 @@ extension NMClient {
         try await prepare(transaction).plan
     }
 
+    /// ``plan(_:)`` against a state the caller has just read (from ``snapshotWithProfiles()``)
+    /// instead of reading the host again: a preview consistent with what the caller decided
+    /// on. ``apply(_:plan:commit:confirmTimeout:progress:)`` still reads the host itself.
+    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws -> NMTransactionPlan {
+        let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
+        return try await prepare(transaction, host: host).plan
+    }
+
     struct Prepared {
         var plan: NMTransactionPlan
         var codec: NMSettingsCodec
@@ -79,10 +87,11 @@ extension NMClient {
         return wire.mapValues { $0.mapValues { DBusValueText(text: $0.description) } }
     }
 
-    func prepare(_ transaction: NMTransaction) async throws -> Prepared {
-        let codec = try await codec()
+    func prepare(_ transaction: NMTransaction, host known: HostObjects? = nil) async throws -> Prepared {
         // One read of the host: profiles, active connections and devices together.
-        let host = try await hostObjects()
+        let host: HostObjects
+        if let known { host = known } else { host = try await hostObjects() }
+        let codec = try await codec()
         let stored = host.profiles
         var existing: [UUID: NMStoredProfile] = [:]
         for profile in stored { existing[profile.profile.uuid] = profile }
