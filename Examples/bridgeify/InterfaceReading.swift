@@ -63,7 +63,7 @@ struct InterfaceReading: Sendable {
         if activeConnection != nil {
             applied = try? await nm.appliedProfile(of: device.path).profile
         }
-        let ipv4Now = try await nm.ipv4Configuration(of: device.path)
+        let ipv4Now = snapshot.ipv4Configuration(of: device.path)
         return InterfaceReading(snapshot: snapshot, profiles: profiles, device: device, activeProfile: activeProfile,
                                 activeConnection: activeConnection, applied: applied ?? activeProfile?.profile,
                                 ipv4Now: ipv4Now, mac: mac)

@@ -109,6 +109,13 @@ public final class NMClient: Sendable {
             }
         }
         devices.sort { $0.interface < $1.interface }
+        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
+        for device in devices {
+            guard let configPath = try? objects[device.path]?[Self.deviceInterface]?["Ip4Config"]?.decode(ObjectPath.self),
+                configPath != .root, let config = objects[configPath]?[Self.ip4ConfigInterface]
+            else { continue }
+            ipv4[device.path] = NMIPv4Configuration(properties: config)
+        }
         // Each profile's settings are read once, for its summary and (if asked) its typed form.
         let read = try await withThrowingTaskGroup(of: (NMProfileSummary, NMStoredProfile?)?.self) { group in
             for (path, properties) in profilePaths {
@@ -134,7 +141,7 @@ public final class NMClient: Sendable {
             ? read.compactMap(\.1).sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) } : nil
         activeConnections.sort { $0.path.rawValue < $1.path.rawValue }
         return (NMSnapshot(version: version, devices: devices, profiles: profiles,
-                           activeConnections: activeConnections, checkpoints: checkpoints), stored)
+                           activeConnections: activeConnections, checkpoints: checkpoints, ipv4: ipv4), stored)
     }
 
     /// NetworkManager's devices, in one round trip.
@@ -171,6 +178,14 @@ public struct NMSnapshot: Sendable, Hashable {
     public var activeConnections: [NMActiveConnection]
     /// The checkpoints that exist now.
     public var checkpoints: [NMCheckpoint]
+    /// Each device's IPv4 configuration (as ``NMClient/ipv4Configuration(of:)``), by device
+    /// path; a device without one is absent.
+    public var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
+
+    /// The IPv4 configuration of the device at `device` (empty when it has none).
+    public func ipv4Configuration(of device: ObjectPath) -> NMIPv4Configuration {
+        ipv4[device] ?? NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: [])
+    }
 
     /// The device with kernel interface name `interface`.
     public func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
