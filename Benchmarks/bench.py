@@ -50,6 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 import profiles as profile_gen  # noqa: E402
 
 NMC = os.path.join(ROOT, "scripts", "nm-container")
