@@ -11,9 +11,10 @@
 //   nm-bench read-profiles [--address A]       every profile with its typed settings (NMClient.profiles())
 //   nm-bench read-profiles --raw [--sequential]  the same calls, settings left as DBusValue
 //   nm-bench concurrent-reads --count 1000 --rounds 5   Properties.Get x N, concurrently vs one at a time
+// No `import Foundation` here: start-up is measured, and what Foundation costs to load should
+// be counted only if the library itself needs it.
 import ArgumentParser
 import DBus
-import Foundation
 import NetworkManager
 
 @main
@@ -136,9 +137,8 @@ extension Bench {
                 concurrent.append(c.milliseconds)
                 sequential.append(s.milliseconds)
             }
-            let document: [String: any Sendable] = ["count": count, "concurrent_ms": concurrent, "sequential_ms": sequential]
-            let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            func list(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
+            print("{\"concurrent_ms\": \(list(concurrent)), \"count\": \(count), \"sequential_ms\": \(list(sequential))}")
         }
     }
 }
