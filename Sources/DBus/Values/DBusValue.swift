@@ -3,7 +3,7 @@
 /// Most code reads and writes plain Swift types through ``DBusRepresentable``; `DBusValue` is
 /// what those conversions produce and what goes on the wire. Containers keep their element
 /// types, so an empty `as` still encodes as `as`.
-public indirect enum DBusValue: Hashable, Sendable {
+public enum DBusValue: Hashable, Sendable {
     case byte(UInt8)
     case boolean(Bool)
     case int16(Int16)
@@ -24,7 +24,7 @@ public indirect enum DBusValue: Hashable, Sendable {
     /// A struct of one or more fields.
     case structure([DBusValue])
     /// A variant: a value that carries its own type.
-    case variant(DBusValue)
+    indirect case variant(DBusValue)
 
     /// One key-value pair of a ``DBusValue/dictionary(key:value:_:)``.
     public struct DictionaryEntry: Hashable, Sendable {
