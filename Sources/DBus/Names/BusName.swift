@@ -12,15 +12,6 @@ public struct BusName: DBusName {
         }
         rawValue = string
     }
-
-    public init?(rawValue: String) {
-        guard let value = try? Self(rawValue) else { return nil }
-        self = value
-    }
-
-    public init(stringLiteral value: String) {
-        do { try self.init(value) } catch { preconditionFailure("\(error)") }
-    }
 }
 
 extension BusName {

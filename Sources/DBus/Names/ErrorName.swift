@@ -12,13 +12,4 @@ public struct ErrorName: DBusName {
         }
         rawValue = string
     }
-
-    public init?(rawValue: String) {
-        guard let value = try? Self(rawValue) else { return nil }
-        self = value
-    }
-
-    public init(stringLiteral value: String) {
-        do { try self.init(value) } catch { preconditionFailure("\(error)") }
-    }
 }

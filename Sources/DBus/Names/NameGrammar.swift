@@ -117,6 +117,17 @@ public protocol DBusName: RawRepresentable, Hashable, Sendable, Comparable, Cust
 }
 
 extension DBusName {
+    /// Validates `rawValue`; nil when it is malformed.
+    public init?(rawValue: String) {
+        guard let value = try? Self(rawValue) else { return nil }
+        self = value
+    }
+
+    /// A literal is the programmer's input: a malformed one stops the program.
+    public init(stringLiteral value: String) {
+        do { try self.init(value) } catch { preconditionFailure("\(error)") }
+    }
+
     public var description: String { rawValue }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
