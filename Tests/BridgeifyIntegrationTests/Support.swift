@@ -12,14 +12,7 @@ struct BridgeifyTests {}
 // MARK: - Running bridgeify
 
 /// The built bridgeify, next to the test bundle (`swift build` puts both in the same directory).
-let bridgeifyPath: String = {
-    let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
-    let candidates = [bundle.appendingPathComponent("bridgeify").path,
-                      Bundle.main.bundleURL.appendingPathComponent("bridgeify").path]
-    let build = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/bridgeify").path
-    return (candidates + [build]).first { FileManager.default.isExecutableFile(atPath: $0) } ?? build
-}()
+let bridgeifyPath: String = builtExecutable("bridgeify")
 
 /// One run of bridgeify inside a container.
 struct BridgeifyRun: CustomStringConvertible {

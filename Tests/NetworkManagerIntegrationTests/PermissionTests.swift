@@ -9,26 +9,10 @@ import Testing
 /// denies the action. The library is run as `nobody` through nm-testtool.
 @Suite(.serialized)
 struct PermissionTests {
-    struct Outcome: Decodable {
-        var ok: Bool
-        var code: String?
-        var message: String?
-        var hint: String?
-        var dbusName: String?
-        var detail: String?
-    }
-
     /// nm-testtool, built next to this test bundle.
-    static var tool: String {
-        let bundle = Bundle.main.bundleURL.deletingLastPathComponent()
-        let candidates = [bundle.appendingPathComponent("nm-testtool").path,
-                          Bundle.main.bundleURL.appendingPathComponent("nm-testtool").path]
-        let build = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/nm-testtool").path
-        return (candidates + [build]).first { FileManager.default.isExecutableFile(atPath: $0) } ?? build
-    }
+    static var tool: String { builtExecutable("nm-testtool") }
 
-    func runAsNobody(_ arguments: [String]) throws -> Outcome {
+    func runAsNobody(_ arguments: [String]) throws -> ToolOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.tool] + arguments
@@ -37,7 +21,7 @@ struct PermissionTests {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return try JSONDecoder().decode(Outcome.self, from: data)
+        return try JSONDecoder().decode(ToolOutcome.self, from: data)
     }
 
     @Test func aNonRootCallerGetsTheTypedPermissionErrorAndNothingChanges() async throws {
