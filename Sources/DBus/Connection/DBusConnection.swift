@@ -24,6 +24,9 @@ public import Logging
 public final class DBusConnection: Sendable {
     let transport: LibDBusTransport
     let logger: Logger?
+    /// The match rules this connection holds on the bus, shared by the sequences and leases
+    /// that use them.
+    let matches = MatchRegistry()
 
     /// The default timeout of a method call (libdbus's own default).
     public static let defaultTimeout: Duration = .seconds(25)

@@ -26,7 +26,9 @@ final class LibDBusTransport: @unchecked Sendable {
 
     struct Subscriber {
         var rule: DBusMatchRule
-        var continuation: SignalContinuation
+        /// nil for a lease (``DBusMatchLease``): it keeps the sender's owner tracked and
+        /// receives nothing.
+        var continuation: SignalContinuation?
     }
 
     struct State {
@@ -188,7 +190,7 @@ final class LibDBusTransport: @unchecked Sendable {
     }
 
     /// Registers a signal subscriber before its match rule is sent, so no signal is missed.
-    func addSubscriber(_ rule: DBusMatchRule, _ continuation: SignalContinuation) throws(DBusError) -> UInt64 {
+    func addSubscriber(_ rule: DBusMatchRule, _ continuation: SignalContinuation?) throws(DBusError) -> UInt64 {
         let result: Result<UInt64, DBusError> = state.withLock { s in
             if let closed = s.closedError { return .failure(closed) }
             let id = s.nextID
@@ -210,6 +212,11 @@ final class LibDBusTransport: @unchecked Sendable {
                 s.owners[name] = nil
             }
         }
+    }
+
+    /// The owner of the well-known `name` as tracked for subscriptions, if known.
+    func trackedOwner(of name: String) -> String? {
+        state.withLock { $0.owners[name] }
     }
 
     func setOwnerIfUnknown(_ name: String, owner: String) {
@@ -356,7 +363,7 @@ final class LibDBusTransport: @unchecked Sendable {
         // Decode only when someone may want the signal.
         let anyone = isOwnerChange || state.withLock { s in
             s.subscribers.values.contains { sub in
-                (sub.rule.path.map { $0 == path } ?? true) && (sub.rule.interface.map { $0 == interface } ?? true)
+                sub.continuation != nil && (sub.rule.path.map { $0 == path } ?? true) && (sub.rule.interface.map { $0 == interface } ?? true)
                     && (sub.rule.member.map { $0 == member } ?? true)
             }
         }
@@ -374,9 +381,11 @@ final class LibDBusTransport: @unchecked Sendable {
                     // The peer behind a sender-filtered subscription left the bus: end those sequences.
                     for (id, sub) in s.subscribers {
                         guard let wanted = sub.rule.sender?.rawValue else { continue }
+                        // A lease outlives its sender: the rule still matches the next owner.
+                        guard let continuation = sub.continuation else { continue }
                         if wanted == name && (new.isEmpty || !name.hasPrefix(":")) && new != old {
                             if wanted.hasPrefix(":") || new.isEmpty {
-                                vanished.append(sub.continuation)
+                                vanished.append(continuation)
                                 s.subscribers[id] = nil
                             }
                         }
@@ -384,6 +393,7 @@ final class LibDBusTransport: @unchecked Sendable {
                 }
             }
             for (id, sub) in s.subscribers where sub.rule.matchesIgnoringSender(signal) {
+                guard let continuation = sub.continuation else { continue }
                 if let wanted = sub.rule.sender?.rawValue {
                     if wanted.hasPrefix(":") || wanted == "org.freedesktop.DBus" {
                         guard wanted == sender else { continue }
@@ -391,7 +401,7 @@ final class LibDBusTransport: @unchecked Sendable {
                         guard let owner = s.owners[wanted], owner == sender else { continue }
                     }
                 }
-                deliver.append((id, sub.continuation))
+                deliver.append((id, continuation))
             }
         }
         for (id, continuation) in deliver {
@@ -439,7 +449,7 @@ final class LibDBusTransport: @unchecked Sendable {
             return (Array(s.pending.values), Array(s.subscribers.values))
         }
         for continuation in pending { continuation.resume(throwing: reason) }
-        for subscriber in subscribers { subscriber.continuation.finish(throwing: reason) }
+        for subscriber in subscribers { subscriber.continuation?.finish(throwing: reason) }
         if let connection {
             dbus_connection_close(connection)
             dbus_connection_unref(connection)

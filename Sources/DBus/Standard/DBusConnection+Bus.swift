@@ -13,6 +13,16 @@ extension DBusConnection {
         return try BusName(try String(dbusValue: body.first ?? .string("")))
     }
 
+    /// The owner of the well-known `name` as this connection last saw it, without asking the
+    /// bus: known while a signal sequence or a lease (``keepMatching(_:)``) filters on the
+    /// name, and kept current by its `NameOwnerChanged` signals, which are handled before any
+    /// reply that arrives after them. nil when nothing tracks the name, or nobody owns it.
+    ///
+    /// A changed owner between two readings means the service restarted in between.
+    public func trackedOwner(of name: BusName) -> BusName? {
+        transport.trackedOwner(of: name.rawValue).flatMap { BusName(rawValue: $0) }
+    }
+
     /// Whether somebody owns `name` now.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.DBus.NameHasOwner`.
