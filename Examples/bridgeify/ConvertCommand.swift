@@ -130,21 +130,22 @@ struct ConvertCommand: AsyncParsableCommand {
         // 2. NetworkManager, and whether this user may change networking. GetPermissions asks
         //    polkit without trying anything: a refusal now is better than one half way.
         let nm = try await common.client()
+        if !dryRun { try await Self.requirePermissions(nm) }
+
+        // 3. The interface as it is now (one read of the host, used by everything below).
+        var reading = try await InterfaceReading.read(interface, with: nm)
         if !dryRun {
-            try await Self.requirePermissions(nm)
             // Staged profiles of a transaction whose checkpoint died with NetworkManager (a
             // crash half way) are inert, but they would hold the bridge's name: clear them.
-            let removed = try await nm.removeStaleTransactions()
+            let removed = try await nm.removeStaleTransactions(basedOn: (reading.snapshot, reading.profiles))
             if !removed.isEmpty {
                 report.warnings.append("removed profiles left staged by an interrupted transaction: \(removed.joined(separator: ", "))")
                 // Their devices go down and the interface's own profile autoconnects again:
                 // read the host once that is over.
                 try await Self.settle(interface, bridge: bridge, nm)
+                reading = try await InterfaceReading.read(interface, with: nm)
             }
         }
-
-        // 3. The interface as it is now.
-        let reading = try await InterfaceReading.read(interface, with: nm)
         output.record("inspect", Self.describe(reading, interface), since: started)
 
         let checksStarted = ContinuousClock.now
@@ -231,7 +232,9 @@ struct ConvertCommand: AsyncParsableCommand {
         let commit = confirm == nil
         let confirmTimeout: Duration = .seconds(confirm ?? 120)
         let work = Task { [output] in
-            try await nm.apply(transaction, commit: commit, confirmTimeout: confirmTimeout) { output.event($0) }
+            // Against the reading the plan was made from: the host is not read a third time.
+            try await nm.apply(transaction, commit: commit, confirmTimeout: confirmTimeout,
+                               basedOn: (reading.snapshot, reading.profiles)) { output.event($0) }
         }
         // Ctrl-C, SIGTERM, or the SSH session hanging up: cancel, and the library rolls back now.
         let interruption = Mutex<Int32?>(nil)

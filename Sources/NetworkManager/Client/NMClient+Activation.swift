@@ -125,8 +125,12 @@ extension NMClient {
             var acState = initial.state
             var waitingPorts = Set(remainingPorts.keys)
             var devices = Set(initial.devices)
+            // What the signals say, on top of the read: which active connection each device
+            // runs (its `ActiveConnection`), and each active connection's controller device.
+            // A port that reaches `activated` is then recognised without reading anything.
+            var links = PortLinks(host: host)
             // Ports may already be attached (the state was read after subscribing).
-            if devices.isEmpty { devices = Set(try await self.activeConnection(at: active).devices) }
+            if devices.isEmpty && !waitingPorts.isEmpty { devices = Set(try await self.activeConnection(at: active).devices) }
             for port in waitingPorts where host.isPort(port, of: devices) { waitingPorts.remove(port) }
             if acState == .activated && waitingPorts.isEmpty { return }
             if acState == .deactivated {
@@ -135,6 +139,8 @@ extension NMClient {
             self.logger?.debug("waiting", metadata: ["active": "\(active)", "state": "\(acState)", "ports": "\(waitingPorts)"])
             for try await signal in signals {
                 self.logger?.trace("signal", metadata: ["signal": "\(signal)"])
+                links.observe(signal)
+                if signal.path == active, let now = links.devices[active] { devices = now }
                 if let change = Self.activeStateChange(signal), change.activeConnection == active {
                     acState = change.state
                     if change.state == .deactivated || change.state == .deactivating && change.reason != .unknown && change.reason != .none {
@@ -144,7 +150,7 @@ extension NMClient {
                 } else if let change = Self.deviceStateChange(signal) {
                     if waitingPorts.contains(change.device) {
                         if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
-                        if change.new == .activated, try await self.isPort(change.device, of: devices) {
+                        if change.new == .activated, try await links.isPort(change.device, of: devices, client: self) {
                             waitingPorts.remove(change.device)
                         } else if change.new == .failed {
                             // A port fails with "dependency failed" when its controller did: the
@@ -167,6 +173,48 @@ extension NMClient {
             // A cancelled task ends the sequence too: say so, not "disconnected".
             try Task.checkCancellation()
             throw NMError(.disconnected, "NetworkManager's signals ended while waiting for activation")
+        }
+    }
+
+    /// Which active connection each device runs and each active connection's controller
+    /// device, from one read and the `PropertiesChanged` signals after it.
+    struct PortLinks {
+        var activeOf: [ObjectPath: ObjectPath] = [:]
+        var controllerOf: [ObjectPath: ObjectPath?] = [:]
+        var devices: [ObjectPath: Set<ObjectPath>] = [:]
+
+        init(host: HostObjects) {
+            for device in host.devices { if let active = device.activeConnection { activeOf[device.path] = active } }
+            for active in host.active { controllerOf[active.path] = active.controllerDevice }
+        }
+
+        mutating func observe(_ signal: DBusSignal) {
+            guard signal.interface == .properties, signal.member == "PropertiesChanged",
+                let changed = try? signal.argument(1, as: [String: DBusVariant].self),
+                let interface = try? signal.argument(0, as: String.self)
+            else { return }
+            if interface == NMClient.deviceInterface.rawValue, let value = changed["ActiveConnection"]?.value,
+                let path = try? value.decode(ObjectPath.self)
+            {
+                activeOf[signal.path] = path
+            }
+            if interface == NMClient.activeInterface.rawValue {
+                if let value = changed["Controller"]?.value ?? changed["Master"]?.value, let path = try? value.decode(ObjectPath.self) {
+                    controllerOf[signal.path] = path.orNilIfRoot
+                }
+                if let value = changed["Devices"]?.value, let paths = try? value.decode([ObjectPath].self) {
+                    devices[signal.path] = Set(paths)
+                }
+            }
+        }
+
+        /// Whether `port` (just `activated`) is a port of one of `controllerDevices`: from what
+        /// is known when it is, else read (``NMClient/isPort(_:of:)``).
+        func isPort(_ port: ObjectPath, of controllerDevices: Set<ObjectPath>, client: NMClient) async throws -> Bool {
+            if let active = activeOf[port], let controller = controllerOf[active] {
+                return controller.map(controllerDevices.contains) ?? false
+            }
+            return try await client.isPort(port, of: controllerDevices)
         }
     }
 

@@ -21,9 +21,37 @@ public struct NMActiveConnectionStateChange: Sendable, Hashable {
 /// (subscribe again once it is back).
 extension NMClient {
     /// Every signal NetworkManager emits, through one match rule (one `AddMatch`).
+    ///
+    /// The rule names NetworkManager by its well-known name and is kept on the bus for the
+    /// client's lifetime (``DBusConnection/keepMatching(_:)``): the first call costs `AddMatch`
+    /// (and `GetNameOwner`), every later one nothing, and none sends `RemoveMatch`, so a
+    /// transaction that waits again and again subscribes once. The sequence still ends with
+    /// ``DBusError/Code/peerVanished`` when the NetworkManager running now leaves the bus; a
+    /// sequence made after it is back follows the new one (the lease tracks the owner).
     func allSignals() async throws -> DBusSignalSequence {
-        try await subscribe { owner in DBusMatchRule(sender: owner, pathNamespace: Self.managerPath) }
+        do {
+            try await keepSignalRule()
+            return try await connection.signals(matching: Self.allSignalsRule)
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
     }
+
+    static let allSignalsRule = DBusMatchRule(sender: service, pathNamespace: managerPath)
+
+    /// Makes sure the rule of ``allSignals()`` is kept on the bus (and NetworkManager's owner
+    /// tracked, see ``runningInstance``) from now on.
+    func keepSignalRule() async throws {
+        guard signalLease.withLock({ $0 == nil }) else { return }
+        let lease = try await connection.keepMatching(Self.allSignalsRule)
+        // Two tasks may race here: the second lease is dropped (released) at once.
+        signalLease.withLock { if $0 == nil { $0 = lease } }
+    }
+
+    /// The unique bus name of the NetworkManager running now, as tracked through the kept
+    /// signal rule: it changes when NetworkManager restarts (and checkpoints, which live in its
+    /// memory, are gone). nil before ``keepSignalRule()`` or while none runs.
+    var runningInstance: BusName? { connection.trackedOwner(of: Self.service) }
 
     /// Subscribes to signals from the NetworkManager running now, named by its *unique* bus
     /// name: the sequence ends with ``DBusError/Code/peerVanished`` when that NetworkManager

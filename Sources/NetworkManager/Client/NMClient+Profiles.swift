@@ -113,6 +113,21 @@ extension NMClient {
         return profile
     }
 
+    /// `stored` with its settings read again (one `GetSettings`), its storage (flags, file) as
+    /// known: for a profile about to be written, read moments ago with its properties.
+    func rereadSettings(of stored: NMStoredProfile) async throws -> NMStoredProfile {
+        let reply: [DBusValue]
+        do {
+            reply = try await connection.call(
+                destination: Self.service, path: stored.path, interface: Self.profileInterface, member: "GetSettings")
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        var current = stored
+        current.profile = try await codec().decode(reply.first ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), []))
+        return current
+    }
+
     /// The profile with `uuid`, or nil.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.GetConnectionByUuid`.

@@ -16,6 +16,8 @@ public final class NMClient: Sendable {
     public let connection: DBusConnection
     let logger: Logger?
     let versionCache = Mutex<NMVersion?>(nil)
+    /// The rule of ``allSignals()``, kept on the bus while this client lives.
+    let signalLease = Mutex<DBusMatchLease?>(nil)
     /// `GetSettings` replies by profile path, with the `VersionId` they were read at: a profile
     /// whose `VersionId` (NetworkManager 1.44) has not changed since is not read again.
     let settingsCache = Mutex<[ObjectPath: CachedSettings]>([:])
@@ -33,21 +35,39 @@ public final class NMClient: Sendable {
     static let settingsInterface: InterfaceName = "org.freedesktop.NetworkManager.Settings"
     static let profileInterface: InterfaceName = "org.freedesktop.NetworkManager.Settings.Connection"
 
-    /// Uses an existing connection (to the system bus, or to a test bus).
-    public init(connection: DBusConnection, logger: Logger? = nil) {
+    /// Whether this client made its connection (and so closes it when it goes).
+    let ownsConnection: Bool
+
+    /// Uses an existing connection (to the system bus, or to a test bus). The connection stays
+    /// open when the client goes; match rules the client added are removed from the bus then.
+    public convenience init(connection: DBusConnection, logger: Logger? = nil) {
+        self.init(connection: connection, owned: false, logger: logger)
+    }
+
+    init(connection: DBusConnection, owned: Bool, logger: Logger?) {
         self.connection = connection
+        self.ownsConnection = owned
         self.logger = logger
     }
 
+    deinit {
+        // A connection made for this client closes with it, and the bus drops its match rules
+        // then: no RemoveMatch for a command that is about to exit. A caller's connection stays,
+        // and the lease's rule is removed from the bus.
+        if ownsConnection { connection.close() }
+    }
+
     /// Connects to NetworkManager on the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
+    /// The connection belongs to the client and is closed when the client is released.
     public static func system(logger: Logger? = nil) async throws -> NMClient {
-        NMClient(connection: try await DBusConnection.system(logger: logger), logger: logger)
+        NMClient(connection: try await DBusConnection.system(logger: logger), owned: true, logger: logger)
     }
 
     /// Connects to NetworkManager on the bus at `address`, such as a container's
-    /// `unix:path=/tmp/nm-container/t1/dbus/system_bus_socket`.
+    /// `unix:path=/tmp/nm-container/t1/dbus/system_bus_socket`. The connection belongs to the
+    /// client and is closed when the client is released.
     public static func connect(address: String, logger: Logger? = nil) async throws -> NMClient {
-        NMClient(connection: try await DBusConnection.connect(address: address, logger: logger), logger: logger)
+        NMClient(connection: try await DBusConnection.connect(address: address, logger: logger), owned: true, logger: logger)
     }
 
     /// NetworkManager's version.

@@ -26,14 +26,21 @@ extension NMClient {
     ///   - commit: false leaves the checkpoint armed for `confirmTimeout`: confirm with
     ///     ``confirm(_:)`` (from this or another process) or it reverts by itself.
     ///   - progress: called as each step starts and ends.
+    ///   - state: the host as the caller has just read it (``snapshotWithProfiles()``), to plan
+    ///     against instead of reading it again: for a command that reads, decides and applies
+    ///     within milliseconds. Profiles the transaction modifies are still compared with the
+    ///     host right before they are written; nil (the default) reads the host first.
     /// - Returns: ``NMTransactionOutcome/unchanged`` (no checkpoint was made) when the desired
     ///   state already holds.
     public func apply(
         _ transaction: NMTransaction, plan: NMTransactionPlan? = nil, commit: Bool = true,
-        confirmTimeout: Duration = .seconds(120), progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
+        confirmTimeout: Duration = .seconds(120), basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
+        progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
     ) async throws -> NMTransactionResult {
         let run = TransactionRun(client: self, transaction: transaction, progress: progress)
-        return try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout)
+        let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
+                                           ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
+        return try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout, host: host)
     }
 
     /// Transactions applied with `commit: false` that are still waiting, found through the
@@ -110,11 +117,20 @@ extension NMClient {
     /// (from the copy the transaction kept), activates again the profiles that were active
     /// before, and waits until the devices settle.
     ///
+    /// - Parameter state: the host as the caller has just read it (``snapshotWithProfiles()``),
+    ///   to look for stale transactions without reading it again; nil reads it.
     /// - Returns: the names of the profiles removed or restored.
     @discardableResult
-    public func removeStaleTransactions(settle: Duration = .seconds(30)) async throws -> [String] {
+    public func removeStaleTransactions(basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
+                                        settle: Duration = .seconds(30)) async throws -> [String] {
         // Checkpoints and profiles from one read.
-        let host = try await hostObjects()
+        let host: HostObjects
+        if let state {
+            host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices,
+                               ipv4: state.snapshot.ipv4, checkpoints: state.snapshot.checkpoints)
+        } else {
+            host = try await hostObjects()
+        }
         let checkpoints = host.checkpoints
         var stale: Set<UUID> = []
         for stored in host.profiles {
@@ -166,7 +182,7 @@ extension NMClient {
     /// when the process that staged them commits: then they are not listed again.
     func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID],
                       known: [(path: ObjectPath, profile: NMConnectionProfile)]? = nil,
-                      knownPaths: [UUID: ObjectPath] = [:]) async throws {
+                      knownProfiles: [UUID: NMStoredProfile] = [:]) async throws {
         var backups: [ObjectPath] = []
         var written: [(path: ObjectPath, profile: NMConnectionProfile)] = []
         if let known {
@@ -188,7 +204,7 @@ extension NMClient {
             // Re-read before the change; by the path known from planning when it still holds
             // this profile, else looked up by UUID.
             var current: NMStoredProfile?
-            if let path = knownPaths[uuid], let read = try? await profile(at: path), read.profile.uuid == uuid { current = read }
+            if let known = knownProfiles[uuid], let read = try? await rereadSettings(of: known), read.profile.uuid == uuid { current = read }
             if current == nil { current = try await profile(uuid: uuid.uuidString.lowercased()) }
             guard let stored = current else { continue }
             var profile = stored.profile
@@ -422,12 +438,13 @@ final class TransactionRun: Sendable {
 
     func markTouched() { touched.withLock { $0 = true } }
 
-    func execute(expected: NMTransactionPlan?, commit: Bool, confirmTimeout: Duration) async throws -> NMTransactionResult {
+    func execute(expected: NMTransactionPlan?, commit: Bool, confirmTimeout: Duration,
+                 host: NMClient.HostObjects? = nil) async throws -> NMTransactionResult {
         // Validate and plan: nothing is touched yet.
         let prepared: NMClient.Prepared
         do {
             prepared = try await step(.validate, "\(transaction.changes.count) changes") {
-                try await client.prepare(transaction)
+                try await client.prepare(transaction, host: host)
             }
             if let expected {
                 try await step(.plan, "compare with the plan given") {
@@ -452,6 +469,9 @@ final class TransactionRun: Sendable {
         if version >= NMVersion(1, 48) { flags.insert(.trackInternalGlobalDNS) }
         let timeout = transaction.effectiveRollbackTimeout
         let checkpoint: NMCheckpoint
+        // The NetworkManager that holds the checkpoint, by unique bus name: tracked from now on
+        // through the signal rule that activation needs anyway.
+        var instance: BusName?
         do {
             checkpoint = try await step(.checkpoint, "all devices, rollback after \(timeout)") {
                 // Copies of the profiles to modify, as they are, made *before* the checkpoint so
@@ -459,6 +479,8 @@ final class TransactionRun: Sendable {
                 // NetworkManager does by itself after this process died, and a restart of
                 // NetworkManager, and let removeStaleTransactions() restore the originals.
                 try await keepBackups(prepared)
+                try await client.keepSignalRule()
+                instance = client.runningInstance
                 do {
                     let checkpoint = try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
                     try await tagBackups(with: checkpoint)
@@ -494,16 +516,14 @@ final class TransactionRun: Sendable {
                     // gone if NetworkManager restarted meanwhile (checkpoints live in its
                     // memory), and committing then would make permanent a state no one verified
                     // since. The adjustment also keeps it from expiring while committing.
-                    try await requireCheckpoint(checkpoint)
-                    try await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
+                    try await keepCheckpoint(checkpoint, for: timeout, instance: instance)
                     try await client.commitStaged(transactionID: id, superseded: superseded(prepared), deleted: deleted(prepared),
-                                                  known: written.withLock { $0 }, knownPaths: prepared.existing.mapValues(\.path))
+                                                  known: written.withLock { $0 }, knownProfiles: prepared.existing)
                     try await client.destroyCheckpoint(checkpoint.path)
                 }
                 return NMTransactionResult(outcome: .committed, plan: plan, steps: records.withLock { $0 }, pending: nil)
             }
-            try await requireCheckpoint(checkpoint)
-            try await client.adjustRollbackTimeout(checkpoint.path, to: confirmTimeout)
+            try await keepCheckpoint(checkpoint, for: confirmTimeout, instance: instance)
             let pending = NMPendingTransaction(
                 id: id, checkpoint: checkpoint.path.rawValue, label: transaction.label,
                 staged: Array(prepared.adds.keys) + Array(prepared.modifies.keys),
@@ -521,6 +541,28 @@ final class TransactionRun: Sendable {
             }.value
             throw NMTransactionError(step: failedStep, cause: cause, rollback: rollback, steps: records.withLock { $0 })
         }
+    }
+
+    /// Sets the checkpoint's rollback timeout to `timeout` from now, and throws unless it is
+    /// still this transaction's: the adjustment fails if the checkpoint is gone, and
+    /// NetworkManager's unique bus name, tracked through the kept signal rule, tells whether it
+    /// restarted since the checkpoint was made (paths are reused after a restart). One call;
+    /// when the instance is unknown, the checkpoint is read as well (``requireCheckpoint(_:)``).
+    func keepCheckpoint(_ checkpoint: NMCheckpoint, for timeout: Duration, instance: BusName?) async throws {
+        guard let instance, client.runningInstance == instance else {
+            try await requireCheckpoint(checkpoint)
+            try await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
+            return
+        }
+        do {
+            try await client.adjustRollbackTimeout(checkpoint.path, to: timeout)
+        } catch {
+            // Say why: gone (the usual message), or something else (that error).
+            try await requireCheckpoint(checkpoint)
+            throw error
+        }
+        // A restart between the two readings: the adjusted checkpoint is someone else's.
+        if client.runningInstance != instance { try await requireCheckpoint(checkpoint) }
     }
 
     /// Throws unless `checkpoint` still exists (the same one: paths are reused after a restart).

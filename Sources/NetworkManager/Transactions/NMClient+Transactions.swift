@@ -55,7 +55,8 @@ extension NMClient {
 
     /// ``plan(_:)`` against a state the caller has just read (from ``snapshotWithProfiles()``)
     /// instead of reading the host again: a preview consistent with what the caller decided
-    /// on. ``apply(_:plan:commit:confirmTimeout:progress:)`` still reads the host itself.
+    /// on. ``apply(_:plan:commit:confirmTimeout:basedOn:progress:)`` reads the host itself
+    /// unless given the same state.
     public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws -> NMTransactionPlan {
         let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
         return try await prepare(transaction, host: host).plan
