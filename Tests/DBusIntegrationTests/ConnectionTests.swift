@@ -168,6 +168,59 @@ final class ConnectionTests: Sendable {
         if let rules { #expect(!rules.contains { $0.contains("member='Tick'") }, "\(rules)") }
     }
 
+    @Test func identicalRulesAreAddedOnceAndALeaseKeepsThem() async throws {
+        let c = try await connect()
+        let rule = DBusMatchRule(sender: Self.name, path: Self.path, interface: Self.interface, member: "Shared")
+        func held() async throws -> Int {
+            let rules = try #require(try await matchRules(of: c), "this dbus-daemon has no Debug.Stats interface")
+            return rules.filter { $0.contains("member='Shared'") }.count
+        }
+        #expect(c.trackedOwner(of: Self.name) == nil)
+        // A lease: the rule is on the bus, and the sender's owner tracked, without a sequence.
+        let lease = try await c.keepMatching(rule)
+        #expect(try await held() == 1)
+        #expect(c.trackedOwner(of: Self.name) == (try await c.nameOwner(Self.name)))
+        // Two sequences with the same rule share it: still one rule on the bus.
+        let first = try await c.signals(matching: rule)
+        let second = try await c.signals(matching: rule)
+        #expect(try await held() == 1)
+        try peer.emitSignal(name: "Shared", signature: "u", arguments: [.uint32(7)])
+        var one = first.makeAsyncIterator()
+        var two = second.makeAsyncIterator()
+        #expect(try await one.next()?.argument(0, as: UInt32.self) == 7)
+        #expect(try await two.next()?.argument(0, as: UInt32.self) == 7)
+        // Both sequences end; the lease still holds the rule, and a new sequence works at once.
+        first.continuation.finish()
+        second.continuation.finish()
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await held() == 1)
+        let third = try await c.signals(matching: rule)
+        try peer.emitSignal(name: "Shared", signature: "u", arguments: [.uint32(8)])
+        var three = third.makeAsyncIterator()
+        #expect(try await three.next()?.argument(0, as: UInt32.self) == 8)
+        third.continuation.finish()
+        // Released: nothing uses the rule any more, and RemoveMatch took it off the bus.
+        lease.release()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await held() == 0)
+        #expect(c.trackedOwner(of: Self.name) == nil)
+        #expect(try await one.next() == nil)
+        #expect(try await two.next() == nil)
+        #expect(try await three.next() == nil)
+    }
+
+    @Test func aFailedAddMatchLeavesNothingHeld() async throws {
+        let c = try await connect()
+        // The bus refuses a rule with both a path and a path namespace: each attempt sees the
+        // error (the bus is asked again, not a failed entry trusted), and nothing stays held.
+        let bad = DBusMatchRule(path: Self.path, pathNamespace: Self.path, interface: Self.interface, member: "Refused")
+        for _ in 0..<2 {
+            await #expect(throws: DBusError.self) { _ = try await c.signals(matching: bad) }
+        }
+        #expect(c.matches.entries.withLock { $0.isEmpty })
+        #expect(c.transport.state.withLock { $0.subscribers.isEmpty })
+    }
+
     /// The bus's own view of our match rules, where dbus-daemon was built with its Stats interface.
     func matchRules(of c: DBusConnection) async throws -> [String]? {
         guard let unique = c.uniqueName else { return nil }
@@ -373,3 +426,4 @@ struct BusLossTests {
         system.close()
     }
 }
+

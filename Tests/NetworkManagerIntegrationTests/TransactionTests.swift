@@ -53,6 +53,38 @@ struct TransactionTests {
         }
     }
 
+    @Test func waitsShareOneSubscriptionThatEndsWithTheClient() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let observer = try await DBusConnection.connect(address: container.busAddress)
+            /// The rules the bus holds for `name` (dbus-daemon's Debug.Stats interface).
+            func rules(of name: BusName) async throws -> [String] {
+                let all = try await observer.call(
+                    destination: .bus, path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus.Debug.Stats",
+                    member: "GetAllMatchRules", returning: [String: [String]].self)
+                return all[name.rawValue] ?? []
+            }
+            var nm: NMClient? = try await container.client()
+            let unique = try #require(nm?.connection.uniqueName)
+            let eno1 = try #require(try await nm?.profiles().first { $0.profile.name == "eno1" })
+            let device = try #require(try await nm?.device(named: "eno1"))
+            // Three waits on signals: two activations and a deactivation.
+            for _ in 0..<2 { try await nm?.activate(eno1.path, on: device.path, waitFor: .activated, timeout: .seconds(30)) }
+            let active = try #require(try await nm?.device(named: "eno1").activeConnection)
+            try await nm?.deactivate(active)
+            let held = try await rules(of: unique)
+            let nmRules = held.filter { $0.contains("path_namespace='/org/freedesktop/NetworkManager'") }
+            #expect(nmRules.count == 1, "\(held)")
+            #expect(held.count == 2, "one rule for NetworkManager's signals and one for its owner: \(held)")
+            // The client made its connection: releasing the client closes it, and the bus drops
+            // the rules with it (no RemoveMatch needed from a command about to exit).
+            nm = nil
+            let deadline = ContinuousClock.now + .seconds(5)
+            while try await !rules(of: unique).isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await rules(of: unique).isEmpty)
+            #expect(try await !observer.nameHasOwner(unique))
+        }
+    }
+
     @Test func aFailingProbeRollsBackToExactlyBefore() async throws {
         try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
             let nm = try await container.client()
