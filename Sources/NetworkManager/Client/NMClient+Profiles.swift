@@ -33,12 +33,69 @@ extension NMClient {
     }
 
     func managedObjects(withProfiles: Bool) async throws -> HostObjects {
+        // Without `VersionId` (before 1.44), or on a first read, there is no cache to consult
+        // first: the settings are asked for together with the objects instead of after them, so
+        // NetworkManager serialises them while this process decodes the objects, and no round
+        // trip is spent waiting for the object list.
+        let cacheUsable = versionCache.withLock { $0.map { $0 >= NMVersion(1, 44) } ?? false }
+            && !settingsCache.withLock({ $0.isEmpty })
+        if withProfiles, !cacheUsable {
+            return try await managedObjectsWithSettingsOverlapped()
+        }
         let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
         do {
             objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
         } catch let error as DBusError {
             throw NMError(error)
         }
+        return try await hostObjects(from: objects, withProfiles: withProfiles)
+    }
+
+    /// `Settings.ListConnections` (cheap: paths only), then `GetManagedObjects` and every
+    /// `GetSettings` at once. A profile added between the two reads is read afterwards; one
+    /// deleted in between is left out.
+    func managedObjectsWithSettingsOverlapped() async throws -> HostObjects {
+        let paths: [ObjectPath]
+        do {
+            paths = try await connection.call(
+                destination: Self.service, path: Self.settingsPath, interface: Self.settingsInterface,
+                member: "ListConnections", returning: [ObjectPath].self)
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        let objectsTask = Task { [connection] in
+            try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+        }
+        let replies = try await withThrowingTaskGroup(of: (ObjectPath, DBusValue?).self) { group in
+            for path in paths {
+                group.addTask { [connection] in
+                    do {
+                        let reply = try await connection.call(
+                            destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
+                        return (path, reply.first)
+                    } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
+                        return (path, nil)  // deleted since the list
+                    }
+                }
+            }
+            var replies: [ObjectPath: DBusValue] = [:]
+            replies.reserveCapacity(paths.count)
+            for try await (path, reply) in group { if let reply { replies[path] = reply } }
+            return replies
+        }
+        let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
+        do {
+            objects = try await objectsTask.value
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+        return try await hostObjects(from: objects, withProfiles: true, settings: replies)
+    }
+
+    /// The host from a `GetManagedObjects` reply; with `withProfiles`, each profile's settings
+    /// from `settings` when there, else read (pipelined, or from the `VersionId` cache).
+    func hostObjects(from objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], withProfiles: Bool,
+                     settings: [ObjectPath: DBusValue] = [:]) async throws -> HostObjects {
         var active: [NMActiveConnection] = []
         var devices: [NMDevice] = []
         var settingsObjects: [(ObjectPath, [String: DBusValue])] = []
@@ -67,7 +124,11 @@ extension NMClient {
         guard withProfiles else { return HostObjects(profiles: [], active: active, devices: devices, ipv4: ipv4, checkpoints: checkpoints) }
         let profiles = try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
             for (path, properties) in settingsObjects {
-                group.addTask { try await self.storedProfile(path: path, properties: properties) }
+                if let reply = settings[path] {
+                    group.addTask { try await self.storedProfile(path: path, properties: properties, reply: reply) }
+                } else {
+                    group.addTask { try await self.storedProfile(path: path, properties: properties) }
+                }
             }
             var result: [NMStoredProfile] = []
             for try await profile in group { if let profile { result.append(profile) } }
