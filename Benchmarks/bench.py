@@ -60,6 +60,7 @@ DECODE_C = os.path.join(BUILD, "c", "decode-bench")
 NM_BENCH = os.path.join(BUILD, "release", "nm-bench")
 NM_BENCH_DECODE = os.path.join(BUILD, "decode", "release", "nm-bench-decode")
 READS_FLOOR = os.path.join(BUILD, "c", "reads-floor")
+PROFILES_FLOOR = os.path.join(BUILD, "c", "profiles-floor")
 SYS_PYTHON = "/usr/bin/python3"
 VENV_PYTHON = os.path.join(BUILD, "venv", "bin", "python3")
 PEERS = os.path.join(HERE, "peers")
@@ -422,8 +423,12 @@ class ReadProfilesItem(ProcessItem):
             "generated: ethernet with static IPv4, gateway and DNS, some with IPv6, routes, MTU, "
             "cloned MAC; VLANs, STP-less bridges and their ports, bonds; plus the container's own) "
             "with every setting. Each tool's count of profiles and IPv4 addresses is checked against "
-            "the others'. Ours: `NMClient.profiles()` decodes typed profiles; `--raw` keeps "
-            "`DBusValue`s (GetManagedObjects, then every GetSettings at once or one at a time). "
+            "the others'. Ours: `NMClient.profiles()` decodes typed profiles (ListConnections, then "
+            "GetManagedObjects, for each profile's storage, and every GetSettings sent at once); `--raw` "
+            "sends the same calls and keeps `DBusValue`s, or, one at a time, GetManagedObjects and then each "
+            "GetSettings. The floor is a C process that sends the same calls as ours over libdbus and "
+            "only counts the replies (Benchmarks/c/profiles-floor.c): process start, the bus, and "
+            "NetworkManager serialising the objects and the settings. "
             "libnm: `NM.Client.new()` (loads every object and profile), then reads each profile. "
             "sdbus: ListConnections, then GetSettings (dicts of variants) gathered or one at a "
             "time, or `get_profile()` (typed dataclasses). nmcli: `nmcli -g UUID connection show | "
@@ -466,6 +471,7 @@ class ReadProfilesItem(ProcessItem):
             "sdbus: async, pipelined (gather)": Tool(sdbus + ["read-profiles-async"], c),
             "sdbus: one call at a time": Tool(sdbus + ["read-profiles-seq"], c),
             "sdbus: get_profile() typed, gather": Tool(sdbus + ["read-profiles-typed"], c),
+            "C, libdbus, same calls, no decoding (floor)": Tool([PROFILES_FLOOR], c),
         }
 
 

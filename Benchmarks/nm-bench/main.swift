@@ -9,7 +9,7 @@
 //   nm-bench version [--address A]             fresh process: connect, read the Version property
 //   nm-bench start                              start-up alone (the same binary, no bus): version's floor
 //   nm-bench read-profiles [--address A]       every profile with its typed settings (NMClient.profiles())
-//   nm-bench read-profiles --raw [--sequential]  the same calls, settings left as DBusValue
+//   nm-bench read-profiles --raw [--sequential]  the same calls (or one at a time), settings left as DBusValue
 //   nm-bench concurrent-reads --count 1000 --rounds 5   Properties.Get x N, concurrently vs one at a time
 // No `import Foundation` here: start-up is measured, and what Foundation costs to load should
 // be counted only if the library itself needs it.
@@ -75,23 +75,35 @@ extension Bench {
                 print("profiles=\(profiles.count) ipv4-addresses=\(addresses)")
                 return
             }
-            let objects = try await connection.managedObjects(at: "/org/freedesktop", on: NMClient.service)
-            let paths = objects.compactMap { path, interfaces in
-                interfaces["org.freedesktop.NetworkManager.Settings.Connection"] == nil ? nil : path
-            }
             @Sendable func settings(_ path: ObjectPath) async throws -> [DBusValue] {
                 try await connection.call(
                     destination: NMClient.service, path: path,
                     interface: "org.freedesktop.NetworkManager.Settings.Connection", member: "GetSettings")
             }
+            @Sendable func objects() async throws -> [ObjectPath: [InterfaceName: [String: DBusValue]]] {
+                try await connection.managedObjects(at: "/org/freedesktop", on: NMClient.service)
+            }
             var settingCount = 0
+            var paths: [ObjectPath] = []
             if sequential {
+                // The objects first, then each profile's settings in turn.
+                paths = try await objects().compactMap { path, interfaces in
+                    interfaces["org.freedesktop.NetworkManager.Settings.Connection"] == nil ? nil : path
+                }
                 for path in paths { settingCount += try Self.countSettings(try await settings(path)) }
             } else {
+                // What NMClient.profiles() sends on a first read: the list, then the objects and
+                // every profile's settings at once.
+                paths = try await connection.call(
+                    destination: NMClient.service, path: "/org/freedesktop/NetworkManager/Settings",
+                    interface: "org.freedesktop.NetworkManager.Settings", member: "ListConnections", returning: [ObjectPath].self)
+                let objectsTask = Task { try await objects() }
+                let list = paths
                 settingCount = try await withThrowingTaskGroup(of: Int.self) { group in
-                    for path in paths { group.addTask { try Self.countSettings(try await settings(path)) } }
+                    for path in list { group.addTask { try Self.countSettings(try await settings(path)) } }
                     return try await group.reduce(0, +)
                 }
+                _ = try await objectsTask.value
             }
             print("profiles=\(paths.count) settings=\(settingCount)")
         }
