@@ -58,6 +58,7 @@ BUILD = os.path.join(ROOT, ".build-bench")
 BENCH_TIME = os.path.join(BUILD, "c", "bench-time")
 DECODE_C = os.path.join(BUILD, "c", "decode-bench")
 NM_BENCH = os.path.join(BUILD, "release", "nm-bench")
+BRIDGEIFY = os.path.join(BUILD, "release", "bridgeify")
 NM_BENCH_DECODE = os.path.join(BUILD, "decode", "release", "nm-bench-decode")
 READS_FLOOR = os.path.join(BUILD, "c", "reads-floor")
 PROFILES_FLOOR = os.path.join(BUILD, "c", "profiles-floor")
@@ -386,6 +387,10 @@ def expect_version(output):
     return None if re.search(r"\b1\.\d+\.\d+", output) else "no version printed"
 
 
+def expect_nothing_pending(output):
+    return None if "No conversion is pending" in output else "bridgeify status did not report its result"
+
+
 class VersionItem(ProcessItem):
     key = "version"
     title = "4. A fresh process reads NetworkManager's version"
@@ -394,7 +399,9 @@ class VersionItem(ProcessItem):
         "`org.freedesktop.NetworkManager.Version`: what every short-lived command pays before "
         "it can do anything. Container: NetworkManager with eno1's static profile (2 profiles, "
         "2 devices), so libnm's and nmcli's start-up (which load every object) is at its cheapest. "
-        "dbus-send is the floor: one C process, one call.")
+        "dbus-send is the floor: one C process, one call. `bridgeify status` is a real command of "
+        "ours doing a little more through the same library: version, checkpoints, every profile "
+        "with its settings.")
 
     def setup(self):
         self.container = Container(container_name("v"), ["--config-eno1-static"])
@@ -403,6 +410,7 @@ class VersionItem(ProcessItem):
         return {
             "nm-bench version (ours)": Tool([NM_BENCH, "version"], expect_version),
             "nm-bench start (ours, start-up only: no bus)": Tool([NM_BENCH, "start"], lambda out: None),
+            "bridgeify status (ours)": Tool([BRIDGEIFY, "status"], expect_nothing_pending),
             "nmcli -g VERSION general": Tool(["nmcli", "-g", "VERSION", "general"], expect_version),
             "libnm (PyGObject)": Tool([SYS_PYTHON, f"{PEERS}/libnm_peer.py", "version"], expect_version),
             "sdbus-networkmanager": Tool([VENV_PYTHON, f"{PEERS}/sdbus_peer.py", "version"], expect_version),
@@ -640,7 +648,6 @@ class ConcurrentItem(Item):
             "NetworkManager's and the bus daemon's cost per call on this machine.")
 
 
-BRIDGEIFY = os.path.join(BUILD, "release", "bridgeify")
 WATCHER = os.path.join(PEERS, "watch_activation.py")
 
 # The seed's static configuration of eno1 (scripts/nm-container start --config-eno1-static).
@@ -937,7 +944,8 @@ def report(items, info, options, load_before, load_after, elapsed):
         f"- {info['cores']} cores ({info['cpu']}), {info['memory']}, {info['os']}, kernel {info['kernel']}",
         f"- NetworkManager {info['networkmanager']} in the project's container (scripts/nm-container); "
         f"dbus-daemon {info['dbus-daemon']}, libdbus {info['libdbus']}, GLib {info['glib']}",
-        f"- {info['swift']}, release build (`swift build -c release --scratch-path .build-bench`)",
+        f"- {info['swift']}, release build with the Swift runtime linked in, as a Swift command is shipped "
+        "on Linux (`swift build -c release --static-swift-stdlib --scratch-path .build-bench`)",
         f"- peers: nmcli and libnm {info['libnm']} (PyGObject {info['pygobject']}, {info['python']}), "
         f"sdbus / sdbus-networkmanager {info['sdbus']} (PyPI)",
         f"- {options.rounds} interleaved rounds per item{' (quick mode)' if options.quick else ''}; "
@@ -964,8 +972,10 @@ def report(items, info, options, load_before, load_after, elapsed):
         "",
         "`scripts/bench` installs the peers only for benchmarking (Debian: python3-gi, "
         "gir1.2-nm-1.0, network-manager; PyPI: sdbus-networkmanager into `.build-bench/venv`, made from "
-        "Debian's /usr/bin/python3), builds `nm-bench` and `nm-bench-decode` in release mode and the C "
-        "helpers in `.build-bench/`, starts fresh containers, and stops them at the end. Raw samples: "
+        "Debian's /usr/bin/python3), builds `nm-bench` and `bridgeify` in release mode with "
+        "`--static-swift-stdlib` (how a Swift command-line tool ships on Linux: one binary, no Swift "
+        "runtime to install), `nm-bench-decode` and the C helpers in `.build-bench/`, starts fresh "
+        "containers, and stops them at the end. Raw samples: "
         "`.build-bench/results/*.json`. For stable figures run it on a quiet machine; "
         "the decode item's instruction counts (valgrind's callgrind, `--no-callgrind` to skip) do "
         "not depend on load at all.",

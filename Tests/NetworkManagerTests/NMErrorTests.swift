@@ -141,6 +141,12 @@ struct NMErrorTests {
         let utc = try #require(TimeZone(identifier: "UTC"))
         let timed = error.withCheckpointExpiry(now.addingTimeInterval(42), now: now, timeZone: utc)
         #expect(timed.hint?.hasPrefix("another checkpoint covers eno1 until 22:14:02 (in 42 s)") == true, "\(timed.hint ?? "")")
+        // Formatted by hand (no DateFormatter, no ICU): east (across midnight) and west.
+        for (offset, clock) in [(5 * 3600 + 1800, "03:44:02"), (-(9 * 3600 + 1800), "12:44:02")] {
+            let zone = try #require(TimeZone(secondsFromGMT: offset))
+            let hint = error.withCheckpointExpiry(now.addingTimeInterval(42), now: now, timeZone: zone).hint ?? ""
+            #expect(hint.hasPrefix("another checkpoint covers eno1 until \(clock) (in 42 s)"), "\(hint)")
+        }
         let forever = error.withCheckpointExpiry(nil, now: now)
         #expect(forever.hint?.contains("no rollback timeout") == true)
 

@@ -32,7 +32,7 @@ public struct DBusMatchRule: Hashable, Sendable, CustomStringConvertible {
         func add(_ key: String, _ value: String?) {
             guard let value else { return }
             // Inside quotes only the apostrophe needs care: close, escape, reopen.
-            parts.append("\(key)='\(value.replacingOccurrences(of: "'", with: "'\\''"))'")
+            parts.append("\(key)='\(value.replacing("'", with: "'\\''"))'")
         }
         add("sender", sender?.rawValue)
         add("path", path?.rawValue)

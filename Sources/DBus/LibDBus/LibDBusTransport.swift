@@ -1,5 +1,4 @@
 internal import CDBus
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -76,19 +75,21 @@ final class LibDBusTransport: @unchecked Sendable {
     /// that thread, never on a thread of Swift's cooperative pool.
     static func open(_ target: Target) async throws -> LibDBusTransport {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<LibDBusTransport, any Error>) in
-            let thread = Thread {
-                let transport: LibDBusTransport
-                do {
-                    transport = try connect(target)
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
+            do {
+                try DetachedThread.start(name: "DBus I/O") {
+                    let transport: LibDBusTransport
+                    do {
+                        transport = try connect(target)
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    continuation.resume(returning: transport)
+                    transport.run()
                 }
-                continuation.resume(returning: transport)
-                transport.run()
+            } catch {
+                continuation.resume(throwing: error)
             }
-            thread.name = "DBus I/O"
-            thread.start()
         }
     }
 

@@ -1,5 +1,9 @@
 public import DBus
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// Checkpoints: NetworkManager's own dead-man switch.
 extension NMClient {

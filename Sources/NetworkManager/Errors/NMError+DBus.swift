@@ -1,5 +1,12 @@
 public import DBus
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension NMError {
     /// The polkit actions NetworkManager checks, named in permission hints
@@ -133,7 +140,7 @@ extension NMError {
             case .modifySettings?: action = PolkitAction.settingsModifySystem
             case .networkControl?: action = PolkitAction.networkControl
             default:
-                if message.localizedCaseInsensitiveContains("checkpoint") {
+                if message.lowercased().contains("checkpoint") {
                     action = PolkitAction.checkpointRollback
                 } else if domain == .settings {
                     action = PolkitAction.settingsModifySystem
@@ -186,7 +193,7 @@ extension NMError {
     /// /org/freedesktop/NetworkManager/Checkpoint/3" message.
     public var overlappingCheckpoint: (device: String, checkpoint: ObjectPath)? {
         let marker = "' is already included in checkpoint "
-        guard let start = message.range(of: "device '"), let middle = message.range(of: marker),
+        guard let start = message.firstRange(of: "device '"), let middle = message.firstRange(of: marker),
               start.upperBound <= middle.lowerBound else { return nil }
         let device = String(message[start.upperBound..<middle.lowerBound])
         let pathText = message[middle.upperBound...].prefix { !$0.isWhitespace }
@@ -196,25 +203,41 @@ extension NMError {
 
     /// The error with the hint of a ``Code/checkpointOverlap`` naming when the other
     /// checkpoint expires: "another checkpoint covers eno1 until 14:03:07 (in 42 s)".
-    /// - Parameter expiry: when the other checkpoint rolls back by itself; `nil` when it has no
-    ///   timeout (`RollbackTimeout` 0).
-    public func withCheckpointExpiry(_ expiry: Date?, now: Date = Date(), timeZone: TimeZone = .current) -> NMError {
+    /// - Parameters:
+    ///   - expiry: when the other checkpoint rolls back by itself; `nil` when it has no
+    ///     timeout (`RollbackTimeout` 0).
+    ///   - timeZone: the zone of the time shown; `nil` for the system's local time (`TZ`,
+    ///     /etc/localtime), read through the C library: without Foundation's ICU part,
+    ///     `TimeZone.current` knows no named zone and would silently be GMT.
+    public func withCheckpointExpiry(_ expiry: Date?, now: Date = Date(), timeZone: TimeZone? = nil) -> NMError {
         guard let overlap = overlappingCheckpoint else { return self }
         var copy = self
         let until: String
         if let expiry {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = timeZone
-            formatter.dateFormat = "HH:mm:ss"
             let seconds = max(0, Int(expiry.timeIntervalSince(now).rounded(.up)))
-            until = "until \(formatter.string(from: expiry)) (in \(seconds) s)"
+            until = "until \(Self.clockTime(expiry, timeZone: timeZone)) (in \(seconds) s)"
         } else {
             until = "with no rollback timeout (it stays until committed or destroyed)"
         }
         copy.hint = "another checkpoint covers \(overlap.device) \(until): \(overlap.checkpoint); "
             + "wait for it, destroy it (CheckpointDestroy), or create the new one with ALLOW_OVERLAPPING"
         return copy
+    }
+
+    /// `HH:mm:ss`, by hand: DateFormatter would load Foundation and ICU for six digits.
+    static func clockTime(_ date: Date, timeZone: TimeZone?) -> String {
+        let time = Int(date.timeIntervalSince1970.rounded(.down))
+        let offset: Int
+        if let timeZone {
+            offset = timeZone.secondsFromGMT(for: date)
+        } else {
+            var t = time_t(time)
+            var parts = tm()
+            offset = localtime_r(&t, &parts) == nil ? 0 : Int(parts.tm_gmtoff)
+        }
+        let second = ((time + offset) % 86_400 + 86_400) % 86_400
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))"
     }
 
     /// The error for a key, setting or value the running NetworkManager does not have:

@@ -1,5 +1,9 @@
 public import DBus
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// A NetworkManager connection profile, typed: what `GetSettings` returns and `AddConnection2`
 /// / `Update2` take (`a{sa{sv}}`), as one value.

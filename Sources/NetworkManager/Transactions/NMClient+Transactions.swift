@@ -1,5 +1,9 @@
 import DBus
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Transactions: validate, plan, checkpoint, stage, activate, verify, probe, commit; or roll back.
 extension NMClient {

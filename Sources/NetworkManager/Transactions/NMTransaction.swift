@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// One intended change of a transaction. Profiles are named by UUID; a profile added by the
 /// same transaction can be activated by its UUID too.

@@ -39,7 +39,7 @@ public struct NMTransactionError: Error, Sendable, CustomStringConvertible {
         var text = "\(step) failed: \(cause.message)"
         switch rollback {
         case .notNeeded: text += "; nothing was changed"
-        case .restored(let duration): text += "; rolled back in \(duration.formatted(.units(allowed: [.milliseconds])))"
+        case .restored(let duration): text += "; rolled back in \(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) ms"
         case .failed(let error): text += "; THE ROLLBACK FAILED TOO: \(error.message)"
         }
         if let hint { text += " (hint: \(hint))" }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// What a transaction will do, computed before anything changes: each step with the settings
 /// it creates or changes (secrets masked). Print it for a person (``description``) or encode

@@ -1,5 +1,9 @@
 import DBus
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension NMSettingsCodec {
     /// Reads `a{sa{sv}}` into a profile. Version-independent: every form any version writes is read.

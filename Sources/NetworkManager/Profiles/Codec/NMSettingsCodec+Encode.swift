@@ -1,5 +1,9 @@
 import DBus
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension NMSettingsCodec {
     /// Writes a profile as `a{sa{sv}}` for one NetworkManager version.

@@ -1,5 +1,9 @@
 public import DBus
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// The `connection` setting: a profile's identity, its interface and, for a port, its controller.
 ///

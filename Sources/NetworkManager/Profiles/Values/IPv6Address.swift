@@ -63,7 +63,7 @@ public struct IPv6Address: IPAddressProtocol, ExpressibleByStringLiteral {
 
     static func parseGroups(_ text: String) -> [UInt16]? {
         guard !text.isEmpty, text.utf8.count <= 45 else { return nil }
-        guard let range = text.range(of: "::") else {
+        guard let range = text.firstRange(of: "::") else {
             guard let all = parsePieces(Substring(text), allowIPv4Tail: true), all.count == 8 else { return nil }
             return all
         }
