@@ -208,11 +208,12 @@ extension NMClient {
             }
         }
 
-        /// Whether `port` (just `activated`) is a port of one of `controllerDevices`: from what
-        /// is known when it is, else read (``NMClient/isPort(_:of:)``).
+        /// Whether `port` (just `activated`) is a port of one of `controllerDevices`: yes from
+        /// what is known, when it says so; anything else is read (``NMClient/isPort(_:of:)``),
+        /// so that a property change not seen yet can only cost a call, never a missed port.
         func isPort(_ port: ObjectPath, of controllerDevices: Set<ObjectPath>, client: NMClient) async throws -> Bool {
-            if let active = activeOf[port], let controller = controllerOf[active] {
-                return controller.map(controllerDevices.contains) ?? false
+            if let active = activeOf[port], let controller = controllerOf[active] ?? nil, controllerDevices.contains(controller) {
+                return true
             }
             return try await client.isPort(port, of: controllerDevices)
         }
