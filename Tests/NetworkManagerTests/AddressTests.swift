@@ -1,18 +1,47 @@
+import Glibc
 import NetworkManager
 import Testing
 
 @Suite("Addresses, prefixes, MAC addresses and interface names")
 struct AddressTests {
-    @Test("IPv4 text round-trips", arguments: ["0.0.0.0", "192.0.2.53", "198.51.100.7", "255.255.255.255", "10.20.30.40"])
+    @Test("IPv4 text round-trips", arguments: ["0.0.0.0", "192.0.2.53", "198.51.100.7", "255.255.255.255", "10.20.30.40", "1.0.10.100"])
     func ipv4RoundTrip(text: String) throws {
         #expect(try IPv4Address(text).description == text)
     }
 
     @Test("IPv4 rejects malformed text", arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1..2.3", "a.b.c.d",
-                                                    " 1.2.3.4", "1.2.3.4/24", "-1.2.3.4", "1.2.3.+4"])
+                                                    " 1.2.3.4", "1.2.3.4/24", "-1.2.3.4", "1.2.3.+4",
+                                                    "1.2.3.", ".1.2.3", "1.2.3.04", "1.2.3.256", "0.0.0.00", "1234.1.1.1", "1.2.3.4 "])
     func ipv4Rejects(text: String) {
         #expect(throws: NMError.self) { try IPv4Address(text) }
         do { _ = try IPv4Address(text) } catch { #expect(error.code == .invalidAddress) }
+    }
+
+    @Test("IPv4 parsing agrees with glibc's inet_pton on 25,000 random strings")
+    func ipv4AgreesWithInetPton() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789.")
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 1...16, using: &generator)
+            let text = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            var raw = in_addr()
+            let glibc = inet_pton(AF_INET, text, &raw) == 1
+            let ours = try? IPv4Address(text)
+            #expect((ours != nil) == glibc, "\(text)")
+            if let ours { #expect(ours.inAddr == raw.s_addr, "\(text)") }
+        }
+        // Near misses of valid addresses: octets up to 300, some with a leading zero.
+        for _ in 0..<5_000 {
+            let text = (0..<4).map { _ in
+                let octet = String(Int.random(in: 0...300, using: &generator))
+                return Int.random(in: 0..<8, using: &generator) == 0 ? "0" + octet : octet
+            }.joined(separator: ".")
+            var raw = in_addr()
+            let glibc = inet_pton(AF_INET, text, &raw) == 1
+            let ours = try? IPv4Address(text)
+            #expect((ours != nil) == glibc, "\(text)")
+            if let ours { #expect(ours.inAddr == raw.s_addr && ours.description == text, "\(text)") }
+        }
     }
 
     @Test("IPv4 in_addr_t holds the octets in memory order (field problem 11)")
