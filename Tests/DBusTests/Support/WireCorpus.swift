@@ -122,6 +122,17 @@ enum WireCorpus {
             signature: "vvvvvv",
             gvariant: "(<<[1, 2]>>, <<<5>>>, <@as []>, <@a{sv} {}>, <byte 0x05>, <{'x': <<[1, 2]>>}>)"),
         WireCase(
+            // One variant of each basic type: the byte decoder reads these from their one
+            // signature byte, without parsing (WireDecoder.variantType).
+            name: "a variant of every basic type",
+            values: [.array(.variant, [.variant(.byte(255)), .variant(.boolean(true)), .variant(.int16(-2)),
+                                       .variant(.uint16(65535)), .variant(.int32(-3)), .variant(.uint32(4)),
+                                       .variant(.int64(-5)), .variant(.uint64(6)), .variant(.double(0.5)),
+                                       .variant(.string("s")), .variant(.path("/o")),
+                                       .variant(.signature("a{sv}"))])],
+            signature: "av",
+            gvariant: nil),
+        WireCase(
             name: "array of variants",
             values: [.array(.variant, [.variant(.int32(1)), .variant(.string("a")), .variant(.path("/x")),
                                        .variant(.array(.string, []))])],

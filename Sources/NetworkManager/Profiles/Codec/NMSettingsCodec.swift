@@ -88,9 +88,11 @@ public struct NMSettingsCodec: Sendable {
             throw NMError(.invalidSettings, "expected settings of type a{sa{sv}}, found \(value.type.signature)")
         }
         var result: [String: [String: DBusValue]] = [:]
+        result.reserveCapacity(entries.count)
         for entry in entries {
             guard case .string(let name) = entry.key, case .dictionary(_, _, let keys) = entry.value else { continue }
             var setting: [String: DBusValue] = [:]
+            setting.reserveCapacity(keys.count)
             for pair in keys {
                 guard case .string(let key) = pair.key else { continue }
                 if case .variant(let inner) = pair.value { setting[key] = inner } else { setting[key] = pair.value }
