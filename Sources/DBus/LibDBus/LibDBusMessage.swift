@@ -1,3 +1,4 @@
+import Synchronization
 internal import CDBus
 #if canImport(Glibc)
 import Glibc
@@ -234,7 +235,7 @@ final class LibDBusMessage: @unchecked Sendable {
         if signature.isEmpty { return [] }
         // File descriptors live outside the bytes: only libdbus's iterators can hand them out.
         if dbus_message_contains_unix_fds(raw) != 0 { return try bodyUsingIterators() }
-        let types = try Signature(signature).types
+        let types = try Self.bodyTypes(signature)
         var buffer: UnsafeMutablePointer<CChar>?
         var length: Int32 = 0
         if serial == 0 { dbus_message_set_serial(raw, 1) }
@@ -244,6 +245,20 @@ final class LibDBusMessage: @unchecked Sendable {
         defer { dbus_free(buffer) }
         var decoder = try WireDecoder(message: UnsafeRawBufferPointer(start: buffer, count: Int(length)))
         return try decoder.body(types)
+    }
+
+    /// Body signatures parsed so far: a client receives the same few (`a{sa{sv}}` for every
+    /// profile) over and over. Bounded: cleared when it holds 256.
+    private static let parsedSignatures = Mutex<[String: [DBusType]]>([:])
+
+    static func bodyTypes(_ signature: String) throws(DBusError) -> [DBusType] {
+        if let known = parsedSignatures.withLock({ $0[signature] }) { return known }
+        let types = try Signature(signature).types
+        parsedSignatures.withLock { cache in
+            if cache.count >= 256 { cache.removeAll(keepingCapacity: true) }
+            cache[signature] = types
+        }
+        return types
     }
 
     /// The body decoded through libdbus's iterators: the path for messages carrying file
