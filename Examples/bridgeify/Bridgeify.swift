@@ -8,6 +8,7 @@
 //   InterfaceReading.swift  reading what an interface has now through NMClient
 //   ConversionDesign.swift  building the bridge and port profiles and the NMTransaction
 //   Probes.swift            choosing the probes that prove the host is still reachable
+//   Neighbours.swift        the NIC's ARP/NDP entries carried onto the bridge (rtnetlink)
 //   PendingCommands.swift   `confirm`, `rollback`, `status`: a pending change from another process
 //   Report.swift            terminal progress and the JSON document
 //

@@ -8,7 +8,8 @@
 //   4. Already converted? Restate the end state as a transaction: its plan is empty, say so.
 //   5. Design the profiles (ConversionDesign) and the probes (ProbeChoice).
 //   6. `nm.plan(transaction)` for --dry-run; `nm.apply(transaction)` otherwise. The library does
-//      the rest: checkpoint, stage, activate, verify, probe, commit, or roll back.
+//      the rest: checkpoint, stage, activate, run our hook (Neighbours.swift: the NIC's neighbour
+//      entries carried onto the bridge), verify, probe, commit, or roll back.
 //
 // Everything before step 6 only reads, so any problem found there is a `rejected` outcome:
 // nothing was changed.
@@ -58,7 +59,7 @@ struct ConvertCommand: AsyncParsableCommand {
     var stp = false
 
     @Option(name: .customLong("rollback-timeout"), help: ArgumentHelp(
-        "Seconds NetworkManager waits before restoring the host by itself if this process dies; probe budgets are added.",
+        "Seconds NetworkManager waits before restoring the host by itself if this process dies; probe budgets and 1 s for the neighbour step are added.",
         valueName: "seconds"))
     var rollbackTimeout = 30
 
@@ -183,8 +184,16 @@ struct ConvertCommand: AsyncParsableCommand {
         report.warnings += choice.notes
         let stpOn = design.bridge.bridge?.stp ?? true
         let base: Duration = .seconds(rollbackTimeout) + (stpOn ? ProbeChoice.stpDelay : .zero)
-        let transaction = design.transaction(probes: choice.probes, rollbackTimeout: base,
+        var transaction = design.transaction(probes: choice.probes, rollbackTimeout: base,
                                              label: "bridgeify \(interface) -> \(bridge)")
+        if reading.controller == nil {
+            // Right after the bridge is activated with the NIC attached, before verification
+            // and the probes: the NIC's known neighbours (its gateway's MAC, ...) are written
+            // onto the bridge, so that nothing waits a second for a lookup lost while the
+            // bridge had no carrier (Neighbours.swift). Read now, before anything changes.
+            let ipv6 = design.bridge.ipv6.map { $0.method != .disabled && $0.method != .ignore } ?? false
+            transaction.afterActivation = [await Neighbours.hook(from: interface.rawValue, to: bridge.rawValue, ipv6: ipv6)]
+        }
         report.configuration = Self.configuration(design, reading: reading)
         report.probes = choice.probes.map(\.name)
         report.rollbackTimeoutSeconds = Int(transaction.effectiveRollbackTimeout.components.seconds)

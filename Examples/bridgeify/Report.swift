@@ -26,7 +26,7 @@ struct Report: Encodable, Sendable {
     var configuration: Configuration?
     /// The probes run after verification.
     var probes: [String]?
-    /// The checkpoint's rollback timeout while working (the probes' budgets included).
+    /// The checkpoint's rollback timeout while working (the probes' and the neighbour step's budgets included).
     var rollbackTimeoutSeconds: Int?
     var profiles: Profiles?
     /// `pending`: how to confirm or undo it. For `status`: every pending conversion.

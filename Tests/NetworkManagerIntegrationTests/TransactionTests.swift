@@ -103,4 +103,65 @@ struct TransactionTests {
             #expect(after == before, "\(after.differences(from: before))")
         }
     }
+
+    /// `NMTransaction.afterActivation`: a hook runs once the bridge is activated with its port
+    /// and before verification; an optional hook that throws, or outlives its budget, is
+    /// recorded and the transaction still commits.
+    @Test func afterActivationHooksRunBetweenActivateAndVerifyAndOptionalOnesMayFail() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            var conversion = try await BridgeConversion.make(nm)
+            conversion.transaction.afterActivation = [
+                NMTransactionHook("sees br0") {
+                    let bridge = try await nm.device(named: "br0")
+                    let port = try await nm.device(named: "eno1")
+                    guard bridge.state == .activated, port.state == .activated, try container.kernelController("eno1") == "br0" else {
+                        throw NMError(.failed, "br0 is \(bridge.state), eno1 is \(port.state)")
+                    }
+                    return "br0 activated with eno1"
+                },
+                NMTransactionHook("throws") { throw NMError(.failed, "on purpose") },
+                NMTransactionHook("slow", budget: .milliseconds(200)) {
+                    try await Task.sleep(for: .seconds(10))
+                    return "never"
+                },
+            ]
+            #expect(conversion.transaction.effectiveRollbackTimeout == .seconds(30) + .seconds(2) + .milliseconds(200))
+            let result = try await nm.apply(conversion.transaction)
+            #expect(result.outcome == .committed)
+            let hooks = result.steps.filter { $0.step == .afterActivation }.map(\.detail)
+            #expect(hooks.count == 3, "\(hooks)")
+            #expect(hooks.first == "sees br0: br0 activated with eno1")
+            #expect(hooks.dropFirst().first == "throws: failed (not required: the transaction goes on): on purpose")
+            #expect(hooks.last?.hasPrefix("slow: failed (not required: the transaction goes on): did not finish within") == true, "\(hooks)")
+            // In order: every activation, then the hooks, then verification.
+            let order = result.steps.map(\.step)
+            let lastActivate = try #require(order.lastIndex(of: .activate))
+            let firstHook = try #require(order.firstIndex(of: .afterActivation))
+            let verify = try #require(order.firstIndex(of: .verify))
+            #expect(lastActivate < firstHook && order.lastIndex(of: .afterActivation)! < verify, "\(order)")
+            #expect(try container.kernelController("eno1") == "br0")
+        }
+    }
+
+    /// A required hook that fails rolls the transaction back like a failed probe.
+    @Test func aFailingRequiredHookRollsBackToExactlyBefore() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            let before = try await HostSnapshot.take(container, nm)
+            var conversion = try await BridgeConversion.make(nm)
+            conversion.transaction.afterActivation = [
+                NMTransactionHook("required", required: true) { throw NMError(.failed, "cannot carry on purpose") }
+            ]
+            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            #expect(error.step == .afterActivation)
+            #expect(error.cause.message == "required: cannot carry on purpose")
+            guard case .restored = error.rollback else {
+                Issue.record("rollback: \(error.rollback)")
+                return
+            }
+            let after = try await HostSnapshot.take(container, nm)
+            #expect(after == before, "\(after.differences(from: before))")
+        }
+    }
 }

@@ -511,6 +511,7 @@ final class TransactionRun: Sendable {
         do {
             try await stage(prepared, checkpoint: checkpoint)
             let gateway = try await activate(prepared)
+            try await runAfterActivation()
             if transaction.verify { try await verify(prepared) }
             try await runProbes(gateway: gateway)
             heartbeat.cancel()

@@ -38,7 +38,9 @@ public struct NMTransaction: Sendable {
     public var changes: [NMChange]
     /// Checks run after verification; any failure rolls back.
     public var probes: [NMProbe]
-    /// The checkpoint's rollback timeout while the transaction works, before probe budgets are
+    /// Work run right after the activations, before verification: see ``NMTransactionHook``.
+    public var afterActivation: [NMTransactionHook] = []
+    /// The checkpoint's rollback timeout while the transaction works, before probe and hook budgets are
     /// added. It is kept alive by a heartbeat; if this process dies, NetworkManager rolls back
     /// this long after the last heartbeat.
     public var rollbackTimeout: Duration
@@ -59,9 +61,9 @@ public struct NMTransaction: Sendable {
         self.label = label
     }
 
-    /// The checkpoint timeout: the base plus every probe's budget.
+    /// The checkpoint timeout: the base plus every probe's and hook's budget.
     public var effectiveRollbackTimeout: Duration {
-        probes.reduce(rollbackTimeout) { $0 + $1.budget }
+        afterActivation.reduce(probes.reduce(rollbackTimeout) { $0 + $1.budget }) { $0 + $1.budget }
     }
 }
 
@@ -97,7 +99,10 @@ public struct NMTransactionStepRecord: Sendable, Codable, Hashable {
 
 /// The steps of a transaction, in order.
 public enum NMTransactionStep: String, Sendable, Codable, Hashable, CaseIterable {
-    case validate, plan, checkpoint, stage, activate, verify, probe, commit, rollback
+    case validate, plan, checkpoint, stage, activate
+    /// The transaction's ``NMTransaction/afterActivation`` hooks, one record each.
+    case afterActivation
+    case verify, probe, commit, rollback
 }
 
 /// Progress reported while applying.
