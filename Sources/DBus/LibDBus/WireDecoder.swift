@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Decodes a message body straight from its wire bytes, guided by the signature.
 ///
 /// libdbus's iterators validate and dispatch through several function calls for every value;
@@ -11,7 +13,12 @@ struct WireDecoder {
     private let count: Int
     private let bigEndian: Bool
     private var offset: Int
+    /// Variant types met in this message, by their signature packed into an integer (up to 7
+    /// bytes, and the length: `aa{sv}`, `as`, `ay`, ...); longer ones by text.
+    private var packedTypes: [UInt64: DBusType] = [:]
     private var typeCache: [String: DBusType] = [:]
+    /// The same, across messages: a client reads the same few container types all the time.
+    private static let sharedPackedTypes = Mutex<[UInt64: DBusType]>([:])
 
     /// - Parameter message: a whole marshalled message (header and body).
     init(message: UnsafeRawBufferPointer) throws(DBusError) {
@@ -92,6 +99,29 @@ struct WireDecoder {
             try need(3)
             offset += 3  // length, code, terminating NUL
             return basic
+        }
+        let length = Int(base.load(fromByteOffset: offset, as: UInt8.self))
+        if length <= 7 {
+            try need(length + 2)
+            var key: UInt64 = 0
+            for index in 0..<length { key = key << 8 | UInt64(base.load(fromByteOffset: offset + 1 + index, as: UInt8.self)) }
+            key |= UInt64(length) << 56  // above the 7 bytes: "y" and "ay" never share a key
+            if let cached = packedTypes[key] {
+                offset += length + 2
+                return cached
+            }
+            if let shared = Self.sharedPackedTypes.withLock({ $0[key] }) {
+                packedTypes[key] = shared
+                offset += length + 2
+                return shared
+            }
+            let parsed = try DBusType(signature: try signatureText())
+            packedTypes[key] = parsed
+            Self.sharedPackedTypes.withLock { shared in
+                if shared.count >= 512 { shared.removeAll(keepingCapacity: true) }
+                shared[key] = parsed
+            }
+            return parsed
         }
         let text = try signatureText()
         if let cached = typeCache[text] { return cached }

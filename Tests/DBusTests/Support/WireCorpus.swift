@@ -133,6 +133,20 @@ enum WireCorpus {
             signature: "av",
             gvariant: nil),
         WireCase(
+            // Variant types of 1 to 12 signature bytes, twice each: the decoder caches them by
+            // packed bytes up to 7, by text beyond (WireDecoder.variantType).
+            name: "variants of short and long container types",
+            values: [.array(.variant, [
+                .variant(.bytes([1, 2])), .variant(.strings(["a"])), .variant(.vardict([("k", .variant(.uint32(1)))])),
+                .variant(.array(vardictType, [.vardict([("address", .variant(.string("192.0.2.1")))])])),
+                .variant(.dictionary(key: .string, value: vardictType, [.init(.string("ipv4"), .vardict([("method", .variant(.string("auto")))]))])),
+                .variant(.dictionary(key: .objectPath, value: .dictionary(key: .string, value: vardictType), [])),
+                .variant(.bytes([3])), .variant(.strings([])),
+                .variant(.dictionary(key: .string, value: vardictType, [])),
+            ])],
+            signature: "av",
+            gvariant: nil),
+        WireCase(
             name: "array of variants",
             values: [.array(.variant, [.variant(.int32(1)), .variant(.string("a")), .variant(.path("/x")),
                                        .variant(.array(.string, []))])],
