@@ -368,7 +368,15 @@ extension NMClient {
             }
         }
         let signals = try await allSignals()
-        let startup: Bool = (try? await nmProperty(Self.managerPath, Self.managerInterface, "Startup")) ?? false
+        // NetworkManager takes its bus name before it exports its objects: right after it
+        // came back, reading `Startup` can fail with "object does not exist". That means "not
+        // ready yet", never "done starting" (docs/networkmanager-quirks.md).
+        let startup: Bool = try await withDeadline(timeout, what: "NetworkManager exporting its objects") {
+            while true {
+                if let value: Bool = try? await self.nmProperty(Self.managerPath, Self.managerInterface, "Startup") { return value }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
         guard startup else { return }
         try await withDeadline(timeout, what: "NetworkManager finishing its start-up") {
             for try await signal in signals
