@@ -28,13 +28,16 @@ enum Entry {
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         switch arguments.first {
+        // write(2), not print: print's dynamic casts (TextOutputStreamable, ...) each scan every
+        // protocol conformance in the binary on first use, a cost dbus-send does not have.
         case "start" where arguments.count == 1:
-            print("started")
+            output("started\n")
         case "version" where arguments.count == 1 || (arguments.count == 3 && arguments[1] == "--address"):
             do {
                 let connection = arguments.count == 3
                     ? try await DBusConnection.connect(address: arguments[2]) : try await DBusConnection.system()
-                print(try await NMClient(connection: connection).version())
+                let version = try await NMClient(connection: connection).version()
+                output("\(version)\n")
             } catch {
                 print("nm-bench: \(error)")
                 exit(1)
@@ -43,6 +46,12 @@ enum Entry {
             await Bench.main()
         }
     }
+}
+
+/// `text` to standard output, unbuffered.
+func output(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
 }
 
 struct Bench: AsyncParsableCommand {
