@@ -89,12 +89,13 @@ struct WireDecoder {
     }
 
     /// A variant's type. Most of NetworkManager's variants hold one basic type: those are
-    /// read from their one signature byte, without a string or a lookup; longer signatures
-    /// are parsed once per message (the cache).
+    /// read from their one signature byte, without a string or a lookup (`h` gives
+    /// `.unixFD`, which ``read(_:)`` refuses as it does any fd); longer signatures are looked
+    /// up in the caches below.
     private mutating func variantType() throws(DBusError) -> DBusType {
         try need(2)
         if base.load(fromByteOffset: offset, as: UInt8.self) == 1,
-            let basic = Self.basicType(base.load(fromByteOffset: offset + 1, as: UInt8.self))
+            let basic = DBusType.singleCharacter(base.load(fromByteOffset: offset + 1, as: UInt8.self))
         {
             try need(3)
             offset += 3  // length, code, terminating NUL
@@ -128,24 +129,6 @@ struct WireDecoder {
         let parsed = try DBusType(signature: text)
         typeCache[text] = parsed
         return parsed
-    }
-
-    private static func basicType(_ code: UInt8) -> DBusType? {
-        switch code {
-        case UInt8(ascii: "y"): return .byte
-        case UInt8(ascii: "b"): return .boolean
-        case UInt8(ascii: "n"): return .int16
-        case UInt8(ascii: "q"): return .uint16
-        case UInt8(ascii: "i"): return .int32
-        case UInt8(ascii: "u"): return .uint32
-        case UInt8(ascii: "x"): return .int64
-        case UInt8(ascii: "t"): return .uint64
-        case UInt8(ascii: "d"): return .double
-        case UInt8(ascii: "s"): return .string
-        case UInt8(ascii: "o"): return .objectPath
-        case UInt8(ascii: "g"): return .signature
-        default: return nil  // "h" and containers take the general path
-        }
     }
 
     private static func alignment(_ type: DBusType) -> Int {

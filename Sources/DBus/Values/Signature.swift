@@ -86,21 +86,8 @@ struct SignatureParser {
         guard index < bytes.count else { throw SignatureProblem(reason: "ends in the middle of a type") }
         let c = bytes[index]
         index += 1
+        if let single = DBusType.singleCharacter(c) { return single }
         switch c {
-        case UInt8(ascii: "y"): return .byte
-        case UInt8(ascii: "b"): return .boolean
-        case UInt8(ascii: "n"): return .int16
-        case UInt8(ascii: "q"): return .uint16
-        case UInt8(ascii: "i"): return .int32
-        case UInt8(ascii: "u"): return .uint32
-        case UInt8(ascii: "x"): return .int64
-        case UInt8(ascii: "t"): return .uint64
-        case UInt8(ascii: "d"): return .double
-        case UInt8(ascii: "s"): return .string
-        case UInt8(ascii: "o"): return .objectPath
-        case UInt8(ascii: "g"): return .signature
-        case UInt8(ascii: "h"): return .unixFD
-        case UInt8(ascii: "v"): return .variant
         case UInt8(ascii: "a"):
             arrayDepth += 1
             defer { arrayDepth -= 1 }
@@ -176,6 +163,30 @@ extension DBusType {
             self = try parser.parseSingle()
         } catch let problem {
             throw DBusError(.invalidSignature, "invalid type \"\(signature)\": \(problem.reason)")
+        }
+    }
+}
+
+extension DBusType {
+    /// The type a one-character signature code stands for by itself (the basic types and
+    /// `v`), or nil for a container's opening code or anything else.
+    static func singleCharacter(_ code: UInt8) -> DBusType? {
+        switch code {
+        case UInt8(ascii: "y"): return .byte
+        case UInt8(ascii: "b"): return .boolean
+        case UInt8(ascii: "n"): return .int16
+        case UInt8(ascii: "q"): return .uint16
+        case UInt8(ascii: "i"): return .int32
+        case UInt8(ascii: "u"): return .uint32
+        case UInt8(ascii: "x"): return .int64
+        case UInt8(ascii: "t"): return .uint64
+        case UInt8(ascii: "d"): return .double
+        case UInt8(ascii: "s"): return .string
+        case UInt8(ascii: "o"): return .objectPath
+        case UInt8(ascii: "g"): return .signature
+        case UInt8(ascii: "h"): return .unixFD
+        case UInt8(ascii: "v"): return .variant
+        default: return nil
         }
     }
 }
