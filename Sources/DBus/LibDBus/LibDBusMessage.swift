@@ -89,6 +89,12 @@ final class LibDBusMessage: @unchecked Sendable {
 
     /// The wire bytes of this message (`dbus_message_marshal`); libdbus assigns a serial if unset.
     func marshal() throws(DBusError) -> [UInt8] {
+        try withWireBytes { bytes in Array(bytes.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Runs `body` with the wire bytes of this message, valid only during the call
+    /// (`dbus_message_marshal`, freed afterwards); libdbus assigns a serial if unset.
+    func withWireBytes<T>(_ body: (UnsafeRawBufferPointer) throws(DBusError) -> T) throws(DBusError) -> T {
         var buffer: UnsafeMutablePointer<CChar>?
         var length: Int32 = 0
         if serial == 0 { dbus_message_set_serial(raw, 1) }
@@ -96,9 +102,7 @@ final class LibDBusMessage: @unchecked Sendable {
             throw DBusError(.noMemory, "cannot marshal a message")
         }
         defer { dbus_free(buffer) }
-        return buffer.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
-            Array(UnsafeBufferPointer(start: $0, count: Int(length)))
-        }
+        return try body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
     }
 
     /// Parses wire bytes (`dbus_message_demarshal`), validating them as libdbus does for received messages.
@@ -236,15 +240,10 @@ final class LibDBusMessage: @unchecked Sendable {
         // File descriptors live outside the bytes: only libdbus's iterators can hand them out.
         if dbus_message_contains_unix_fds(raw) != 0 { return try bodyUsingIterators() }
         let types = try Self.bodyTypes(signature)
-        var buffer: UnsafeMutablePointer<CChar>?
-        var length: Int32 = 0
-        if serial == 0 { dbus_message_set_serial(raw, 1) }
-        guard dbus_message_marshal(raw, &buffer, &length) != 0, let buffer else {
-            throw DBusError(.noMemory, "cannot marshal a message")
+        return try withWireBytes { bytes throws(DBusError) in
+            var decoder = try WireDecoder(message: bytes)
+            return try decoder.body(types)
         }
-        defer { dbus_free(buffer) }
-        var decoder = try WireDecoder(message: UnsafeRawBufferPointer(start: buffer, count: Int(length)))
-        return try decoder.body(types)
     }
 
     /// Body signatures parsed so far: a client receives the same few (`a{sa{sv}}` for every
