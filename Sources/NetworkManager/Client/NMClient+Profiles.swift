@@ -96,31 +96,15 @@ extension NMClient {
     /// from `settings` when there, else read (pipelined, or from the `VersionId` cache).
     func hostObjects(from objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], withProfiles: Bool,
                      settings: [ObjectPath: DBusValue] = [:]) async throws -> HostObjects {
-        var active: [NMActiveConnection] = []
-        var devices: [NMDevice] = []
-        var settingsObjects: [(ObjectPath, [String: DBusValue])] = []
-        var checkpoints: [NMCheckpoint] = []
         // The version comes with the manager's properties: the codec needs no call of its own.
         if let text = try? objects[Self.managerPath]?[Self.managerInterface]?["Version"]?.decode(String.self),
             let version = NMVersion(text)
         {
             versionCache.withLock { $0 = version }
         }
-        for (path, interfaces) in objects {
-            if let properties = interfaces[Self.checkpointInterface] { checkpoints.append(NMCheckpoint(path: path, properties: properties)) }
-            if let properties = interfaces[Self.profileInterface] { settingsObjects.append((path, properties)) }
-            if let properties = interfaces[Self.activeInterface] { active.append(NMActiveConnection(path: path, properties: properties)) }
-            if let properties = interfaces[Self.deviceInterface] { devices.append(NMDevice(path: path, properties: properties)) }
-        }
-        active.sort { $0.path.rawValue < $1.path.rawValue }
-        devices.sort { $0.interface < $1.interface }
-        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
-        for device in devices {
-            guard let configPath = try? objects[device.path]?[Self.deviceInterface]?["Ip4Config"]?.decode(ObjectPath.self),
-                configPath != .root, let config = objects[configPath]?[Self.ip4ConfigInterface]
-            else { continue }
-            ipv4[device.path] = NMIPv4Configuration(properties: config)
-        }
+        let parsed = Self.parse(objects)
+        let (active, devices, checkpoints, ipv4) = (parsed.active, parsed.devices, parsed.checkpoints, parsed.ipv4)
+        let settingsObjects = parsed.settingsObjects
         guard withProfiles else { return HostObjects(profiles: [], active: active, devices: devices, ipv4: ipv4, checkpoints: checkpoints) }
         let profiles = try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
             for (path, properties) in settingsObjects {
@@ -138,6 +122,37 @@ extension NMClient {
     }
 
     func hostObjects() async throws -> HostObjects { try await managedObjects(withProfiles: true) }
+
+    /// The objects of a `GetManagedObjects` reply that this module reads, in a stable order:
+    /// devices by interface name, active connections by path, checkpoints, the profiles'
+    /// settings objects (their properties; the settings need `GetSettings`), and each device's
+    /// IPv4 configuration.
+    struct ParsedObjects {
+        var devices: [NMDevice] = []
+        var active: [NMActiveConnection] = []
+        var checkpoints: [NMCheckpoint] = []
+        var settingsObjects: [(ObjectPath, [String: DBusValue])] = []
+        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
+    }
+
+    static func parse(_ objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]) -> ParsedObjects {
+        var parsed = ParsedObjects()
+        for (path, interfaces) in objects {
+            if let properties = interfaces[checkpointInterface] { parsed.checkpoints.append(NMCheckpoint(path: path, properties: properties)) }
+            if let properties = interfaces[profileInterface] { parsed.settingsObjects.append((path, properties)) }
+            if let properties = interfaces[activeInterface] { parsed.active.append(NMActiveConnection(path: path, properties: properties)) }
+            if let properties = interfaces[deviceInterface] { parsed.devices.append(NMDevice(path: path, properties: properties)) }
+        }
+        parsed.active.sort { $0.path.rawValue < $1.path.rawValue }
+        parsed.devices.sort { $0.interface < $1.interface }
+        for device in parsed.devices {
+            guard let configPath = try? objects[device.path]?[deviceInterface]?["Ip4Config"]?.decode(ObjectPath.self),
+                configPath != .root, let config = objects[configPath]?[ip4ConfigInterface]
+            else { continue }
+            parsed.ipv4[device.path] = NMIPv4Configuration(properties: config)
+        }
+        return parsed
+    }
 
     /// The `GetSettings` reply for the profile at `path`, from the cache when its `VersionId`
     /// (in `properties`, read just before) is the one the cached reply was read at; nil when

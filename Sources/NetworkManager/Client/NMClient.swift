@@ -110,32 +110,8 @@ public final class NMClient: Sendable {
             throw DBusError(.typeMismatch, "NetworkManager reported an unparseable version \"\(versionText)\"")
         }
         versionCache.withLock { $0 = version }
-        var activeConnections: [NMActiveConnection] = []
-        var checkpoints: [NMCheckpoint] = []
-        var devices: [NMDevice] = []
-        var profilePaths: [(ObjectPath, [String: DBusValue])] = []
-        for (path, interfaces) in objects {
-            if let device = interfaces[Self.deviceInterface] {
-                devices.append(NMDevice(path: path, properties: device))
-            }
-            if let profile = interfaces[Self.profileInterface] {
-                profilePaths.append((path, profile))
-            }
-            if let active = interfaces[Self.activeInterface] {
-                activeConnections.append(NMActiveConnection(path: path, properties: active))
-            }
-            if let checkpoint = interfaces[Self.checkpointInterface] {
-                checkpoints.append(NMCheckpoint(path: path, properties: checkpoint))
-            }
-        }
-        devices.sort { $0.interface < $1.interface }
-        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
-        for device in devices {
-            guard let configPath = try? objects[device.path]?[Self.deviceInterface]?["Ip4Config"]?.decode(ObjectPath.self),
-                configPath != .root, let config = objects[configPath]?[Self.ip4ConfigInterface]
-            else { continue }
-            ipv4[device.path] = NMIPv4Configuration(properties: config)
-        }
+        let parsed = Self.parse(objects)
+        let (devices, checkpoints, ipv4, profilePaths) = (parsed.devices, parsed.checkpoints, parsed.ipv4, parsed.settingsObjects)
         // Each profile's settings are read once, for its summary and (if asked) its typed form.
         let read = try await withThrowingTaskGroup(of: (NMProfileSummary, NMStoredProfile?)?.self) { group in
             for (path, properties) in profilePaths {
@@ -159,9 +135,8 @@ public final class NMClient: Sendable {
         let profiles = read.map(\.0).sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
         let stored = withStoredProfiles
             ? read.compactMap(\.1).sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) } : nil
-        activeConnections.sort { $0.path.rawValue < $1.path.rawValue }
         return (NMSnapshot(version: version, devices: devices, profiles: profiles,
-                           activeConnections: activeConnections, checkpoints: checkpoints, ipv4: ipv4), stored)
+                           activeConnections: parsed.active, checkpoints: checkpoints, ipv4: ipv4), stored)
     }
 
     /// NetworkManager's devices, in one round trip.
