@@ -9,7 +9,7 @@ extension BridgeifyTests {
         /// The README's case: the seed's static eno1 moves onto br0; a rerun changes nothing;
         /// the result survives a NetworkManager restart and a reboot.
         @Test func theSeedsStaticEno1MovesOntoBr0AndStaysThere() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let before = try await HostState.take(container, nm)
                 let mac = try container.kernelLink("eno1").mac
@@ -79,7 +79,7 @@ extension BridgeifyTests {
         /// docs/bridgeify.md's "Going back": the JSON document's `restore` commands bring the
         /// superseded profile back, as it was, without the LAN losing the host.
         @Test func theRestoreCommandsGoBack() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let before = try await HostState.take(container, nm)
                 let run = try await container.bridgeify(["eno1"])
@@ -109,7 +109,7 @@ extension BridgeifyTests {
         /// DHCP: the bridge takes eno1's MAC, so the DHCP server on the LAN hands out the
         /// same address, now and after a reboot.
         @Test func aDHCPConfiguredEno1KeepsItsLeaseOnTheBridge() async throws {
-            try await withContainer(dhcp: true) { container in
+            try await withNMContainer(dhcp: true) { container in
                 let nm = try await container.client()
                 try container.execChecked(["nmcli", "connection", "add", "con-name", "wired", "ifname", "eno1",
                                            "type", "ethernet", "ipv4.method", "auto", "ipv6.method", "disabled"])
@@ -136,7 +136,7 @@ extension BridgeifyTests {
 
         /// "The bridge takes all of it": routes, DNS servers and search domains, MTU, IPv6.
         @Test func routesDNSSearchMTUAndIPv6MoveToo() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 try container.execChecked(["nmcli", "connection", "modify", "eno1",
                                            "+ipv4.routes", "10.10.0.0/16 192.168.1.1", "ipv4.dns-search", "lab.example",
@@ -177,7 +177,7 @@ extension BridgeifyTests {
         /// Options supply the configuration of an interface that has none, and override one
         /// that has.
         @Test func optionsSupplyOrOverrideTheConfiguration() async throws {
-            try await withContainer(nics: ["eno1", "eno4"], eno1Static: true) { container in
+            try await withNMContainer(nics: ["eno1", "eno4"], eno1Static: true) { container in
                 let nm = try await container.client()
                 // eno4 has no profile at all.
                 let supplied = try await container.bridgeify([
@@ -210,7 +210,7 @@ extension BridgeifyTests {
         /// --stp: spanning tree on, and the rollback timeout and the first probe's budget grow
         /// by the forwarding delay, which the gateway probe then waits out (about 30 s).
         @Test func stpOnWaitsOutTheForwardingDelay() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let plain = try await container.bridgeify(["eno1", "--dry-run"])
                 let withSTP = try await container.bridgeify(["eno1", "--dry-run", "--stp"])
                 let plainTimeout = try #require(plain.report?.rollbackTimeoutSeconds)

@@ -9,7 +9,7 @@ extension BridgeifyTests {
         /// A mistyped gateway: the bridge comes up, the gateway probe gets no answer, and the
         /// host is restored to exactly what it was (profiles, storage, kernel state).
         @Test func aGatewayThatDoesNotAnswerRollsBackToExactlyBefore() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let before = try await HostState.take(container, nm)
                 let run = try await container.bridgeify(["eno1", "--gateway", "192.168.1.254"])
@@ -37,7 +37,7 @@ extension BridgeifyTests {
         /// A bridge that cannot come up (DHCP with nobody answering, may-fail off): the
         /// activation fails, nothing is probed, and the host is restored.
         @Test func aFailedActivationRollsBack() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 // --dhcp with no DHCP server on the LAN: NetworkManager gives up after the DHCP
                 // timeout, which the bridge takes from eno1's profile with the rest of it.
@@ -58,7 +58,7 @@ extension BridgeifyTests {
         /// In an SSH session whose path crosses the interface, the SSH peer must still answer:
         /// a peer that answers lets the change commit, one that does not rolls it back.
         @Test func theSSHPeerIsProbedWhenTheSessionCrossesTheInterface() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 // A session from the LAN's gateway (it answers ping).
                 let crossing = ["SSH_CONNECTION": "192.168.1.1 50022 192.168.1.200 22"]
@@ -96,7 +96,7 @@ extension BridgeifyTests {
         /// NetworkManager is back, the next run removes what the dead transaction staged and
         /// converts.
         @Test func whenTheRollbackFailsTooTheResultIsFailedAndTheNextRunRecovers() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 // Only the refused TCP probe: it fails after its 5 s budget.
                 let run = Task { try await container.bridgeify(["eno1", "--no-probe", "--probe", "tcp:192.168.1.1:9"]) }
                 let nm = try await container.client()
@@ -124,7 +124,7 @@ extension BridgeifyTests {
 
         /// An extra --probe that fails rolls back too; one that passes does not stop the change.
         @Test func extraProbesAreRequired() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let before = try await HostState.take(container, nm)
                 // Nothing listens on the gateway's port 9: refused until the budget runs out.

@@ -17,7 +17,7 @@ extension BridgeifyTests {
         /// entry for the gateway in time. Right after bridgeify returns, br0 knows the gateway's
         /// MAC and the first ping of the gateway is answered at once.
         @Test func aGatewayLookupLostInTheCarrierGapIsNotWaitedOut() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let gatewayMAC = try #require(try container.lanLinkAddress("lan0"))
                 let lan = Task { try await container.execLANAsync(["ping", "-n", "-q", "-i", "0.01", "-w", "4", "192.168.1.200"]) }
                 let host = Task { try await container.execAsync(["ping", "-n", "-q", "-i", "0.01", "-w", "4", "192.168.1.1"]) }
@@ -53,7 +53,7 @@ extension BridgeifyTests {
         /// itself: an entry for it on br0 can only have been carried over from eno1, with its
         /// MAC, and left for the kernel to confirm (STALE). The terminal output names the step.
         @Test func eno1sEntriesAreCarriedOntoBr0AsStale() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let gatewayMAC = try #require(try container.lanLinkAddress("lan0"))
                 try container.execChecked(["ping", "-n", "-c", "1", "-W", "1", "192.168.1.1"])
                 let known = try #require(try container.neighbour("192.168.1.1", on: "eno1"))

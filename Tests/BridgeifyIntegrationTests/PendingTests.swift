@@ -10,7 +10,7 @@ extension BridgeifyTests {
     /// `rollback`; nobody doing anything reverts it when the time is up.
     @Suite struct Pending {
         @Test func aPendingConversionIsConfirmedFromAnotherProcess() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let idle = try await container.bridgeify(["status"])
                 #expect(idle.status == 0 && idle.report?.result == "none", "\(idle)")
@@ -49,7 +49,7 @@ extension BridgeifyTests {
         }
 
         @Test func aPendingConversionIsRolledBackFromAnotherProcess() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let before = try await HostState.take(container, nm)
                 let applied = try await container.bridgeify(["eno1", "--confirm", "120"])
@@ -67,7 +67,7 @@ extension BridgeifyTests {
         }
 
         @Test func anUnconfirmedConversionRevertsByItself() async throws {
-            try await withContainer(eno1Static: true) { container in
+            try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
                 let before = try await HostState.take(container, nm)
                 let applied = try await container.bridgeify(["eno1", "--confirm", "10"])

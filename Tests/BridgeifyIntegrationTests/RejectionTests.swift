@@ -46,7 +46,7 @@ extension BridgeifyTests {
         ]
 
         @Test func badInputIsRejectedAndNothingChanges() async throws {
-            try await withContainer(nics: ["eno1", "eno2", "eno3", "eno4"], eno1Static: true) { container in
+            try await withNMContainer(nics: ["eno1", "eno2", "eno3", "eno4"], eno1Static: true) { container in
                 let nm = try await container.client()
                 // eno2 is a port of another bridge, brx, which is not Ethernet; eno3 is
                 // unmanaged; eno4 has no profile; br7 is a profile's interface name (not active).

@@ -156,19 +156,6 @@ extension NMContainer {
     }
 }
 
-/// Runs `body` with a fresh container, stopped when the test ends whatever happens.
-func withContainer(nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false,
-                   _ body: (NMContainer) async throws -> Void) async throws {
-    let container = try await NMContainer.start(nics: nics, dhcp: dhcp, eno1Static: eno1Static)
-    do {
-        try await body(container)
-    } catch {
-        try? container.stop()
-        throw error
-    }
-    try container.stop()
-}
-
 /// Polls `condition` every 100 ms until it holds or `timeout` passes (for states reached
 /// after a NetworkManager restart, which no signal of ours announces).
 func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {

@@ -4,22 +4,6 @@ import NMTestSupport
 import NetworkManager
 import Testing
 
-/// Runs `body` with a fresh container, stopped when the test ends whatever happens (a suite
-/// instance's deinit is not guaranteed to run before the test process exits).
-func withNMContainer(
-    nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false,
-    _ body: (NMContainer) async throws -> Void
-) async throws {
-    let container = try await NMContainer.start(nics: nics, dhcp: dhcp, eno1Static: eno1Static)
-    do {
-        try await body(container)
-    } catch {
-        try? container.stop()
-        throw error
-    }
-    try container.stop()
-}
-
 extension NMContainer {
     /// A client of this container's NetworkManager.
     func client() async throws -> NMClient { try await NMClient.connect(address: busAddress) }
