@@ -56,7 +56,11 @@ struct Bridgeify: AsyncParsableCommand {
               2  rejected: invalid input, unfit host or not permitted; nothing changed
               3  failed, and the rollback failed too: the host needs attention
               4  pending: applied, waiting for `bridgeify confirm`;
-                 status: a conversion is pending
+                 status: a conversion is pending, running, or stale (its checkpoint
+                 was lost: `bridgeify rollback` undoes what it left)
+
+            Every report ends with the state the host was read back in: before,
+            committed, pending, or needs-attention (with what differs).
 
             The previous profile of the interface is kept, unable to autoconnect, so it can be \
             restored (docs/bridgeify.md, "Going back").
@@ -68,6 +72,9 @@ struct Bridgeify: AsyncParsableCommand {
     /// nothing on stdout; bridgeify promises exit 2 ("rejected") for every invalid input, with
     /// a JSON document under `--json`, so it parses and dispatches here itself.
     static func main() async {
+        // First of all: from here on a SIGINT, SIGTERM or SIGHUP cancels the command, which then
+        // reports (a JSON document under --json) instead of dying silently.
+        Interruption.shared.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             // The conversion is the default subcommand: show its options here too, where an
@@ -90,17 +97,28 @@ struct Bridgeify: AsyncParsableCommand {
             Output(json: json).finish(report)
             Foundation.exit(Outcome.rejected.exitCode)
         }
-        guard var runnable = command as? any AsyncParsableCommand else {
+        guard let runnable = command as? any AsyncParsableCommand else {
             exit(withError: CleanExit.helpRequest(self))
         }
+        let box = CommandBox(command: runnable)
+        let task = Task { try await box.run() }
+        Interruption.shared.onSignal { task.cancel() }
         do {
-            try await runnable.run()
+            try await task.value
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
             exit(withError: error)
         }
     }
+}
+
+/// The parsed command, handed to the task that runs it (a signal cancels that task).
+final class CommandBox: @unchecked Sendable {
+    // Set once before the task starts and used only by it.
+    var command: any AsyncParsableCommand
+    init(command: any AsyncParsableCommand) { self.command = command }
+    func run() async throws { try await command.run() }
 }
 
 /// The outcome of a run, as the JSON document's `result` and as the exit code.
@@ -121,6 +139,12 @@ enum Outcome: String, Encodable, Sendable {
     case rejected
     /// `status`: no conversion is pending.
     case none
+    /// `status`: a conversion is being applied right now by another process.
+    case running
+    /// `status`: a conversion lost its checkpoint (NetworkManager restarted, someone destroyed
+    /// or rolled it back) and left changes behind: `bridgeify rollback` undoes them,
+    /// `bridgeify confirm` commits them where that is still possible.
+    case stale
 
     var exitCode: Int32 {
         switch self {
@@ -128,7 +152,7 @@ enum Outcome: String, Encodable, Sendable {
         case .rolledBack: return 1
         case .rejected: return 2
         case .failed: return 3
-        case .pending: return 4
+        case .pending, .running, .stale: return 4
         }
     }
 }

@@ -85,19 +85,26 @@ struct ConvertCommand: AsyncParsableCommand {
         var report = Report(command: "convert", result: .rejected, interface: interface, bridge: bridge)
         do {
             try await convert(output, &report)
-        } catch let rejection as Rejection {
-            report.result = .rejected
-            report.error = .init(code: rejection.code, message: rejection.message, hint: rejection.hint)
-        } catch let error as NMError {
-            // Everything that can fail outside `apply` only reads: nothing was changed.
-            report.result = .rejected
-            report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
         } catch {
+            // Everything that can fail outside `apply` only reads (apply's own failures are
+            // reported in convert): nothing was changed by this conversion.
             report.result = .rejected
-            report.error = .init(code: "failed", message: "\(error)")
+            report.state = "before"
+            if let signal = Interruption.shared.signalName {
+                report.error = .init(code: "interrupted", message: "interrupted by \(signal) before anything was changed",
+                                     hint: "bridgeify was stopped (Ctrl-C, a kill, or its SSH session hung up); run it again")
+            } else if let rejection = error as? Rejection {
+                report.error = .init(code: rejection.code, message: rejection.message, hint: rejection.hint)
+            } else if let error = error as? NMError {
+                report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            } else {
+                report.error = .init(code: "failed", message: "\(error)")
+            }
         }
         if report.result == .rejected, report.summary == nil {
-            report.summary = "Nothing was changed."
+            report.summary = report.cleanedUp.isEmpty ? "Nothing was changed."
+                : "The conversion changed nothing; before it, bridgeify undid what an interrupted conversion had left: "
+                    + report.cleanedUp.joined(separator: ", ") + "."
         }
         report.steps = output.steps
         report.elapsedMilliseconds = output.elapsedMilliseconds
@@ -140,7 +147,8 @@ struct ConvertCommand: AsyncParsableCommand {
             // crash half way) are inert, but they would hold the bridge's name: clear them.
             let removed = try await nm.removeStaleTransactions(basedOn: (reading.snapshot, reading.profiles))
             if !removed.isEmpty {
-                report.warnings.append("removed profiles left staged by an interrupted transaction: \(removed.joined(separator: ", "))")
+                report.cleanedUp = removed
+                report.warnings.append("cleaned up after an interrupted conversion: \(removed.joined(separator: ", "))")
                 // Their devices go down and the interface's own profile autoconnects again:
                 // read the host once that is over.
                 try await Self.settle(interface, bridge: bridge, nm)
@@ -240,20 +248,18 @@ struct ConvertCommand: AsyncParsableCommand {
             + (report.configuration?.ipv4.map { " (\($0.text))" } ?? "") + "; rollback timeout \(report.rollbackTimeoutSeconds ?? 0) s")
         let commit = confirm == nil
         let confirmTimeout: Duration = .seconds(confirm ?? 120)
-        let work = Task { [output] in
-            // Against the reading the plan was made from: the host is not read a third time.
-            try await nm.apply(transaction, commit: commit, confirmTimeout: confirmTimeout,
-                               basedOn: (reading.snapshot, reading.profiles)) { output.event($0) }
-        }
-        // Ctrl-C, SIGTERM, or the SSH session hanging up: cancel, and the library rolls back now.
-        let interruption = Mutex<Int32?>(nil)
-        let signals = SignalForwarder { number in
-            interruption.withLock { $0 = $0 ?? number }
-            work.cancel()
-        }
-        defer { signals.stop() }
+        // Ctrl-C, SIGTERM, or the SSH session hanging up cancel this task (Interruption): the
+        // library then rolls back at once, or finishes a commit that has begun. Either way it
+        // reads the host back, and the report says where it ended.
         do {
-            let result = try await work.value
+            // Against the reading the plan was made from: the host is not read a third time.
+            let result = try await nm.apply(transaction, commit: commit, confirmTimeout: confirmTimeout,
+                                            basedOn: (reading.snapshot, reading.profiles)) { output.event($0) }
+            report.state = result.endState.name
+            report.warnings += result.notes
+            if let signal = Interruption.shared.signalName, result.outcome == .committed {
+                report.warnings.append("interrupted by \(signal) after the commit had begun: the commit was finished")
+            }
             switch result.outcome {
             case .committed:
                 report.result = .committed
@@ -273,10 +279,9 @@ struct ConvertCommand: AsyncParsableCommand {
         } catch let error as NMTransactionError {
             report.error = .init(code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint,
                                  step: error.step.rawValue)
-            if let signal = interruption.withLock({ $0 }) {
-                let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
+            if let signal = Interruption.shared.signalName {
                 report.error?.code = "interrupted"
-                report.error?.message = "interrupted by \(name) during \(error.step.rawValue)"
+                report.error?.message = "interrupted by \(signal) during \(error.step.rawValue)"
                 report.error?.hint = "bridgeify was stopped (Ctrl-C, a kill, or its SSH session hung up), so it undid the change; run it again"
             } else if error.step == .probe {
                 // Whatever the probe's own error was (no answer, a timeout), what it means is
@@ -286,27 +291,40 @@ struct ConvertCommand: AsyncParsableCommand {
                     + "check the address (a mistyped --gateway?), or whether it answers at all (ICMP blocked: --no-probe, "
                     + "or --probe tcp:HOST:PORT instead)"
             }
-            switch error.rollback {
-            case .notNeeded:
-                // Refused before anything changed (the checkpoint itself, a permission).
-                report.result = .rejected
-                report.summary = "Nothing was changed."
-            case .restored(let duration):
-                report.result = .rolledBack
-                report.rollback = .init(restored: true, milliseconds: duration.milliseconds)
-                report.summary = "The conversion failed and was rolled back in \(duration.milliseconds) ms: "
-                    + "the host is as it was before."
-            case .failed(let rollbackError):
+            // The outcome follows where the host was read back in, not the path taken.
+            report.state = error.endState.name
+            switch error.endState {
+            case .before, .pending:
+                if case .notNeeded = error.rollback {
+                    // Refused before anything changed (the checkpoint itself, a permission).
+                    report.result = .rejected
+                    report.summary = "Nothing was changed."
+                } else {
+                    let milliseconds: Int
+                    if case .restored(let duration) = error.rollback { milliseconds = duration.milliseconds } else { milliseconds = 0 }
+                    report.result = .rolledBack
+                    report.rollback = .init(restored: true, milliseconds: milliseconds)
+                    report.summary = "The conversion failed and was rolled back in \(milliseconds) ms: "
+                        + "the host is as it was before (read back from NetworkManager)."
+                }
+            case .committed:
+                report.result = .committed
+                report.summary = "The conversion is committed (read back from NetworkManager), though a step reported: \(error.cause.message)"
+            case .needsAttention(let differences):
                 report.result = .failed
-                report.rollback = .init(restored: false, error: rollbackError.description)
-                report.summary = "The conversion failed AND the rollback failed: check the host now "
-                    + "(nmcli device; nmcli connection). NetworkManager's checkpoint, if it still exists, "
-                    + "restores the host when its timeout passes."
+                report.differences = differences
+                let rollbackError: String
+                if case .failed(let failure) = error.rollback { rollbackError = failure.description } else { rollbackError = "the host differs from before" }
+                report.rollback = .init(restored: false, error: rollbackError)
+                report.summary = "The conversion failed AND the host is not as before: " + differences.joined(separator: "; ")
+                    + ". Check it now (nmcli device; nmcli connection; bridgeify status). NetworkManager's checkpoint, "
+                    + "if it still exists, restores the host when its timeout passes."
             }
         } catch {
             // Not expected (the library reports every failure of apply as NMTransactionError),
             // but if it happens, nobody can say what state the host is in.
             report.result = .failed
+            report.state = "needs-attention"
             report.error = .init(code: "failed", message: "\(error)",
                                  hint: "check the host: nmcli device; nmcli connection; bridgeify status")
         }
@@ -414,7 +432,12 @@ struct ConvertCommand: AsyncParsableCommand {
     /// step anyway; refusing here says why.
     static func requireNoCheckpoint(_ nm: NMClient, _ reading: InterfaceReading) async throws {
         guard let checkpoint = reading.snapshot.checkpoints.first else { return }
-        if let pending = try await nm.pendingTransactions().first(where: { $0.label.hasPrefix("bridgeify") }) {
+        let ours = try await nm.pendingTransactions(includingStale: true).filter { $0.label.hasPrefix("bridgeify") }
+        if let running = ours.first(where: { $0.state == .inProgress }) {
+            throw Rejection(code: "conversion-running", message: "another conversion is being applied right now (\(running.label))",
+                            hint: "wait for it to finish (bridgeify status); if its process died, its checkpoint reverts it within its rollback timeout")
+        }
+        if let pending = ours.first(where: { $0.state == .awaitingConfirmation }) {
             throw Rejection(code: "conversion-pending", message: "a conversion is waiting for confirmation (\(pending.label))",
                             hint: "finish it first: bridgeify confirm, or bridgeify rollback")
         }

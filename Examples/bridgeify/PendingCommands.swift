@@ -9,10 +9,15 @@ import ArgumentParser
 import Foundation
 import NetworkManager
 
-/// The pending conversion made by bridgeify (by its label), or a rejection.
+/// The pending (or stale) conversion made by bridgeify (by its label), or a rejection.
 func pendingConversion(_ nm: NMClient) async throws -> NMPendingTransaction {
-    let pending = try await nm.pendingTransactions().filter { $0.label.hasPrefix("bridgeify") }
+    let all = try await nm.pendingTransactions(includingStale: true).filter { $0.label.hasPrefix("bridgeify") }
+    let pending = all.filter { $0.state != .inProgress }
     guard let first = pending.first else {
+        if let running = all.first {
+            throw Rejection(code: "conversion-running", message: "a conversion is being applied right now (\(running.label)), not waiting for confirmation",
+                            hint: "wait for it to finish (bridgeify status); if its process died, its checkpoint reverts it within its rollback timeout")
+        }
         throw Rejection(code: "nothing-pending", message: "no conversion is waiting for confirmation",
                         hint: "it may have been confirmed, rolled back, or reverted by its timeout already: bridgeify status")
     }
@@ -35,6 +40,21 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
     } catch let rejection as Rejection {
         report.result = .rejected
         report.error = .init(code: rejection.code, message: rejection.message, hint: rejection.hint)
+    } catch let error as NMTransactionError {
+        // Confirm found it rolled back, or its commit was cut short and undone: the report
+        // says where the host was read back in.
+        report.error = .init(code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint)
+        report.state = error.endState.name
+        if case .needsAttention(let differences) = error.endState {
+            report.result = .failed
+            report.differences = differences
+            report.summary = "The host is neither as before nor committed: " + differences.joined(separator: "; ")
+        } else if error.endState == .committed {
+            report.result = .committed
+        } else {
+            report.result = .rolledBack
+            report.summary = "Not committed: it was rolled back, and the host is as it was before (read back from NetworkManager)."
+        }
     } catch let error as NMError {
         // PermissionDenied and friends: refused before anything changed.
         report.result = error.code == .permissionDenied || error.code == .notRunning ? .rejected : .failed
@@ -42,6 +62,9 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
     } catch {
         report.result = .failed
         report.error = .init(code: "failed", message: "\(error)")
+    }
+    if let signal = Interruption.shared.signalName {
+        report.warnings.append("interrupted by \(signal); the command ran to its end (a commit or rollback is never abandoned half way)")
     }
     report.steps = output.steps
     report.elapsedMilliseconds = output.elapsedMilliseconds
@@ -62,11 +85,20 @@ struct ConfirmCommand: AsyncParsableCommand {
             let pending = try await pendingConversion(nm)
             report.pending = [Report.Pending(pending)]
             let started = ContinuousClock.now
-            // Persists the staged profiles, supersedes the old one, destroys the checkpoint.
-            try await nm.confirm(pending)
+            // Persists the staged profiles, supersedes the old one, destroys the checkpoint, and
+            // reads the host back (a stale conversion whose checkpoint was lost is committed as
+            // it stands).
+            let endState = try await nm.confirm(pending)
             output.record("commit", "persist, supersede, destroy checkpoint (\(pending.label))", since: started)
-            report.result = .committed
-            report.summary = "Confirmed: \(pending.label) is permanent."
+            report.state = endState.name
+            if case .needsAttention(let differences) = endState {
+                report.result = .failed
+                report.differences = differences
+                report.summary = "Confirmed, but the host is not as committed: " + differences.joined(separator: "; ")
+            } else {
+                report.result = .committed
+                report.summary = "Confirmed: \(pending.label) is permanent."
+            }
         }
     }
 }
@@ -83,13 +115,23 @@ struct RollbackCommand: AsyncParsableCommand {
             let pending = try await pendingConversion(nm)
             report.pending = [Report.Pending(pending)]
             let started = ContinuousClock.now
-            // CheckpointRollback, wait until the devices settle, then remove what was staged.
-            try await nm.rollback(pending)
+            // CheckpointRollback (when it still exists), wait until the devices settle, undo
+            // what the checkpoint does not cover, and read the host back.
+            let endState = try await nm.rollback(pending)
             let elapsed = ContinuousClock.now - started
-            output.record("rollback", "restored the checkpoint (\(pending.label))", since: started)
-            report.result = .rolledBack
-            report.rollback = .init(restored: true, milliseconds: elapsed.milliseconds)
-            report.summary = "Rolled back in \(elapsed.milliseconds) ms: the host is as it was before \(pending.label)."
+            output.record("rollback", (pending.state == .stale ? "undid the stale conversion" : "restored the checkpoint") + " (\(pending.label))",
+                          since: started)
+            report.state = endState.name
+            if case .needsAttention(let differences) = endState {
+                report.result = .failed
+                report.differences = differences
+                report.rollback = .init(restored: false, milliseconds: elapsed.milliseconds, error: "the host differs from before")
+                report.summary = "Rolled back, but the host is not as before: " + differences.joined(separator: "; ")
+            } else {
+                report.result = .rolledBack
+                report.rollback = .init(restored: true, milliseconds: elapsed.milliseconds)
+                report.summary = "Rolled back in \(elapsed.milliseconds) ms: the host is as it was before \(pending.label) (read back from NetworkManager)."
+            }
         }
     }
 }
@@ -103,23 +145,37 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runPendingCommand("status", common) { nm, output, report in
-            let pending = try await nm.pendingTransactions().filter { $0.label.hasPrefix("bridgeify") }
+            // Read only: a stale conversion is reported with what it left, never cleaned up here.
+            let all = try await nm.pendingTransactions(includingStale: true).filter { $0.label.hasPrefix("bridgeify") }
             let checkpoints = try await nm.checkpoints()
-            report.pending = pending.map(Report.Pending.init)
-            let foreign = checkpoints.filter { checkpoint in !pending.contains { $0.checkpoint == checkpoint.path.rawValue } }
+            report.pending = all.map(Report.Pending.init)
+            let foreign = checkpoints.filter { checkpoint in !all.contains { $0.checkpoint == checkpoint.path.rawValue } }
             if !foreign.isEmpty {
                 report.warnings.append("other checkpoints exist (not bridgeify's): " + foreign.map(\.path.rawValue).joined(separator: ", "))
             }
-            if pending.isEmpty {
-                report.result = .none
-                report.summary = "No conversion is pending."
-            } else {
-                report.result = .pending
-                report.summary = pending.map { item in
+            let lines = all.map { item -> String in
+                switch item.state {
+                case .awaitingConfirmation:
                     let when = item.revertsAt.map { " It reverts by itself at about \(ConvertCommand.clock($0))" } ?? ""
                     return "Pending: \(item.label).\(when) unless confirmed: bridgeify confirm (or undo now: bridgeify rollback)."
-                }.joined(separator: "\n")
+                case .inProgress:
+                    return "Running: \(item.label) is being applied by another process."
+                case .stale:
+                    return "Stale: \(item.label): \(item.staleReason ?? "its checkpoint is gone"). "
+                        + "Undo what it left: bridgeify rollback (or keep it: bridgeify confirm)."
+                }
             }
+            if all.contains(where: { $0.state == .stale }) {
+                report.result = .stale
+                report.state = "needs-attention"
+            } else if all.contains(where: { $0.state == .awaitingConfirmation }) {
+                report.result = .pending
+            } else if !all.isEmpty {
+                report.result = .running
+            } else {
+                report.result = .none
+            }
+            report.summary = all.isEmpty ? "No conversion is pending." : lines.joined(separator: "\n")
         }
     }
 }

@@ -34,7 +34,14 @@ struct Report: Encodable, Sendable {
     /// For a failure after something was changed: what the rollback did.
     var rollback: Rollback?
     var error: ErrorInfo?
+    /// Where the host ended, read back from NetworkManager (never inferred from the path the
+    /// command took): `before`, `committed`, `pending` or `needs-attention`.
+    var state: String?
+    /// With `needs-attention`: what differs from before, one line each.
+    var differences: [String]?
     var warnings: [String] = []
+    /// What was cleaned up first: changes an interrupted conversion had left (its checkpoint lost).
+    var cleanedUp: [String] = []
     /// How to go back to the superseded profile.
     var restore: [String]?
     /// One line for a person.
@@ -123,11 +130,17 @@ struct Report: Encodable, Sendable {
         var revertsAt: String?
         var confirm: String
         var rollback: String
+        /// `awaiting-confirmation`, `in-progress` or `stale` (NMPendingTransaction.State).
+        var state: String
+        /// For a stale conversion: what happened to its checkpoint, and what it left.
+        var staleReason: String?
 
         init(_ pending: NMPendingTransaction) {
             id = pending.id.uuidString.lowercased()
             label = pending.label
             checkpoint = pending.checkpoint
+            state = pending.state.rawValue
+            staleReason = pending.staleReason
             revertsAt = pending.revertsAt.map { ISO8601DateFormatter().string(from: $0) }
             confirm = "bridgeify confirm"
             rollback = "bridgeify rollback"
@@ -252,6 +265,16 @@ final class Output: Sendable {
 
     /// The end: the JSON document, or a summary (errors and hints on stderr).
     func finish(_ report: Report) {
+        var report = report
+        if report.state == nil {
+            // Commands that changed nothing say so; the others set it from a read.
+            switch report.result {
+            case .rejected, .planned, .none: report.state = "before"
+            case .unchanged: report.state = "committed"
+            case .pending, .running: report.state = "pending"
+            default: break
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -275,28 +298,60 @@ final class Output: Sendable {
     }
 }
 
-/// Turns SIGINT, SIGTERM and SIGHUP into a cancellation of the running change: the library
-/// rolls back on cancellation, at once, instead of NetworkManager doing it when the checkpoint
-/// times out. SIGHUP matters most: it is what a process gets when its SSH session drops.
-final class SignalForwarder: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-    private let numbers: [Int32]
+/// SIGINT, SIGTERM and SIGHUP, caught from the first instruction of `main` to the end, so
+/// that there is no moment at which one kills bridgeify without a report: the first signal is
+/// recorded and cancels the command's task. Before the change starts that ends the command
+/// with "rejected, nothing was changed"; during it the library rolls back at once (instead of
+/// NetworkManager doing it when the checkpoint times out), or finishes a commit that has begun.
+/// SIGHUP matters most: it is what a process gets when its SSH session drops.
+final class Interruption: Sendable {
+    static let shared = Interruption()
+    static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
-    init(_ numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP], handler: @escaping @Sendable (Int32) -> Void) {
-        self.numbers = numbers
+    private struct State {
+        var signal: Int32?
+        var cancel: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+    /// The dispatch sources, kept alive for the process's life (set once, in `install`).
+    nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
+
+    /// Installs the handlers. Call it first thing in `main`.
+    func install() {
         // A vanished terminal must not kill the process half way with SIGPIPE either.
-        signal(SIGPIPE, SIG_IGN)
-        sources = numbers.map { number in
-            signal(number, SIG_IGN)
+        Glibc.signal(SIGPIPE, SIG_IGN)
+        sources = Self.numbers.map { number -> any DispatchSourceSignal in
+            Glibc.signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
+            source.setEventHandler { [self] in self.received(number) }
             source.resume()
             return source
         }
     }
 
-    func stop() {
-        for source in sources { source.cancel() }
-        for number in numbers { signal(number, SIG_DFL) }
+    private func received(_ number: Int32) {
+        let cancel = state.withLock { state -> (@Sendable () -> Void)? in
+            guard state.signal == nil else { return nil }
+            state.signal = number
+            return state.cancel
+        }
+        cancel?()
+    }
+
+    /// What a signal cancels: the command's task. Called at once if a signal came already.
+    func onSignal(_ cancel: @escaping @Sendable () -> Void) {
+        let already = state.withLock { state -> Bool in
+            state.cancel = cancel
+            return state.signal != nil
+        }
+        if already { cancel() }
+    }
+
+    /// The first signal received, if any.
+    var signal: Int32? { state.withLock { $0.signal } }
+
+    /// `SIGTERM`, ..., for messages.
+    var signalName: String? {
+        signal.map { [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][$0] ?? "signal \($0)" }
     }
 }

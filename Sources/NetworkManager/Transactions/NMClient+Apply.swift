@@ -12,8 +12,9 @@ extension NMClient {
     /// awaited; verify; run the probes; then commit (persist, supersede, destroy the checkpoint).
     ///
     /// On any failure, timeout or task cancellation it rolls back through the checkpoint, waits
-    /// until the devices settle, removes what it staged, and throws ``NMTransactionError`` with
-    /// the step, the root cause, the rollback's own outcome and a hint. If nothing had been
+    /// until the devices settle, removes what it staged, reads the host back, and throws
+    /// ``NMTransactionError`` with the step, the root cause, the rollback's own outcome, where
+    /// the host ended (``NMTransactionError/endState``) and a hint. If nothing had been
     /// written yet, it destroys the checkpoint instead (a rollback would re-activate every
     /// device for nothing). If NetworkManager lost the checkpoint (it restarted), it waits for
     /// NetworkManager to come back and undoes the staging itself: staged profiles removed,
@@ -21,6 +22,11 @@ extension NMClient {
     ///
     /// If this process dies, NetworkManager rolls back by itself once the checkpoint's timeout
     /// passes (it is kept alive by a heartbeat while the transaction works).
+    ///
+    /// Cancelling the calling task asks the transaction to stop at its next safe point: a call
+    /// already sent is waited for (its outcome is never guessed), waits are interrupted, and
+    /// the host is rolled back. Once the commit has begun it is finished instead (it takes
+    /// milliseconds), and the result says so in ``NMTransactionResult/notes``.
     ///
     /// - Parameters:
     ///   - plan: the plan shown to whoever approved the change (from ``plan(_:)``). The
@@ -44,307 +50,15 @@ extension NMClient {
         let run = TransactionRun(client: self, transaction: transaction, progress: progress)
         let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
                                            ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
-        return try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout, host: host)
-    }
-
-    /// Transactions applied with `commit: false` that are still waiting, found through the
-    /// checkpoints that exist and the profiles the transactions staged.
-    public func pendingTransactions() async throws -> [NMPendingTransaction] {
-        let checkpoints = try await checkpoints()
-        let profiles = try await profiles()
-        var byID: [UUID: NMPendingTransaction] = [:]
-        var live: Set<UUID> = []
-        for stored in profiles {
-            let tags = stored.profile.userData
-            guard let idText = tags[Tag.transaction], let id = UUID(uuidString: idText),
-                let checkpointPath = tags[Tag.checkpoint]
-            else { continue }
-            let created = tags[Tag.checkpointCreated].flatMap { Int64($0) }
-            let checkpoint = checkpoints.first { Self.isCheckpoint($0, path: checkpointPath, created: created) }
-            var pending = byID[id] ?? NMPendingTransaction(
-                id: id, checkpoint: checkpointPath, label: tags[Tag.label] ?? "", staged: [],
-                superseded: Self.uuidList(tags[Tag.supersedes]), deleted: Self.uuidList(tags[Tag.deletes]),
-                revertsAt: checkpoint?.expiry, checkpointCreated: created)
-            if tags[Tag.staged] != "backup" { pending.staged.append(stored.profile.uuid) }
-            byID[id] = pending
-            if checkpoint != nil { live.insert(id) }
+        // The run works in a task of its own, which the caller's cancellation does not reach:
+        // it only asks the run to stop at its next safe point (and interrupts its waits), so no
+        // write is abandoned half way and the undo always runs to its end.
+        let task = Task { try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout, host: host) }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            run.requestCancellation()
         }
-        // A transaction whose checkpoint is gone was rolled back (or confirmed) already, or
-        // NetworkManager restarted under it: removeStaleTransactions() cleans those up.
-        return byID.values.filter { live.contains($0.id) }.sorted { $0.id.uuidString < $1.id.uuidString }
-    }
-
-    /// Whether `checkpoint` is the one a transaction recorded (same path, and the same
-    /// creation time when known: paths are reused after NetworkManager restarts).
-    static func isCheckpoint(_ checkpoint: NMCheckpoint, path: String, created: Int64?) -> Bool {
-        checkpoint.path.rawValue == path && (created == nil || created == checkpoint.createdBootTimeMilliseconds)
-    }
-
-    /// The live checkpoint of a pending transaction, or nil when it is gone.
-    func liveCheckpoint(of pending: NMPendingTransaction) async throws -> ObjectPath? {
-        try await checkpoints().first { Self.isCheckpoint($0, path: pending.checkpoint, created: pending.checkpointCreated) }?.path
-    }
-
-    /// Confirms a pending transaction: persists what it staged, supersedes and deletes what it
-    /// said it would, and destroys its checkpoint.
-    ///
-    /// - Throws: ``NMError`` (``NMError/Code/invalidArguments``) when its checkpoint is gone:
-    ///   rolled back by its timeout or by hand, confirmed already, or lost when NetworkManager
-    ///   restarted. Nothing is committed then.
-    public func confirm(_ pending: NMPendingTransaction) async throws {
-        guard let checkpoint = try await liveCheckpoint(of: pending) else {
-            throw NMError(.invalidArguments, "transaction \(pending.id.uuidString.lowercased()) is no longer pending: its checkpoint is gone",
-                          hint: "it was rolled back (by its timeout or by hand) or confirmed already; if NetworkManager restarted, removeStaleTransactions() undoes what it staged")
-        }
-        // Keep the checkpoint from expiring while committing (this also proves it is still there).
-        try await adjustRollbackTimeout(checkpoint, to: .seconds(60))
-        try await commitStaged(transactionID: pending.id, superseded: pending.superseded, deleted: pending.deleted)
-        try await destroyCheckpoint(checkpoint)
-    }
-
-    /// Rolls a pending transaction back now rather than waiting for its timeout.
-    public func rollback(_ pending: NMPendingTransaction) async throws {
-        if let checkpoint = try await liveCheckpoint(of: pending) {
-            _ = try await rollback(checkpoint)
-            try await removeStaged(transactionID: pending.id, originals: [:])
-        } else {
-            try await undoWithoutCheckpoint(transactionID: pending.id, originals: [:], reactivate: nil, newDevices: nil,
-                                            settle: .seconds(30))
-        }
-    }
-
-    /// Undoes what transactions staged whose checkpoint no longer exists: left behind when
-    /// NetworkManager restarted (a crash, not a reboot) in the middle of a transaction, or
-    /// while one was pending, since staged profiles live in /run and checkpoints only in the
-    /// daemon's memory. NetworkManager comes back with the staged configuration still
-    /// active; this deletes the staged profiles, gives modified profiles back their settings
-    /// (from the copy the transaction kept), activates again the profiles that were active
-    /// before, and waits until the devices settle.
-    ///
-    /// - Parameter state: the host as the caller has just read it (``snapshotWithProfiles()``),
-    ///   to look for stale transactions without reading it again; nil reads it.
-    /// - Returns: the names of the profiles removed or restored.
-    @discardableResult
-    public func removeStaleTransactions(basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
-                                        settle: Duration = .seconds(30)) async throws -> [String] {
-        // Checkpoints and profiles from one read.
-        let host: HostObjects
-        if let state {
-            host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices,
-                               ipv4: state.snapshot.ipv4, checkpoints: state.snapshot.checkpoints)
-        } else {
-            host = try await hostObjects()
-        }
-        let checkpoints = host.checkpoints
-        var stale: Set<UUID> = []
-        for stored in host.profiles {
-            let tags = stored.profile.userData
-            guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { continue }
-            // A backup without a checkpoint: its transaction died before making one.
-            guard let path = tags[Tag.checkpoint] else {
-                stale.insert(id)
-                continue
-            }
-            let created = tags[Tag.checkpointCreated].flatMap { Int64($0) }
-            if !checkpoints.contains(where: { Self.isCheckpoint($0, path: path, created: created) }) { stale.insert(id) }
-        }
-        var names: [String] = []
-        for id in stale.sorted(by: { $0.uuidString < $1.uuidString }) {
-            names += try await undoWithoutCheckpoint(transactionID: id, originals: [:], reactivate: nil, newDevices: nil, settle: settle)
-        }
-        return names
-    }
-
-    static func uuidList(_ text: String?) -> [UUID] {
-        (text ?? "").split(separator: ",").compactMap { UUID(uuidString: String($0)) }
-    }
-
-    static func reactivateList(_ text: String?) -> [ActiveBefore] {
-        (text ?? "").split(separator: ",").compactMap { entry in
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let uuid = UUID(uuidString: String(parts[1])) else { return nil }
-            return ActiveBefore(interface: String(parts[0]), uuid: uuid)
-        }
-    }
-
-    /// The tags removed, the intended autoconnect put back.
-    static func untagged(_ profile: NMConnectionProfile) -> NMConnectionProfile {
-        var profile = profile
-        let tags = profile.userData
-        if let autoconnect = tags[Tag.autoconnect] {
-            profile.connection.autoconnect = autoconnect == "default" ? nil : autoconnect == "true"
-        }
-        profile.userData = tags.filter { !$0.key.hasPrefix(Tag.prefix) }
-        return profile
-    }
-
-    /// Persists every profile staged by `transactionID` with its intended autoconnect and
-    /// without the tags (in the storage it had before, for a modified one), deletes the
-    /// backups, makes `superseded` unable to autoconnect, deletes `deleted`.
-    ///
-    /// `known`: the profiles the transaction wrote (staged ones and backups), with their paths,
-    /// when the process that staged them commits: then they are not listed again.
-    func commitStaged(transactionID: UUID, superseded: [UUID], deleted: [UUID],
-                      known: [(path: ObjectPath, profile: NMConnectionProfile)]? = nil,
-                      knownProfiles: [UUID: NMStoredProfile] = [:]) async throws {
-        var backups: [ObjectPath] = []
-        var written: [(path: ObjectPath, profile: NMConnectionProfile)] = []
-        if let known {
-            written = known
-        } else {
-            written = try await profiles().map { ($0.path, $0.profile) }
-        }
-        for stored in written where stored.profile.userData[Tag.transaction] == transactionID.uuidString {
-            let tags = stored.profile.userData
-            if tags[Tag.staged] == "backup" {
-                backups.append(stored.path)
-                continue
-            }
-            let storage: NMUpdateStorage = tags[Tag.originalStorage] == "memory" ? .memory : .disk
-            try await updateProfile(stored.path, to: Self.untagged(stored.profile), storage: storage)
-        }
-        for path in backups { try await deleteProfile(path) }
-        for uuid in superseded {
-            // Re-read before the change; by the path known from planning when it still holds
-            // this profile, else looked up by UUID.
-            var current: NMStoredProfile?
-            if let known = knownProfiles[uuid], let read = try? await rereadSettings(of: known), read.profile.uuid == uuid { current = read }
-            if current == nil { current = try await profile(uuid: uuid.uuidString.lowercased()) }
-            guard let stored = current else { continue }
-            var profile = stored.profile
-            guard profile.connection.autoconnect != false else { continue }
-            profile.connection.autoconnect = false
-            try await updateProfile(stored.path, to: profile, storage: stored.isInMemory ? .unchanged : .disk)
-        }
-        for uuid in deleted {
-            if let stored = try await profile(uuid: uuid.uuidString.lowercased()) { try await deleteProfile(stored.path) }
-        }
-    }
-
-    /// Undoes the staging of `transactionID` (after a checkpoint rollback, or without one):
-    /// - a profile it added is deleted;
-    /// - a profile it modified gets its settings back, in the storage it had: from
-    ///   `originals` when this process still knows them, else from the backup the transaction
-    ///   kept in memory; backups are deleted;
-    /// - a profile that was on disk and is in memory now is written back to disk
-    ///   (NetworkManager before 1.48 restores an in-memory shadow without dropping it:
-    ///   docs/networkmanager-quirks.md).
-    ///
-    /// - Returns: the names of the profiles deleted or restored.
-    @discardableResult
-    func removeStaged(transactionID: UUID, originals: [UUID: NMStoredProfile]) async throws -> [String] {
-        try await removeStagedReporting(transactionID: transactionID, originals: originals).names
-    }
-
-    /// ``removeStaged(transactionID:originals:)``, also saying which profiles got their
-    /// settings back (an active one must be activated again for them to apply).
-    func removeStagedReporting(transactionID: UUID, originals: [UUID: NMStoredProfile]) async throws -> (names: [String], restored: Set<UUID>) {
-        var restoredSettings: Set<UUID> = []
-        let all = try await profiles()
-        let ours = all.filter { $0.profile.userData[Tag.transaction] == transactionID.uuidString }
-        var backups: [UUID: NMStoredProfile] = [:]
-        for stored in ours where stored.profile.userData[Tag.staged] == "backup" {
-            if let uuid = stored.profile.userData[Tag.backupOf].flatMap(UUID.init(uuidString:)) { backups[uuid] = stored }
-        }
-        var names: [String] = []
-        for stored in ours where stored.profile.userData[Tag.staged] != "backup" {
-            let uuid = stored.profile.uuid
-            let tags = stored.profile.userData
-            if let original = originals[uuid] {
-                try await updateProfile(stored.path, to: original.profile, storage: original.isInMemory ? .memory : .disk)
-                restoredSettings.insert(uuid)
-            } else if let backup = backups[uuid] {
-                var profile = Self.untagged(backup.profile)
-                profile.connection.uuid = uuid
-                profile.connection.id = backup.profile.userData[Tag.originalName] ?? stored.profile.name
-                let storage: NMUpdateStorage = backup.profile.userData[Tag.originalStorage] == "memory" ? .memory : .disk
-                try await updateProfile(stored.path, to: profile, storage: storage)
-                restoredSettings.insert(uuid)
-            } else if tags[Tag.staged] == "modify" {
-                // A modified profile whose original is nowhere: leave it for a person rather
-                // than delete the user's profile (deleting a shadowing copy deletes the file too).
-                continue
-            } else {
-                try await deleteProfile(stored.path)
-            }
-            names.append(stored.profile.name)
-        }
-        // A backup whose original is no longer staged: NetworkManager's checkpoint rollback
-        // restored the settings, but before 1.48 leaves the profile in memory. Put it back
-        // where it was, only if its settings are still exactly the backup's (else someone has
-        // changed it since, and that change stays).
-        let codec = try await codec()
-        for (uuid, backup) in backups where originals[uuid] == nil && !ours.contains(where: { $0.profile.uuid == uuid }) {
-            guard let current = all.first(where: { $0.profile.uuid == uuid }) else { continue }
-            var restored = Self.untagged(backup.profile)
-            restored.connection.uuid = uuid
-            restored.connection.id = backup.profile.userData[Tag.originalName] ?? current.profile.name
-            let wasOnDisk = backup.profile.userData[Tag.originalStorage] != "memory"
-            if wasOnDisk, current.isInMemory,
-                try Self.planText(current.profile, codec: codec) == Self.planText(restored, codec: codec)
-            {
-                try await updateProfile(current.path, to: restored, storage: .disk)
-                names.append(current.profile.name)
-            }
-        }
-        for backup in backups.values { try await deleteProfile(backup.path) }
-        for stored in all where !ours.contains(stored) {
-            if let original = originals[stored.profile.uuid], !original.isInMemory, stored.isInMemory {
-                try await persistProfile(stored.path)
-            }
-        }
-        return (names, restoredSettings)
-    }
-
-    /// Undoes a transaction whose checkpoint NetworkManager lost (it restarted, and checkpoints
-    /// live only in its memory), or that someone destroyed: waits for NetworkManager to be
-    /// back and done starting up, removes the staging (``removeStaged(transactionID:originals:)``),
-    /// deletes the software devices the transaction created (`newDevices`, or the list the
-    /// staged profiles carry: NetworkManager may keep a half-configured one as "external"),
-    /// activates again the profiles that were active before (`reactivate`, or the list the
-    /// staged profiles carry) where something else is active now or nothing, and waits until
-    /// the devices settle.
-    @discardableResult
-    func undoWithoutCheckpoint(transactionID: UUID, originals: [UUID: NMStoredProfile], reactivate: [ActiveBefore]?,
-                               newDevices: [String]?, settle: Duration) async throws -> [String] {
-        try await waitUntilRunning(timeout: settle)
-        let tagged = try await profiles().filter { $0.profile.userData[Tag.transaction] == transactionID.uuidString }
-        let reactivate = reactivate ?? Self.reactivateList(tagged.lazy.compactMap { $0.profile.userData[Tag.reactivate] }.first)
-        let newDevices = newDevices ?? (tagged.lazy.compactMap { $0.profile.userData[Tag.newDevices] }.first ?? "")
-            .split(separator: ",").map(String.init)
-        let signals = try await allSignals()
-        let (names, restoredSettings) = try await removeStagedReporting(transactionID: transactionID, originals: originals)
-        try await waitUntilSettled(nil, signals: signals, timeout: settle)
-        for interface in newDevices {
-            guard let device = try? await device(named: interface), device.isReal else { continue }
-            let removal = try await allSignals()
-            try await deleteDevice(device.path)
-            // Gone once NetworkManager says so (DeviceRemoved, or the object stays but is no
-            // longer real), so that nothing below sees it.
-            try await withDeadline(settle, what: "removal of \(interface)") {
-                for try await signal in removal {
-                    if signal.member == "DeviceRemoved" && signal.body.first == .objectPath(device.path) { return }
-                    if signal.path == device.path, (try? await self.device(at: device.path))?.isReal != true { return }
-                }
-                try Task.checkCancellation()
-                throw NMError(.disconnected, "NetworkManager's signals ended while removing \(interface)")
-            }
-        }
-        for entry in reactivate {
-            guard let device = try? await device(named: entry.interface) else { continue }
-            // Already back, unless it runs with the settings the transaction gave it.
-            if let activePath = device.activeConnection, let active = try? await activeConnection(at: activePath),
-                active.uuid.lowercased() == entry.uuid.uuidString.lowercased(), active.state != .deactivating,
-                !restoredSettings.contains(entry.uuid)
-            {
-                continue
-            }
-            guard let stored = try await profile(uuid: entry.uuid.uuidString.lowercased()) else { continue }
-            try await activate(stored.path, on: device.path, waitFor: .activated, timeout: settle)
-        }
-        let settled = try await allSignals()
-        try await waitUntilSettled(nil, signals: settled, timeout: settle)
-        return names
     }
 
     /// Returns once NetworkManager owns its bus name and has finished starting up (its
@@ -405,11 +119,51 @@ final class TransactionRun: Sendable {
         self.progress = progress
     }
 
+    // MARK: - Cancellation
+
+    struct Cancellation {
+        var requested = false
+        /// Cancels the interruptible work running now (staging up to the probes), if any.
+        var interrupt: (@Sendable () -> Void)?
+    }
+    let cancellation = Mutex(Cancellation())
+
+    /// The caller's task was cancelled: stop at the next safe point.
+    func requestCancellation() {
+        let interrupt = cancellation.withLock { state -> (@Sendable () -> Void)? in
+            state.requested = true
+            return state.interrupt
+        }
+        interrupt?()
+    }
+
+    var isCancellationRequested: Bool { cancellation.withLock { $0.requested } }
+
+    func checkNotCancelled() throws {
+        if isCancellationRequested { throw CancellationError() }
+    }
+
+    /// Runs `body` as work that a cancellation interrupts (its waits end, calls not yet sent
+    /// are not sent; a call already sent is still answered).
+    func interruptible<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await body() }
+        let already = cancellation.withLock { state -> Bool in
+            state.interrupt = { task.cancel() }
+            return state.requested
+        }
+        if already { task.cancel() }
+        defer { cancellation.withLock { $0.interrupt = nil } }
+        return try await task.value
+    }
+
+    // MARK: - Steps
+
     /// Runs one step, recording its duration; a failure is tagged with the step.
     func step<T>(_ step: NMTransactionStep, _ detail: String, _ body: () async throws -> T) async throws -> T {
         progress?(.started(step, detail))
         let started = ContinuousClock.now
         do {
+            if step != .commit && step != .rollback { try checkNotCancelled() }
             let value = try await body()
             record(step, detail, since: started)
             return value
@@ -437,8 +191,8 @@ final class TransactionRun: Sendable {
 
     /// The paths of the profiles this run added, from AddConnection2's replies.
     let stagedPaths = Mutex<[UUID: ObjectPath]>([:])
-    /// Every profile this run wrote (backups, staged adds and modifies) as last written, with
-    /// its path: what the commit persists, without listing the profiles again.
+    /// Every profile this run wrote (backups, staged adds and modifies, record, witness) as last
+    /// written, with its path: what the commit persists, without listing the profiles again.
     let written = Mutex<[(path: ObjectPath, profile: NMConnectionProfile)]>([])
 
     func remember(_ path: ObjectPath, _ profile: NMConnectionProfile) {
@@ -449,6 +203,13 @@ final class TransactionRun: Sendable {
     }
 
     func markTouched() { touched.withLock { $0 = true } }
+
+    /// The profiles this run wrote with the given `staged` tag.
+    func writtenProfiles(_ kind: String) -> [(path: ObjectPath, profile: NMConnectionProfile)] {
+        written.withLock { $0 }.filter { $0.profile.userData[NMClient.Tag.staged] == kind }
+    }
+
+    // MARK: - The run
 
     func execute(expected: NMTransactionPlan?, commit: Bool, confirmTimeout: Duration,
                  host: NMClient.HostObjects? = nil) async throws -> NMTransactionResult {
@@ -484,27 +245,58 @@ final class TransactionRun: Sendable {
         // The NetworkManager that holds the checkpoint, by unique bus name: tracked from now on
         // through the signal rule that activation needs anyway.
         var instance: BusName?
+        var record = NMTransactionRecord(
+            id: id, label: transaction.label, phase: .staging, createdBootTimeMilliseconds: NMCheckpoint.bootTimeMilliseconds(),
+            rollbackTimeoutSeconds: Int(timeout.components.seconds) + (timeout.components.attoseconds > 0 ? 1 : 0),
+            adds: prepared.plan.steps.filter { $0.kind == .add && !$0.alreadyDone }.map(\.uuid),
+            modifies: prepared.plan.steps.filter { $0.kind == .modify && !$0.alreadyDone }.map(\.uuid),
+            superseded: superseded(prepared).compactMap { uuid in
+                let original = prepared.modifies[uuid] ?? prepared.existing[uuid]?.profile
+                return original.map { .init(uuid: uuid, autoconnect: $0.connection.autoconnect, inMemory: prepared.existing[uuid]?.isInMemory ?? true) }
+            },
+            deletes: deleted(prepared).filter { prepared.existing[$0] != nil },
+            reactivate: prepared.activeBefore.map { .init(interface: $0.interface, uuid: $0.uuid) },
+            newDevices: prepared.newDevices)
+        var recordPath: ObjectPath?
         do {
             checkpoint = try await step(.checkpoint, "all devices, rollback after \(timeout)") {
-                // Copies of the profiles to modify, as they are, made *before* the checkpoint so
-                // that its rollback does not delete them as new: they outlive a rollback that
-                // NetworkManager does by itself after this process died, and a restart of
-                // NetworkManager, and let removeStaleTransactions() restore the originals.
-                try await keepBackups(prepared)
-                try await client.keepSignalRule()
-                instance = client.runningInstance
+                // The record and copies of the profiles to modify or delete, as they are, made
+                // *before* the checkpoint so that its rollback does not delete them as new: they
+                // outlive a rollback that NetworkManager does by itself after this process died,
+                // and a restart of NetworkManager, and tell the next process what to finish or undo.
                 do {
-                    let checkpoint = try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
-                    try await tagBackups(with: checkpoint)
+                    try await keepBackups(prepared)
+                    recordPath = try await addBookkeeping(witness: false, tags: [NMClient.Tag.label: transaction.label,
+                                                                                NMTransactionRecord.key: record.encoded()])
+                    try await client.keepSignalRule()
+                    instance = client.runningInstance
+                    let checkpoint = try await createCheckpoint(timeout: timeout, flags: flags)
+                    // The record names its checkpoint: once that is gone, the record (which a
+                    // rollback keeps) and the witness (which it deletes) tell what happened to it.
+                    if let recordPath, let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) {
+                        var profile = known.profile
+                        profile.userData[NMClient.Tag.checkpoint] = checkpoint.path.rawValue
+                        profile.userData[NMClient.Tag.checkpointCreated] = String(checkpoint.createdBootTimeMilliseconds)
+                        do {
+                            try await client.updateProfile(recordPath, to: profile, storage: .memory)
+                            remember(recordPath, profile)
+                        } catch {
+                            // The checkpoint exists: undo it rather than leave it armed.
+                            try? await client.destroyCheckpoint(checkpoint.path)
+                            throw error
+                        }
+                    }
                     return checkpoint
                 } catch {
-                    _ = try? await client.removeStaged(transactionID: id, originals: prepared.existing)
+                    // No checkpoint: only the bookkeeping exists, and no network state changed.
+                    for stored in written.withLock({ $0 }) { try? await client.deleteIgnoringGone(stored.path) }
                     throw error
                 }
             }
         } catch let failure as StepFailure {
+            let endState = (try? await client.assess(expectations(prepared, checkpoint: nil))) ?? .before
             throw NMTransactionError(step: .checkpoint, cause: Self.nmError(failure.error), rollback: .notNeeded,
-                                     steps: records.withLock { $0 })
+                                     steps: records.withLock { $0 }, endState: endState)
         }
         let heartbeat = Task { [client] in
             // CheckpointAdjustRollbackTimeout counts from now: renew well before expiry.
@@ -516,44 +308,184 @@ final class TransactionRun: Sendable {
             }
         }
 
+        var notes: [String] = []
         do {
-            try await stage(prepared, checkpoint: checkpoint)
-            let gateway = try await activate(prepared)
-            try await runAfterActivation()
-            if transaction.verify { try await verify(prepared) }
-            try await runProbes(gateway: gateway)
+            // The witness: a profile added after the checkpoint, so that its rollback deletes it
+            // and anyone can tell later whether the checkpoint was rolled back or lost.
+            try await step(.checkpoint, "witness") {
+                _ = try await addBookkeeping(witness: true, tags: [
+                    NMClient.Tag.checkpoint: checkpoint.path.rawValue,
+                    NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
+                ])
+            }
+            let gateway = try await interruptible { [self] in
+                try await stage(prepared, checkpoint: checkpoint)
+                let gateway = try await activate(prepared)
+                try await runAfterActivation()
+                if transaction.verify { try await verify(prepared) }
+                try await runProbes(gateway: gateway)
+                return gateway
+            }
+            _ = gateway
+            try checkNotCancelled()
             heartbeat.cancel()
             if commit {
-                try await step(.commit, "persist, supersede, destroy checkpoint") {
-                    // Nothing is persisted unless the checkpoint still guards the change: it is
-                    // gone if NetworkManager restarted meanwhile (checkpoints live in its
-                    // memory), and committing then would make permanent a state no one verified
-                    // since. The adjustment also keeps it from expiring while committing.
-                    try await keepCheckpoint(checkpoint, for: timeout, instance: instance)
-                    try await client.commitStaged(transactionID: id, superseded: superseded(prepared), deleted: deleted(prepared),
-                                                  known: written.withLock { $0 }, knownProfiles: prepared.existing)
-                    try await client.destroyCheckpoint(checkpoint.path)
+                // From here on the commit is finished, not abandoned: a cancellation that comes
+                // now is noted, and the result is what the host ends in.
+                do {
+                    try await step(.commit, "persist, supersede, destroy checkpoint") {
+                        try await client.runCommit(commitWork(prepared, checkpoint: checkpoint, recordPath: recordPath, record: record)) {
+                            // Nothing is written unless the checkpoint still guards the change: it is
+                            // gone if NetworkManager restarted or rolled back meanwhile (this process
+                            // was stopped past its timeout), and writing then would make permanent a
+                            // state no one verified since. The adjustment also keeps it from expiring.
+                            try await keepCheckpoint(checkpoint, for: timeout, instance: instance)
+                        }
+                    }
+                } catch {
+                    return try await commitInterrupted(prepared, checkpoint: checkpoint, error: error)
                 }
-                return NMTransactionResult(outcome: .committed, plan: plan, steps: records.withLock { $0 }, pending: nil)
+                if isCancellationRequested {
+                    notes.append("cancelled after the commit had begun: the commit was finished")
+                }
+                return NMTransactionResult(outcome: .committed, plan: plan, steps: records.withLock { $0 }, pending: nil, notes: notes)
             }
             try await keepCheckpoint(checkpoint, for: confirmTimeout, instance: instance)
-            let pending = NMPendingTransaction(
+            if let recordPath {
+                // The record says it waits for confirmation: `status` tells it from a run in progress.
+                record.awaitingConfirmation = true
+                var profile = NMClient.bookkeepingProfile(for: id, witness: false, tags: [:])
+                if let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) { profile = known.profile }
+                profile.userData[NMTransactionRecord.key] = record.encoded()
+                try await client.updateProfile(recordPath, to: profile, storage: .memory)
+                remember(recordPath, profile)
+            }
+            var pending = NMPendingTransaction(
                 id: id, checkpoint: checkpoint.path.rawValue, label: transaction.label,
                 staged: Array(prepared.adds.keys) + Array(prepared.modifies.keys),
                 superseded: superseded(prepared), deleted: deleted(prepared),
                 revertsAt: Date().addingTimeInterval(Double(confirmTimeout.components.seconds)),
                 checkpointCreated: checkpoint.createdBootTimeMilliseconds)
+            pending.state = .awaitingConfirmation
             return NMTransactionResult(outcome: .pending, plan: plan, steps: records.withLock { $0 }, pending: pending)
+        } catch let error as NMTransactionError {
+            // The commit was interrupted and settled already (commitInterrupted).
+            heartbeat.cancel()
+            throw error
         } catch {
             heartbeat.cancel()
             let failedStep = (error as? StepFailure)?.step ?? .commit
             let cause = Self.nmError((error as? StepFailure)?.error ?? error)
-            // Roll back even when this task was cancelled: a new task does not inherit that.
-            let rollback = await Task { () -> NMTransactionError.Rollback in
-                await self.undo(prepared, checkpoint: checkpoint)
-            }.value
-            throw NMTransactionError(step: failedStep, cause: cause, rollback: rollback, steps: records.withLock { $0 })
+            let (rollback, endState) = await undo(prepared, checkpoint: checkpoint)
+            throw NMTransactionError(step: failedStep, cause: cause, rollback: rollback, steps: records.withLock { $0 }, endState: endState)
         }
+    }
+
+    /// `CheckpointCreate`, with its doubt resolved: when the call was sent and its reply never
+    /// read (a timeout, the connection lost), NetworkManager may hold the checkpoint anyway.
+    /// A checkpoint of all devices created since the call was sent is then this one (no other
+    /// can exist beside one of all devices).
+    func createCheckpoint(timeout: Duration, flags: NMCheckpointFlags) async throws -> NMCheckpoint {
+        let sent = NMCheckpoint.bootTimeMilliseconds()
+        do {
+            return try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
+        } catch let error as NMError where ![.checkpointOverlap, .permissionDenied, .unsupportedByVersion, .invalidArguments].contains(error.code) {
+            try? await client.waitUntilRunning(timeout: .seconds(30))
+            if let made = try? await client.checkpoints().first(where: { $0.createdBootTimeMilliseconds >= sent }) {
+                record(.checkpoint, "CheckpointCreate's reply was lost (\(error.message)); found \(made.path), made since it was sent", since: .now)
+                return made
+            }
+            throw error
+        }
+    }
+
+    /// Adds the record (or the witness): inert, in memory, autoconnect blocked.
+    func addBookkeeping(witness: Bool, tags: [String: String]) async throws -> ObjectPath {
+        let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tags: tags.merging([
+            NMClient.Tag.transaction: id.uuidString,
+            NMClient.Tag.staged: witness ? "witness" : "record",
+        ]) { $1 })
+        let path = try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
+        remember(path, profile)
+        return path
+    }
+
+    /// What this run's commit writes, from what it wrote and planned (no listing of profiles).
+    func commitWork(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint, recordPath: ObjectPath?,
+                    record: NMTransactionRecord) -> NMClient.CommitWork {
+        let staged = writtenProfiles("add") + writtenProfiles("modify")
+        let cleanup = (writtenProfiles("backup") + writtenProfiles("witness")).map(\.path) + [recordPath].compactMap { $0 }
+        let recordProfile = recordPath.flatMap { path in
+            written.withLock { $0 }.first { $0.path == path }.map {
+                NMStoredProfile(path: path, profile: $0.profile, flags: .unsaved, filename: nil, versionID: nil)
+            }
+        }
+        return NMClient.CommitWork(recordProfile: recordProfile, record: record, staged: staged,
+                                   superseded: superseded(prepared), deleted: deleted(prepared), cleanup: cleanup,
+                                   checkpoint: checkpoint.path, known: prepared.existing)
+    }
+
+    /// The commit stopped part way (its checkpoint gone, a write refused, a reply lost): one
+    /// read says what happened, and the transaction is finished or undone from there. The
+    /// result is the state the host ends in.
+    func commitInterrupted(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint, error: any Error) async throws -> NMTransactionResult {
+        let cause = Self.nmError((error as? StepFailure)?.error ?? error)
+        let started = ContinuousClock.now
+        progress?(.started(.rollback, "the commit was interrupted: \(cause.message)"))
+        do {
+            try await client.waitUntilRunning(timeout: .seconds(30))
+            let host = try await client.hostObjects()
+            let view = NMClient.transactionViews(host).first { $0.id == id }
+                ?? NMClient.TransactionView(id: id, checkpointPath: checkpoint.path.rawValue, checkpointCreated: checkpoint.createdBootTimeMilliseconds,
+                                               checkpoint: host.checkpoints.first {
+                    NMClient.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds)
+                })
+            let condition = view.condition
+            let (settled, _) = try await client.settleInterrupted(view, plan: undoPlan(prepared), settle: .seconds(30))
+            let endState = try await client.assess(expectations(prepared, checkpoint: checkpoint))
+            if settled == .committed, endState == .committed {
+                record(.commit, "finished without the checkpoint, which was gone (\(cause.message)): NetworkManager restarted after the commit had begun", since: started)
+                return NMTransactionResult(outcome: .committed, plan: prepared.plan, steps: records.withLock { $0 }, pending: nil,
+                                           notes: ["the commit was finished without its checkpoint: \(cause.message)"])
+            }
+            record(.rollback, endState == .before ? Self.restoredDetail(condition) + " (the commit was interrupted: \(cause.message))"
+                                                   : "FAILED to restore: \(endState)", since: started)
+            throw NMTransactionError(step: .commit, cause: cause,
+                                     rollback: endState == .before ? .restored(ContinuousClock.now - started)
+                                                                   : .failed(NMError(.failed, "the host is neither as before nor committed")),
+                                     steps: records.withLock { $0 }, endState: endState)
+        } catch let error as NMTransactionError {
+            throw error
+        } catch {
+            record(.rollback, "FAILED: \(error)", since: started)
+            let endState = (try? await client.assess(expectations(prepared, checkpoint: checkpoint)))
+                ?? .needsAttention(["the host could not be read back: \(Self.nmError(error).message)"])
+            throw NMTransactionError(step: .commit, cause: cause, rollback: .failed(Self.nmError(error)),
+                                     steps: records.withLock { $0 }, endState: endState)
+        }
+    }
+
+    /// What an undo of this run restores: the profiles it touches as they were.
+    func undoPlan(_ prepared: NMClient.Prepared) -> NMClient.UndoPlan {
+        var originals: [UUID: NMStoredProfile] = [:]
+        for uuid in Set(prepared.modifies.keys).union(superseded(prepared)).union(deleted(prepared)) {
+            originals[uuid] = prepared.existing[uuid]
+        }
+        return NMClient.UndoPlan(originals: originals, reactivate: prepared.activeBefore, newDevices: prepared.newDevices)
+    }
+
+    func expectations(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint?) -> NMClient.Expectations {
+        var originals: [UUID: NMStoredProfile] = [:]
+        for uuid in Set(prepared.modifies.keys).union(deleted(prepared)) { originals[uuid] = prepared.existing[uuid] }
+        var adds: [UUID: NMConnectionProfile?] = [:]
+        for (uuid, profile) in prepared.adds where prepared.existing[uuid] == nil { adds[uuid] = profile }
+        let supersededEntries: [NMTransactionRecord.Superseded] = superseded(prepared).compactMap { uuid in
+            guard let stored = prepared.existing[uuid] else { return nil }
+            return .init(uuid: uuid, autoconnect: stored.profile.connection.autoconnect, inMemory: stored.isInMemory)
+        }
+        return NMClient.Expectations(id: id, adds: adds, modifies: prepared.modifies, superseded: supersededEntries,
+                                     deleted: deleted(prepared), originals: originals, activeBefore: prepared.activeBefore,
+                                     newDevices: prepared.newDevices, checkpoint: checkpoint)
     }
 
     /// Sets the checkpoint's rollback timeout to `timeout` from now, and throws unless it is
@@ -584,59 +516,79 @@ final class TransactionRun: Sendable {
         let current: NMCheckpoint?
         do {
             current = try await client.checkpoint(at: checkpoint.path)
-        } catch let error as NMError where error.code == .notImplemented {
+        } catch let error as NMError where error.code == .notImplemented || error.dbusError?.code == .unknownObject
+            || error.dbusError?.code == .unknownMethod || error.dbusError?.code == .unknownInterface
+        {
             current = nil
         }
         guard let current, NMClient.isCheckpoint(current, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) else {
             throw NMError(.failed, "the transaction's checkpoint \(checkpoint.path) is gone: NetworkManager restarted, or someone destroyed or rolled it back",
-                          hint: "nothing was committed; the change is undone without the checkpoint")
+                          hint: "nothing more was committed; what the transaction changed is finished or undone from the state the host is in")
         }
     }
 
-    /// Undoes the transaction after a failure. Three cases:
+    /// Undoes the transaction after a failure before its commit, then reads the host back:
     /// - nothing was written: the checkpoint is destroyed (a rollback would re-activate every
-    ///   device for nothing);
-    /// - the checkpoint exists: rolled back, devices settled, staging removed;
-    /// - it is gone (NetworkManager restarted, or someone destroyed it): undone without it.
-    func undo(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint) async -> NMTransactionError.Rollback {
+    ///   device for nothing), the bookkeeping deleted;
+    /// - otherwise, from what one read shows: the checkpoint exists → rolled back, devices
+    ///   settled, the rest undone; rolled back by NetworkManager already → the rest undone; lost
+    ///   (NetworkManager restarted, someone destroyed it) → undone without it.
+    func undo(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint) async -> (NMTransactionError.Rollback, NMTransactionEndState) {
         let started = ContinuousClock.now
+        let expected = expectations(prepared, checkpoint: checkpoint)
         if !touched.withLock({ $0 }) {
             do {
                 try await client.destroyCheckpoint(checkpoint.path)
-                // Only the backups exist: no network state was changed.
-                try await client.removeStaged(transactionID: id, originals: prepared.existing)
-                record(.rollback, "nothing was written: checkpoint destroyed, no rollback needed", since: started)
-                return .notNeeded
+                for stored in written.withLock({ $0 }) { try await client.deleteIgnoringGone(stored.path) }
+                let endState = try await client.assess(expected)
+                if endState == .before {
+                    record(.rollback, "nothing was written: checkpoint destroyed, no rollback needed", since: started)
+                    return (.notNeeded, .before)
+                }
             } catch {
                 // NetworkManager is gone, or the checkpoint already is: the full undo below
                 // copes with both, and rolling back an unchanged host is only a blip.
             }
         }
         progress?(.started(.rollback, "restoring the checkpoint"))
-        do {
-            var detail = "restored"
+        var lastError: (any Error)?
+        var firstCondition: NMClient.TransactionView.Condition?
+        // Twice at most: a first attempt can meet NetworkManager restarting.
+        for _ in 0..<2 {
             do {
-                _ = try await client.rollback(checkpoint.path, settle: .seconds(30))
-                try await client.removeStaged(transactionID: id, originals: prepared.existing)
-            } catch {
-                // Was the checkpoint lost? Wait for NetworkManager (it may be restarting), look.
                 try await client.waitUntilRunning(timeout: .seconds(30))
-                if (try? await requireCheckpoint(checkpoint)) != nil {
-                    _ = try await client.rollback(checkpoint.path, settle: .seconds(30))
-                    try await client.removeStaged(transactionID: id, originals: prepared.existing)
-                } else {
-                    try await client.undoWithoutCheckpoint(transactionID: id, originals: prepared.existing,
-                                                           reactivate: prepared.activeBefore, newDevices: prepared.newDevices,
-                                                           settle: .seconds(30))
-                    detail = "restored without the checkpoint, which was gone (\(Self.nmError(error).message)): "
-                        + "staging removed, the profiles active before activated again"
+                let host = try await client.hostObjects()
+                let view = NMClient.transactionViews(host).first { $0.id == id }
+                    ?? NMClient.TransactionView(id: id, checkpointPath: checkpoint.path.rawValue, checkpointCreated: checkpoint.createdBootTimeMilliseconds,
+                                               checkpoint: host.checkpoints.first {
+                        NMClient.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds)
+                    })
+                let condition = firstCondition ?? view.condition
+                firstCondition = condition
+                _ = try await client.settleInterrupted(view, plan: undoPlan(prepared), intent: .before, settle: .seconds(30))
+                let endState = try await client.assess(expected)
+                let detail = Self.restoredDetail(condition)
+                if endState == .before {
+                    record(.rollback, detail, since: started)
+                    return (.restored(ContinuousClock.now - started), .before)
                 }
+                lastError = NMError(.failed, "after the undo the host differs from before: \(endState)")
+            } catch {
+                lastError = error
             }
-            record(.rollback, detail, since: started)
-            return .restored(ContinuousClock.now - started)
-        } catch {
-            record(.rollback, "FAILED: \(error)", since: started)
-            return .failed(Self.nmError(error))
+        }
+        let error = Self.nmError(lastError ?? NMError(.failed, "the undo failed"))
+        record(.rollback, "FAILED: \(error.message)", since: started)
+        let endState = (try? await client.assess(expected)) ?? .needsAttention(["the host could not be read back: \(error.message)"])
+        return (.failed(error), endState == .before ? .before : endState)
+    }
+
+    /// How the host was restored, for the rollback's step record.
+    static func restoredDetail(_ condition: NMClient.TransactionView.Condition) -> String {
+        switch condition {
+        case .live: return "restored"
+        case .rolledBack: return "restored: NetworkManager had rolled the checkpoint back already; the rest undone"
+        default: return "restored without the checkpoint, which was gone: staging removed, the profiles active before activated again"
         }
     }
 
@@ -667,18 +619,15 @@ final class TransactionRun: Sendable {
             NMClient.Tag.staged: staged,
             NMClient.Tag.autoconnect: autoconnect.map { $0 ? "true" : "false" } ?? "default",
             NMClient.Tag.label: transaction.label,
-            NMClient.Tag.supersedes: superseded(prepared).map(\.uuidString).joined(separator: ","),
-            NMClient.Tag.deletes: deleted(prepared).map(\.uuidString).joined(separator: ","),
-            NMClient.Tag.reactivate: prepared.activeBefore.map { "\($0.interface)=\($0.uuid.uuidString)" }.joined(separator: ","),
-            NMClient.Tag.newDevices: prepared.newDevices.joined(separator: ","),
         ].filter { !$0.value.isEmpty }
     }
 
-    /// The profiles the plan modifies, each copied as it is into an inert in-memory profile
-    /// (new UUID, autoconnect off, tagged `backup`). No network state changes.
+    /// The profiles the plan modifies or deletes, each copied as it is into an inert in-memory
+    /// profile (new UUID, autoconnect off, tagged `backup`). No network state changes.
     func keepBackups(_ prepared: NMClient.Prepared) async throws {
-        for planned in prepared.plan.steps where planned.kind == .modify && !planned.alreadyDone {
-            guard let stored = prepared.existing[planned.uuid] else { continue }
+        let deletes = Set(deleted(prepared))
+        for planned in prepared.plan.steps where (planned.kind == .modify || planned.kind == .delete) && !planned.alreadyDone {
+            guard let stored = prepared.existing[planned.uuid], planned.kind == .modify || deletes.contains(planned.uuid) else { continue }
             var backup = stored.profile
             backup.connection.uuid = UUID()
             backup.connection.id = "\(stored.profile.name) (kept by transaction \(id.uuidString.prefix(8).lowercased()))"
@@ -693,20 +642,6 @@ final class TransactionRun: Sendable {
             backup.connection.autoconnect = false
             let path = try await client.addProfile(backup, storage: .memory, blockAutoconnect: true)
             remember(path, backup)
-        }
-    }
-
-    /// Records the checkpoint on the backups (a backup without it belongs to a transaction that
-    /// died before its checkpoint existed).
-    func tagBackups(with checkpoint: NMCheckpoint) async throws {
-        // The backups this run just added (their paths from AddConnection2's replies).
-        for stored in written.withLock({ $0 })
-        where stored.profile.userData[NMClient.Tag.transaction] == id.uuidString && stored.profile.userData[NMClient.Tag.staged] == "backup" {
-            var profile = stored.profile
-            profile.userData[NMClient.Tag.checkpoint] = checkpoint.path.rawValue
-            profile.userData[NMClient.Tag.checkpointCreated] = String(checkpoint.createdBootTimeMilliseconds)
-            try await client.updateProfile(stored.path, to: profile, storage: .memory)
-            remember(stored.path, profile)
         }
     }
 

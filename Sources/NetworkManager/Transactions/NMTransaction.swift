@@ -78,15 +78,48 @@ public enum NMTransactionOutcome: String, Sendable, Codable {
     case pending
 }
 
+/// Where the host ended after a transaction, as read back from NetworkManager once everything
+/// settled: what a report must say, whatever path the code took to get there.
+public enum NMTransactionEndState: Sendable, Hashable, Codable {
+    /// Exactly as before the transaction: nothing it changed remains.
+    case before
+    /// Exactly the committed state: every change made permanent, nothing of the transaction's
+    /// bookkeeping left.
+    case committed
+    /// Applied and waiting for ``NMClient/confirm(_:)`` (or for its checkpoint's timeout).
+    case pending
+    /// Neither: what differs from "before", one line each. A person must look.
+    case needsAttention([String])
+
+    /// `before`, `committed`, `pending` or `needs-attention`.
+    public var name: String {
+        switch self {
+        case .before: return "before"
+        case .committed: return "committed"
+        case .pending: return "pending"
+        case .needsAttention: return "needs-attention"
+        }
+    }
+}
+
 /// The result of ``NMClient/apply(_:commit:confirmTimeout:progress:)``.
 public struct NMTransactionResult: Sendable {
     public var outcome: NMTransactionOutcome
+    /// Where the host is now: ``NMTransactionEndState/committed`` (also when the desired
+    /// state already held) or ``NMTransactionEndState/pending``.
+    public var endState: NMTransactionEndState {
+        outcome == .pending ? .pending : .committed
+    }
     /// The plan that was applied.
     public var plan: NMTransactionPlan
     /// Each step with its duration.
     public var steps: [NMTransactionStepRecord]
     /// For a pending transaction: how to find it again.
     public var pending: NMPendingTransaction?
+    /// Things worth knowing that did not stop the transaction: the task was cancelled after
+    /// the commit had begun (a commit is finished, never abandoned half way), or the commit
+    /// was finished without its checkpoint because NetworkManager restarted during it.
+    public var notes: [String] = []
 }
 
 /// One step as it happened.
@@ -134,6 +167,24 @@ public struct NMPendingTransaction: Sendable, Codable, Hashable {
     /// path, it tells the transaction's checkpoint from a younger one at the same path after
     /// NetworkManager restarted.
     public var checkpointCreated: Int64?
+    /// Where the transaction stands.
+    public var state: State = .awaitingConfirmation
+    /// For a ``State/stale`` transaction: what happened to its checkpoint, and what it changed.
+    public var staleReason: String?
+
+    /// Where a transaction found on the host stands.
+    public enum State: String, Sendable, Codable, Hashable {
+        /// Applied with `commit: false` and waiting for ``NMClient/confirm(_:)``; its checkpoint
+        /// reverts it at ``NMPendingTransaction/revertsAt``.
+        case awaitingConfirmation = "awaiting-confirmation"
+        /// Its checkpoint exists but it is not waiting for confirmation: its process is still
+        /// working on it (or died, and the checkpoint reverts it at its timeout).
+        case inProgress = "in-progress"
+        /// Its checkpoint is gone (NetworkManager restarted, someone destroyed it, or it was
+        /// rolled back) while some of what it changed remains: ``NMClient/rollback(_:)`` undoes
+        /// the rest, ``NMClient/confirm(_:)`` commits it where that is still possible.
+        case stale
+    }
 
     public init(id: UUID, checkpoint: String, label: String, staged: [UUID], superseded: [UUID], deleted: [UUID],
                 revertsAt: Date?, checkpointCreated: Int64? = nil) {

@@ -23,17 +23,25 @@ public struct NMTransactionError: Error, Sendable, CustomStringConvertible {
     public var rollback: Rollback
     /// The steps that ran before the failure, with their durations.
     public var steps: [NMTransactionStepRecord]
+    /// Where the host ended, read back after the rollback settled (never inferred from the
+    /// path the code took): ``NMTransactionEndState/before`` when the rollback restored it,
+    /// ``NMTransactionEndState/needsAttention(_:)`` with what differs otherwise.
+    public var endState: NMTransactionEndState = .before
+
+    public init(step: NMTransactionStep, cause: NMError, rollback: Rollback, steps: [NMTransactionStepRecord],
+                endState: NMTransactionEndState = .before) {
+        self.step = step
+        self.cause = cause
+        self.rollback = rollback
+        self.steps = steps
+        self.endState = endState
+    }
 
     /// What to do about it.
     public var hint: String? { cause.hint }
 
     /// Whether the host was left as it was before (or never touched).
-    public var hostRestored: Bool {
-        switch rollback {
-        case .notNeeded, .restored: return true
-        case .failed: return false
-        }
-    }
+    public var hostRestored: Bool { endState == .before }
 
     public var description: String {
         var text = "\(step) failed: \(cause.message)"
@@ -41,6 +49,9 @@ public struct NMTransactionError: Error, Sendable, CustomStringConvertible {
         case .notNeeded: text += "; nothing was changed"
         case .restored(let duration): text += "; rolled back in \(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) ms"
         case .failed(let error): text += "; THE ROLLBACK FAILED TOO: \(error.message)"
+        }
+        if case .needsAttention(let differences) = endState {
+            text += "; the host is NOT as before: " + differences.joined(separator: "; ")
         }
         if let hint { text += " (hint: \(hint))" }
         return text

@@ -1,0 +1,469 @@
+import DBus
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Finishing or undoing a transaction from the state the host is in: what the running
+/// transaction does after a failure, what `confirm`, `rollback` and `removeStaleTransactions()`
+/// do for a transaction another process left, and the read that says where the host ended.
+extension NMClient {
+    /// One transaction as a read of the host shows it: its record and witness, its staged
+    /// profiles and backups, and its checkpoint if that still exists.
+    struct TransactionView: Sendable {
+        var id: UUID
+        /// nil for a transaction staged by an older version (tags on its profiles only).
+        var record: NMTransactionRecord?
+        var recordProfile: NMStoredProfile?
+        var witness: NMStoredProfile?
+        /// Profiles still tagged `add` or `modify`.
+        var staged: [NMStoredProfile] = []
+        var backups: [NMStoredProfile] = []
+        var checkpointPath: String?
+        var checkpointCreated: Int64?
+        /// The transaction's checkpoint, when it still exists.
+        var checkpoint: NMCheckpoint?
+        var label: String = ""
+
+        var phase: NMTransactionRecord.Phase { record?.phase ?? .staging }
+
+        /// What a read can say about the transaction.
+        enum Condition: Equatable {
+            /// Its checkpoint exists: it is running, or waiting for confirmation.
+            case live
+            /// No checkpoint was recorded: it died before making one (or is making it now).
+            case noCheckpoint(abandoned: Bool)
+            /// The checkpoint is gone and so is the witness: NetworkManager rolled it back.
+            case rolledBack
+            /// The checkpoint is gone without a rollback (a restart of NetworkManager, a foreign
+            /// `CheckpointDestroy`, or the end of a commit).
+            case checkpointLost
+        }
+
+        var condition: Condition {
+            if checkpoint != nil { return .live }
+            guard checkpointPath != nil else {
+                let age = record.map { NMCheckpoint.bootTimeMilliseconds() - $0.createdBootTimeMilliseconds } ?? .max
+                return .noCheckpoint(abandoned: age > NMTransactionRecord.inProgressGraceMilliseconds)
+            }
+            // A transaction staged by an older version has no witness: its staged profiles,
+            // which a rollback deletes, play that part.
+            if record == nil { return staged.isEmpty ? .rolledBack : .checkpointLost }
+            return witness == nil ? .rolledBack : .checkpointLost
+        }
+
+        /// Every profile that carries this transaction's tags.
+        var bookkeeping: [NMStoredProfile] { [recordProfile, witness].compactMap { $0 } + backups }
+    }
+
+    /// The transactions that left profiles behind, from one read of the host.
+    static func transactionViews(_ host: HostObjects) -> [TransactionView] {
+        var views: [UUID: TransactionView] = [:]
+        for stored in host.profiles {
+            let tags = stored.profile.userData
+            guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { continue }
+            var view = views[id] ?? TransactionView(id: id)
+            switch tags[Tag.staged] {
+            case "record":
+                view.recordProfile = stored
+                view.record = tags[NMTransactionRecord.key].flatMap(NMTransactionRecord.decode)
+                if let label = view.record?.label { view.label = label }
+            case "witness": view.witness = stored
+            case "backup": view.backups.append(stored)
+            default: view.staged.append(stored)
+            }
+            if view.label.isEmpty, let label = tags[Tag.label] { view.label = label }
+            if view.checkpointPath == nil, let path = tags[Tag.checkpoint] {
+                view.checkpointPath = path
+                view.checkpointCreated = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+            }
+            views[id] = view
+        }
+        return views.values.map { view in
+            var view = view
+            if let path = view.checkpointPath {
+                view.checkpoint = host.checkpoints.first { isCheckpoint($0, path: path, created: view.checkpointCreated) }
+            }
+            return view
+        }.sorted { $0.id.uuidString < $1.id.uuidString }
+    }
+
+    /// What an undo restores each touched profile to, and what activates again.
+    struct UndoPlan: Sendable {
+        /// Profiles as they were before (modified, superseded, deleted ones), by UUID, when this
+        /// process knows them; else backups and the record say.
+        var originals: [UUID: NMStoredProfile] = [:]
+        var reactivate: [ActiveBefore]?
+        var newDevices: [String]?
+        /// Whether NetworkManager's checkpoint rollback ran (so devices are back already).
+        var rolledBack = false
+    }
+
+    /// Brings the host back to exactly before the transaction, from whatever point it was
+    /// interrupted at: deletes what it added (committed or not), gives modified, superseded and
+    /// deleted profiles back their settings and storage, deletes the software devices it
+    /// created, activates again what was active where something else (or nothing) is now, and
+    /// removes its record, witness and backups. Every step looks before it writes, so running it
+    /// twice, or after a partial run, is safe.
+    ///
+    /// - Returns: the names of the profiles deleted or restored.
+    @discardableResult
+    func undoTransaction(_ id: UUID, plan: UndoPlan, settle: Duration) async throws -> [String] {
+        try await waitUntilRunning(timeout: settle)
+        let host = try await hostObjects()
+        let view = Self.transactionViews(host).first { $0.id == id } ?? TransactionView(id: id)
+        let record = view.record
+        var byUUID: [UUID: NMStoredProfile] = [:]
+        for stored in host.profiles { byUUID[stored.profile.uuid] = stored }
+        var names: [String] = []
+        var restoredSettings: Set<UUID> = []
+
+        // The originals: known by this process, else from the backups (and, for superseded
+        // profiles, from the record: only their autoconnect and storage change).
+        var originals = plan.originals
+        for backup in view.backups {
+            guard let uuid = backup.profile.userData[Tag.backupOf].flatMap(UUID.init(uuidString:)), originals[uuid] == nil else { continue }
+            var profile = Self.untagged(backup.profile)
+            profile.connection.uuid = uuid
+            profile.connection.id = backup.profile.userData[Tag.originalName] ?? profile.name
+            var flags = NMSettingsConnectionFlags()
+            if backup.profile.userData[Tag.originalStorage] == "memory" { flags.insert(.unsaved) }
+            originals[uuid] = NMStoredProfile(path: backup.path, profile: profile, flags: flags, filename: nil, versionID: nil)
+        }
+
+        // 1. What the transaction added goes, committed or not.
+        var adds = Set(record?.adds ?? [])
+        for stored in view.staged where stored.profile.userData[Tag.staged] == "add" { adds.insert(stored.profile.uuid) }
+        for uuid in adds.sorted(by: { $0.uuidString < $1.uuidString }) {
+            guard let stored = byUUID[uuid] else { continue }
+            try await deleteIgnoringGone(stored.path)
+            names.append(stored.profile.name)
+        }
+        // 2. What it modified or deleted gets its settings and storage back.
+        var restore = Set(record?.modifies ?? []).union(record?.deletes ?? [])
+        for stored in view.staged where stored.profile.userData[Tag.staged] == "modify" { restore.insert(stored.profile.uuid) }
+        let codec = try await codec()
+        for uuid in restore.sorted(by: { $0.uuidString < $1.uuidString }) {
+            guard let original = originals[uuid] else { continue }
+            if let current = byUUID[uuid] {
+                let same = try Self.planText(current.profile, codec: codec) == Self.planText(original.profile, codec: codec)
+                    && current.isInMemory == original.isInMemory && current.profile.userData == original.profile.userData
+                if same { continue }
+                try await updateProfile(current.path, to: original.profile, storage: original.isInMemory ? .memory : .disk)
+                restoredSettings.insert(uuid)
+            } else {
+                try await addProfile(original.profile, storage: original.isInMemory ? .memory : .disk)
+            }
+            names.append(original.profile.name)
+        }
+        // 3. What it superseded autoconnects as before, from where it was kept before. On
+        //    NetworkManager before 1.48 a checkpoint rollback restores such a profile in memory,
+        //    shadowing the file the commit wrote (docs/networkmanager-quirks.md).
+        var superseded = record?.superseded ?? []
+        if record == nil {
+            for uuid in Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first) {
+                if let original = originals[uuid] {
+                    superseded.append(.init(uuid: uuid, autoconnect: original.profile.connection.autoconnect, inMemory: original.isInMemory))
+                }
+            }
+        }
+        for entry in superseded {
+            guard let current = byUUID[entry.uuid] else { continue }
+            var wanted = originals[entry.uuid]?.profile ?? current.profile
+            wanted.connection.autoconnect = entry.autoconnect
+            let same = try Self.planText(current.profile, codec: codec) == Self.planText(wanted, codec: codec)
+                && current.isInMemory == entry.inMemory
+            if same { continue }
+            try await updateProfile(current.path, to: wanted, storage: entry.inMemory ? .memory : .disk)
+            names.append(current.profile.name)
+        }
+        // 4. Software devices it created (a checkpoint rollback disconnects them itself).
+        let taggedDevices: String = view.staged.lazy.compactMap { $0.profile.userData[Tag.newDevices] }.first ?? ""
+        let newDevices: [String] = plan.newDevices ?? record?.newDevices ?? taggedDevices.split(separator: ",").map(String.init)
+        for interface in newDevices {
+            guard host.device(named: interface)?.isReal == true, let device = try? await device(named: interface), device.isReal else { continue }
+            let removal = try await allSignals()
+            do {
+                try await deleteDevice(device.path)
+            } catch let error as NMError where error.dbusName?.hasSuffix(".NotSoftware") == true {
+                continue  // unrealized meanwhile: its profile was deleted above
+            }
+            // Gone once NetworkManager says so (DeviceRemoved, or the object stays but is no
+            // longer real), so that nothing below sees it.
+            try await withDeadline(settle, what: "removal of \(interface)") {
+                for try await signal in removal {
+                    if signal.member == "DeviceRemoved" && signal.body.first == .objectPath(device.path) { return }
+                    if signal.path == device.path, (try? await self.device(at: device.path))?.isReal != true { return }
+                }
+                try Task.checkCancellation()
+                throw NMError(.disconnected, "NetworkManager's signals ended while removing \(interface)")
+            }
+        }
+        // 5. Its bookkeeping.
+        for stored in view.bookkeeping { try await deleteIgnoringGone(stored.path) }
+        // 6. What was active before is active again.
+        let reactivate = plan.reactivate ?? record?.reactivate.map { ActiveBefore(interface: $0.interface, uuid: $0.uuid) }
+            ?? Self.reactivateList(view.staged.lazy.compactMap { $0.profile.userData[Tag.reactivate] }.first)
+        let signals = try await allSignals()
+        try await waitUntilSettled(nil, signals: signals, timeout: settle)
+        for entry in reactivate {
+            guard let device = try? await device(named: entry.interface) else { continue }
+            // Already back, unless it runs with settings the transaction gave it.
+            if let activePath = device.activeConnection, let active = try? await activeConnection(at: activePath),
+                active.uuid.lowercased() == entry.uuid.uuidString.lowercased(), active.state != .deactivating,
+                !restoredSettings.contains(entry.uuid)
+            {
+                continue
+            }
+            guard let stored = try await profile(uuid: entry.uuid.uuidString.lowercased()) else { continue }
+            try await activate(stored.path, on: device.path, waitFor: .activated, timeout: settle)
+        }
+        let settled = try await allSignals()
+        try await waitUntilSettled(nil, signals: settled, timeout: settle)
+        return names
+    }
+
+    /// What a commit writes, in order. The argument for the order is in docs/transactions.md
+    /// ("The commit's writes, and why in this order").
+    struct CommitWork: Sendable {
+        var recordProfile: NMStoredProfile?
+        var record: NMTransactionRecord?
+        /// Staged profiles (still tagged), with their paths.
+        var staged: [(path: ObjectPath, profile: NMConnectionProfile)]
+        var superseded: [UUID]
+        var deleted: [UUID]
+        /// Backups, the witness (and the record, last): deleted once the checkpoint is destroyed.
+        var cleanup: [ObjectPath]
+        var checkpoint: ObjectPath?
+        /// Profiles known from planning, re-read by path instead of being looked up.
+        var known: [UUID: NMStoredProfile] = [:]
+    }
+
+    /// Runs a commit: marks the record `committing`, persists every staged profile without
+    /// its tags (in the storage it had, for a modified one), makes superseded profiles unable to
+    /// autoconnect, deletes what is to be deleted, destroys the checkpoint, then deletes the
+    /// bookkeeping. `fence` runs before each write and throws when the checkpoint no longer
+    /// guards the change; writes already done are then finished or undone by the caller from
+    /// what a read shows (``settleInterrupted(_:plan:settle:)``).
+    func runCommit(_ work: CommitWork, fence: () async throws -> Void) async throws {
+        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing {
+            try await fence()
+            record.phase = .committing
+            var profile = recordProfile.profile
+            profile.userData[NMTransactionRecord.key] = record.encoded()
+            try await updateProfile(recordProfile.path, to: profile, storage: .memory)
+        }
+        // Staged additions first, then modifications: every profile of the new configuration
+        // is on disk before the old one is told to step back.
+        let ordered = work.staged.filter { $0.profile.userData[Tag.staged] == "add" }
+            + work.staged.filter { $0.profile.userData[Tag.staged] != "add" }
+        for stored in ordered {
+            try await fence()
+            let storage: NMUpdateStorage = stored.profile.userData[Tag.originalStorage] == "memory" ? .memory : .disk
+            try await updateProfile(stored.path, to: Self.untagged(stored.profile), storage: storage)
+        }
+        for uuid in work.superseded {
+            // Re-read before the change; by the path known from planning when it still holds
+            // this profile, else looked up by UUID.
+            var current: NMStoredProfile?
+            if let known = work.known[uuid], let read = try? await rereadSettings(of: known), read.profile.uuid == uuid { current = read }
+            if current == nil { current = try await profile(uuid: uuid.uuidString.lowercased()) }
+            guard let stored = current else { continue }
+            var profile = stored.profile
+            guard profile.connection.autoconnect != false else { continue }
+            profile.connection.autoconnect = false
+            try await fence()
+            try await updateProfile(stored.path, to: profile, storage: stored.isInMemory ? .unchanged : .disk)
+        }
+        for uuid in work.deleted {
+            if let stored = try await profile(uuid: uuid.uuidString.lowercased()) {
+                try await fence()
+                try await deleteIgnoringGone(stored.path)
+            }
+        }
+        // The commit point: from here on NetworkManager will not roll back.
+        if let checkpoint = work.checkpoint { try await destroyCheckpoint(checkpoint) }
+        for path in work.cleanup { try await deleteIgnoringGone(path) }
+    }
+
+    /// Deletes a profile; one that is gone already is fine.
+    func deleteIgnoringGone(_ path: ObjectPath) async throws {
+        do {
+            try await deleteProfile(path)
+        } catch let error as NMError where error.code == .unknownConnection || error.code == .invalidConnection
+            || error.dbusError?.code == .unknownObject || error.dbusError?.code == .unknownMethod
+        {
+            return
+        }
+    }
+
+    /// How one interrupted transaction ended once settled.
+    enum Settled: Sendable, Equatable {
+        case before
+        case committed
+    }
+
+    /// Settles a transaction whose checkpoint no longer guards it, from what a read shows:
+    /// - rolled back by NetworkManager (its witness is gone): the rest is undone → before;
+    /// - the checkpoint lost without a rollback while the commit had begun: the commit is
+    ///   finished → committed;
+    /// - lost before the commit, or never made: undone → before.
+    ///
+    /// `intent` forces a direction where the caller decided (``confirm(_:)`` of a stale
+    /// transaction finishes it; ``rollback(_:)`` undoes it).
+    func settleInterrupted(_ view: TransactionView, plan: UndoPlan, intent: Settled? = nil,
+                           settle: Duration) async throws -> (Settled, [String]) {
+        let forward: Bool
+        switch view.condition {
+        case .rolledBack, .noCheckpoint: forward = false
+        case .checkpointLost: forward = intent.map { $0 == .committed } ?? (view.phase == .committing)
+        case .live: forward = intent == .committed
+        }
+        if forward {
+            try await waitUntilRunning(timeout: settle)
+            let work = CommitWork(
+                recordProfile: view.recordProfile, record: view.record,
+                staged: view.staged.map { ($0.path, $0.profile) },
+                superseded: view.record?.superseded.map(\.uuid) ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
+                deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
+                cleanup: view.bookkeeping.map(\.path).filter { $0 != view.recordProfile?.path } + [view.recordProfile?.path].compactMap { $0 },
+                checkpoint: view.checkpoint?.path)
+            try await runCommit(work) {}
+            return (.committed, view.staged.map(\.profile.name))
+        }
+        var plan = plan
+        if let checkpoint = view.checkpoint?.path {
+            _ = try await rollback(checkpoint, settle: settle)
+            plan.rolledBack = true
+        }
+        return (.before, try await undoTransaction(view.id, plan: plan, settle: settle))
+    }
+
+    /// Which profiles and devices one transaction touches, with what "before" and
+    /// "committed" mean for each: what ``assess(_:)`` compares the host with.
+    struct Expectations: Sendable {
+        var id: UUID
+        /// Added profiles, with the settings committed when known.
+        var adds: [UUID: NMConnectionProfile?]
+        /// Modified profiles' committed settings, when known.
+        var modifies: [UUID: NMConnectionProfile]
+        var superseded: [NMTransactionRecord.Superseded]
+        var deleted: [UUID]
+        /// Modified and deleted profiles as they were.
+        var originals: [UUID: NMStoredProfile]
+        var activeBefore: [ActiveBefore]
+        var newDevices: [String]
+        var checkpoint: NMCheckpoint?
+    }
+
+    /// What "before" and "committed" mean for a transaction another process left, from its
+    /// record, its staged profiles and its backups (read before they are settled).
+    static func expectations(of view: TransactionView) -> Expectations {
+        var adds: [UUID: NMConnectionProfile?] = [:]
+        for uuid in view.record?.adds ?? [] { adds[uuid] = .some(nil) }
+        var modifies: [UUID: NMConnectionProfile] = [:]
+        for stored in view.staged {
+            if stored.profile.userData[Tag.staged] == "add" { adds[stored.profile.uuid] = untagged(stored.profile) }
+            if stored.profile.userData[Tag.staged] == "modify" { modifies[stored.profile.uuid] = untagged(stored.profile) }
+        }
+        var originals: [UUID: NMStoredProfile] = [:]
+        for backup in view.backups {
+            guard let uuid = backup.profile.userData[Tag.backupOf].flatMap(UUID.init(uuidString:)) else { continue }
+            var profile = untagged(backup.profile)
+            profile.connection.uuid = uuid
+            profile.connection.id = backup.profile.userData[Tag.originalName] ?? profile.name
+            profile.userData = backup.profile.userData.filter { !$0.key.hasPrefix(Tag.prefix) }
+            originals[uuid] = NMStoredProfile(path: backup.path, profile: profile,
+                                              flags: backup.profile.userData[Tag.originalStorage] == "memory" ? .unsaved : [],
+                                              filename: nil, versionID: nil)
+        }
+        return Expectations(id: view.id, adds: adds, modifies: modifies, superseded: view.record?.superseded ?? [],
+                            deleted: view.record?.deletes ?? [], originals: originals,
+                            activeBefore: view.record?.reactivate.map { ActiveBefore(interface: $0.interface, uuid: $0.uuid) } ?? [],
+                            newDevices: view.record?.newDevices ?? [], checkpoint: view.checkpoint)
+    }
+
+    /// Where the host ended, by one read compared with what "before" and "committed" mean for
+    /// the transaction: the answer a report gives, never the path the code took.
+    func assess(_ expected: Expectations) async throws -> NMTransactionEndState {
+        let host = try await hostObjects()
+        let codec = try await codec()
+        var byUUID: [UUID: NMStoredProfile] = [:]
+        for stored in host.profiles { byUUID[stored.profile.uuid] = stored }
+        var notBefore: [String] = []
+        var notCommitted: [String] = []
+        for stored in host.profiles where stored.profile.userData[Tag.transaction] == expected.id.uuidString {
+            notBefore.append("\(stored.profile.name) still carries the transaction's tags")
+            notCommitted.append("\(stored.profile.name) still carries the transaction's tags")
+        }
+        if let checkpoint = expected.checkpoint, host.checkpoints.contains(where: { Self.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) }) {
+            notBefore.append("its checkpoint \(checkpoint.path) still exists")
+            notCommitted.append("its checkpoint \(checkpoint.path) still exists")
+        }
+        for (uuid, profile) in expected.adds {
+            let name = profile?.name ?? uuid.uuidString.lowercased()
+            if let stored = byUUID[uuid] {
+                notBefore.append("\(name) exists")
+                if stored.isInMemory { notCommitted.append("\(name) is not on disk") }
+                if var intended = profile {
+                    intended.userData = intended.userData.filter { !$0.key.hasPrefix(Tag.prefix) }
+                    if try Self.planText(stored.profile, codec: codec) != Self.planText(intended, codec: codec) {
+                        notCommitted.append("\(name) differs from the profile committed")
+                    }
+                }
+            } else {
+                notCommitted.append("\(name) is missing")
+            }
+        }
+        for (uuid, original) in expected.originals {
+            let name = original.profile.name
+            guard let stored = byUUID[uuid] else {
+                notBefore.append("\(name) is missing")
+                if !expected.deleted.contains(uuid) { notCommitted.append("\(name) is missing") }
+                continue
+            }
+            if expected.deleted.contains(uuid) { notCommitted.append("\(name) still exists") }
+            let now = try Self.planText(stored.profile, codec: codec)
+            let asBefore = now == (try Self.planText(original.profile, codec: codec))
+            // "Before" fails on what this transaction changed, not on someone else's edit made
+            // meanwhile (which a rollback must not undo either): the settings it would commit,
+            // or the original settings kept in the wrong place.
+            if var desired = expected.modifies[uuid] {
+                desired.userData = desired.userData.filter { !$0.key.hasPrefix(Tag.prefix) }
+                let asCommitted = now == (try Self.planText(desired, codec: codec))
+                if asCommitted && !asBefore { notBefore.append("\(name) has the settings this transaction commits") }
+                if !asCommitted { notCommitted.append("\(name)'s settings differ from those committed") }
+            } else if !asBefore && !expected.deleted.contains(uuid) {
+                notCommitted.append("\(name)'s settings differ")
+            }
+            if asBefore, stored.isInMemory != original.isInMemory {
+                notBefore.append("\(name) is \(stored.isInMemory ? "in memory" : "on disk"), it was \(original.isInMemory ? "in memory" : "on disk")")
+            }
+        }
+        for entry in expected.superseded {
+            guard let stored = byUUID[entry.uuid] else { continue }
+            let name = stored.profile.name
+            if stored.profile.connection.autoconnect != false { notCommitted.append("\(name) still autoconnects") }
+            if (stored.profile.connection.autoconnect ?? true) != (entry.autoconnect ?? true) {
+                notBefore.append("\(name) has autoconnect \(stored.profile.connection.autoconnect.map(String.init) ?? "default"), it was \(entry.autoconnect.map(String.init) ?? "default")")
+            } else if stored.isInMemory != entry.inMemory {
+                notBefore.append("\(name) is \(stored.isInMemory ? "in memory" : "on disk"), it was \(entry.inMemory ? "in memory" : "on disk")")
+            }
+        }
+        for interface in expected.newDevices where host.device(named: interface)?.isReal == true {
+            notBefore.append("the device \(interface) exists")
+        }
+        for entry in expected.activeBefore {
+            guard let device = host.device(named: entry.interface) else { continue }
+            let active = device.activeConnection.flatMap { host.activeConnection(at: $0) }
+            if active?.uuid.lowercased() != entry.uuid.uuidString.lowercased() {
+                let name = expected.originals[entry.uuid]?.profile.name ?? entry.uuid.uuidString.lowercased()
+                notBefore.append("\(entry.interface) does not run \(name)")
+            }
+        }
+        if notBefore.isEmpty { return .before }
+        if notCommitted.isEmpty { return .committed }
+        return .needsAttention(notBefore)
+    }
+}

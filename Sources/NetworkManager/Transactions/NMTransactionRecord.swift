@@ -1,0 +1,115 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a transaction keeps inside NetworkManager so that any process, this one or the next,
+/// can finish it or undo it from the state the host is in (docs/transactions.md, "Interrupted
+/// at any point").
+///
+/// It lives, as JSON under one `user.data` key, in an inert in-memory profile (the *record*)
+/// added **before** the checkpoint, so that a checkpoint rollback, which deletes every profile
+/// added after the checkpoint, keeps it. A second inert profile, the *witness*, is added right
+/// **after** the checkpoint: a rollback deletes it, a `CheckpointDestroy` or a NetworkManager
+/// restart does not. So once the checkpoint is gone, one read tells what happened to it:
+///
+/// | checkpoint | witness | what happened |
+/// |---|---|---|
+/// | exists | exists | the transaction is running, or waiting for confirmation |
+/// | gone | gone | NetworkManager rolled it back (its timeout, or a `CheckpointRollback`) |
+/// | gone | exists | destroyed without a rollback: committed, a foreign `CheckpointDestroy`, or NetworkManager restarted |
+///
+/// and ``phase`` tells, in the last case, whether the commit had begun (finish it) or not (undo it).
+struct NMTransactionRecord: Codable, Sendable, Hashable {
+    /// Format version of this record; a newer process reads every older version.
+    static let currentVersion = 1
+
+    enum Phase: String, Codable, Sendable {
+        /// Staging, activating, verifying, probing, or waiting for confirmation: undone if its
+        /// checkpoint disappears without a rollback.
+        case staging
+        /// The commit has begun: completed if the checkpoint disappears without a rollback.
+        case committing
+    }
+
+    /// A profile the transaction makes unable to autoconnect at commit, as it was.
+    struct Superseded: Codable, Sendable, Hashable {
+        var uuid: UUID
+        /// `true`, `false`, or nil for the default (which is true).
+        var autoconnect: Bool?
+        /// Whether it lived in memory only (else on disk).
+        var inMemory: Bool
+    }
+
+    var version: Int = currentVersion
+    var id: UUID
+    var label: String
+    var phase: Phase
+    /// CLOCK_BOOTTIME milliseconds when the record was made: a record without a checkpoint
+    /// younger than ``inProgressGraceMilliseconds`` belongs to a transaction that is still
+    /// making its checkpoint, not to a dead one.
+    var createdBootTimeMilliseconds: Int64
+    /// The transaction's own rollback timeout, whole seconds: what ``NMClient/confirm(_:)``
+    /// arms the checkpoint with while it commits.
+    var rollbackTimeoutSeconds: Int
+    /// Set when `apply(commit: false)` returned: waiting for ``NMClient/confirm(_:)``.
+    var awaitingConfirmation: Bool = false
+    /// Profiles added (deleted by an undo) and modified (given back from their backups).
+    var adds: [UUID] = []
+    var modifies: [UUID] = []
+    var superseded: [Superseded] = []
+    /// Profiles deleted at commit (a backup of each is kept until then).
+    var deletes: [UUID] = []
+    /// The profiles active before, controllers first: activated again by an undo without
+    /// the checkpoint.
+    var reactivate: [Reactivation] = []
+    /// Software devices the transaction creates: deleted by an undo without the checkpoint.
+    var newDevices: [String] = []
+
+    struct Reactivation: Codable, Sendable, Hashable {
+        var interface: String
+        var uuid: UUID
+    }
+
+    /// How long a record may exist without a checkpoint before it counts as abandoned.
+    static let inProgressGraceMilliseconds: Int64 = 60_000
+
+    /// The `user.data` key that holds the JSON.
+    static let key = NMClient.Tag.prefix + "record"
+
+    func encoded() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding plain values cannot fail.
+        let data = (try? encoder.encode(self)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The record in `text`, or nil when it is not one this version understands.
+    static func decode(_ text: String) -> NMTransactionRecord? {
+        guard let record = try? JSONDecoder().decode(NMTransactionRecord.self, from: Data(text.utf8)),
+            record.version >= 1, record.version <= currentVersion
+        else { return nil }
+        return record
+    }
+}
+
+extension NMClient {
+    /// The inert profiles that carry a transaction's bookkeeping: a `dummy` profile that can
+    /// never autoconnect (autoconnect off, IP disabled) with an interface name of its own,
+    /// kept in memory only. Visible to nmcli as "swift-networkmanager transaction 1a2b3c4d"
+    /// (and "... checkpoint witness") while the transaction lasts.
+    static func bookkeepingProfile(for id: UUID, witness: Bool, tags: [String: String]) -> NMConnectionProfile {
+        let short = id.uuidString.prefix(8).lowercased()
+        // "nmtx-" / "nmtw-" + 8 hex digits: 13 bytes, a valid and unlikely interface name.
+        let interface = NMInterfaceName(rawValue: (witness ? "nmtw-" : "nmtx-") + short)
+        var profile = NMConnectionProfile(
+            connection: NMConnectionSetting(id: witness ? "swift-networkmanager transaction \(short) checkpoint witness"
+                                                : "swift-networkmanager transaction \(short)",
+                                            uuid: UUID(), type: .dummy, interfaceName: interface!, autoconnect: false),
+            ipv4: .disabled, ipv6: .disabled, dummy: NMDummySetting())
+        profile.userData = tags
+        return profile
+    }
+}
