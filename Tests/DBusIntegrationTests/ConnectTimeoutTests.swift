@@ -5,9 +5,14 @@ import Testing
 
 /// Connection set-up against peers that misbehave (sockets made by the test itself): each
 /// ends with a typed error within the connect timeout instead of hanging.
+///
+/// Upper time bounds are generous: other suites run in parallel, and their fixtures (starting
+/// a bus, a python mock) block threads of the cooperative pool, of which a 2-core machine has
+/// two; the resumption of an awaiting test can wait seconds for one (measured 4.2 s once). What
+/// proves the mechanism is the error's code and the lower bound.
 @Suite(.serialized)
 struct ConnectTimeoutTests {
-    static let slack: Duration = .seconds(1)
+    static let slack: Duration = .seconds(5)
 
     @Test func aSilentSocketTimesOutWhileAuthenticating() async throws {
         let socket = try FakeBusSocket(.silent)
@@ -19,7 +24,10 @@ struct ConnectTimeoutTests {
         }
         let elapsed = ContinuousClock.now - started
         #expect(error.code == .timeout)
-        #expect(error.message.contains(socket.path) && error.message.contains("authenticating"), "\(error)")
+        #expect(error.message.contains("connecting to the bus at \(socket.address)"), "\(error)")
+        // The I/O thread names the step; on a starved machine the backstop, 250 ms later, may
+        // answer first.
+        #expect(error.message.contains("while authenticating") || error.message.contains("did not open"), "\(error)")
         #expect(error.hint != nil)
         #expect(!error.outcomeUnknown)
         #expect(elapsed >= timeout - .milliseconds(50) && elapsed < timeout + Self.slack, "took \(elapsed)")
@@ -28,17 +36,17 @@ struct ConnectTimeoutTests {
     @Test func aSocketSpeakingGarbageFailsQuickly() async throws {
         let socket = try FakeBusSocket(.garbage)
         defer { socket.stop() }
-        let timeout: Duration = .seconds(5)
+        let timeout: Duration = .seconds(30)
         let started = ContinuousClock.now
         let error = try await #require(throws: DBusError.self) {
             try await DBusConnection.connect(address: socket.address, options: .init(connectTimeout: timeout))
         }
         let elapsed = ContinuousClock.now - started
+        // Not a timeout: libdbus gives up on what it cannot parse, long before the deadline.
         #expect(error.code == .authFailed, "\(error)")
         #expect(error.message.contains(socket.path), "\(error)")
         #expect(error.hint != nil)
-        // Well before the connect timeout: libdbus gives up on what it cannot parse.
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 
     @Test func aPeerThatNeverAnswersHelloTimesOut() async throws {
@@ -51,8 +59,9 @@ struct ConnectTimeoutTests {
         }
         let elapsed = ContinuousClock.now - started
         #expect(error.code == .timeout)
-        #expect(error.message.contains("Hello") && error.message.contains(socket.path), "\(error)")
-        #expect(elapsed < timeout + Self.slack, "took \(elapsed)")
+        #expect(error.message.contains("connecting to the bus at \(socket.address)"), "\(error)")
+        #expect(error.message.contains("Hello") || error.message.contains("did not open"), "\(error)")
+        #expect(elapsed >= timeout - .milliseconds(50) && elapsed < timeout + Self.slack, "took \(elapsed)")
         // Without Hello (a peer-to-peer connection) the same peer is connected to at once.
         let direct = try await DBusConnection.connect(address: socket.address, registerOnBus: false,
                                                       options: .init(connectTimeout: timeout))
@@ -72,7 +81,7 @@ struct ConnectTimeoutTests {
         task.cancel()
         let result = await task.result
         #expect(throws: CancellationError.self) { try result.get() }
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < Self.slack, "far less than the 30 s connect timeout")
     }
 
     @Test func optionsThatCannotWorkAreRefusedBeforeConnecting() async throws {

@@ -111,8 +111,8 @@ extension LibDBusTransport {
                 // Its error wins the group; cancelling the other child then abandons the attempt.
                 try await Task.sleep(until: deadline.advanced(by: .milliseconds(250)), clock: .continuous)
                 throw DBusError(
-                    .timeout, "connecting to \(endpoint.label): no answer within \(options.connectTimeout) (the connection could not be opened)",
-                    hint: "the address names a host or socket that does not accept connections in time; check it")
+                    .timeout, "connecting to \(endpoint.label): no answer within \(options.connectTimeout) (the connection did not open, or its handshake did not finish)",
+                    hint: "something at that address does not accept connections, or does not answer as a D-Bus bus would, in time; check the address and that the bus daemon is not stuck")
             }
             do {
                 guard let transport = try await group.next() else { throw CancellationError() }
