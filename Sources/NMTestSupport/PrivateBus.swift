@@ -48,7 +48,11 @@ public final class PrivateBus: Sendable {
     public var environment: [String: String] { ["DBUS_SESSION_BUS_ADDRESS": address] }
 
     /// Starts a bus and waits (up to `timeout` seconds) until it answers.
-    public static func start(timeout: Double = 10) throws -> PrivateBus {
+    ///
+    /// - Parameter limits: dbus-daemon `<limit>`s for the bus configuration, such as
+    ///   `["max_replies_per_connection": 200]`; unset limits keep dbus-daemon's built-in
+    ///   defaults (128 pending replies per connection in dbus 1.14).
+    public static func start(timeout: Double = 10, limits: [String: Int] = [:]) throws -> PrivateBus {
         let dbusDaemon = try Command.locate("dbus-daemon", package: "dbus-daemon")
         let dbusSend = try Command.locate("dbus-send", package: "dbus-bin")
 
@@ -74,7 +78,7 @@ public final class PrivateBus: Sendable {
                 <allow eavesdrop="true"/>
                 <allow own="*"/>
               </policy>
-            </busconfig>
+            \(limits.sorted { $0.key < $1.key }.map { "  <limit name=\"\($0.key)\">\($0.value)</limit>\n" }.joined())</busconfig>
 
             """
         do {

@@ -104,22 +104,28 @@ final class ConnectionTests: Sendable {
         let started = ContinuousClock.now
         let error = try await #require(throws: DBusError.self) { try await self.call(c, "Slow", timeout: .milliseconds(200)) }
         #expect(error.code == .timeout)
+        #expect(error.outcomeUnknown)
         #expect(ContinuousClock.now - started < .seconds(2.5))
         // The connection stays usable: the late reply is dropped.
         try await Task.sleep(for: .seconds(3))
         #expect(try await c.nameHasOwner(Self.name))
     }
 
-    @Test func cancellationEndsAPendingCallAtOnce() async throws {
+    /// Cancelling a call that was sent does not abandon it (decision 0004): it waits for the
+    /// reply within the grace. Here the grace is shorter than the peer's work, so it ends in
+    /// doubt, soon after the cancellation rather than when the peer answers.
+    @Test func cancellingASentCallEndsItInDoubtAfterTheGrace() async throws {
         try peer.addMethod(name: "Slow2", inSignature: "", outSignature: "", code: "time.sleep(3)")
-        let c = try await connect()
+        let c = try await DBusConnection.connect(address: bus.address, options: .init(cancellationGrace: .milliseconds(200)))
         let task = Task { try await self.call(c, "Slow2", timeout: nil) }
         try await Task.sleep(for: .milliseconds(100))
         let started = ContinuousClock.now
         task.cancel()
         let result = await task.result
-        #expect(ContinuousClock.now - started < .seconds(1))
-        #expect(throws: CancellationError.self) { try result.get() }
+        // Ended by the grace, not by the reply (due after 3 s): the code says so.
+        #expect(ContinuousClock.now - started < .seconds(2.5))
+        let error = try #require(throws: DBusError.self) { try result.get() }
+        #expect(error.code == .inDoubt && error.outcomeUnknown)
         // A task that is already cancelled fails before sending anything.
         let early = try await #require(throws: CancellationError.self) {
             try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -142,9 +148,10 @@ final class ConnectionTests: Sendable {
             for try await owned in group where owned { count += 1 }
             #expect(count == 1000)
         }
-        // Many calls were on the wire at the same time: sent before the first replies came back.
+        // Many calls were on the wire at the same time, sent before the first replies came back,
+        // and never more than the window (InDoubtCallTests checks it against the bus's limit).
         let onWire = c.transport.maxCallsOnWire.load(ordering: .relaxed)
-        #expect(onWire >= 100, "at most \(onWire) calls were outstanding at once")
+        #expect(onWire == c.options.callWindow, "at most \(onWire) calls were outstanding at once")
     }
 
     @Test func signalsAreDeliveredAfterSubscribingAndTheMatchIsRemovedAfterwards() async throws {
@@ -319,6 +326,8 @@ final class ConnectionTests: Sendable {
         other.kill()
         let callError = try await #require(throws: DBusError.self) { try await pending.value }
         #expect(callError.code == .noReply)
+        // The bus delivered the call; the peer may have acted on it before it died.
+        #expect(callError.outcomeUnknown)
         let streamError = try await #require(throws: DBusError.self) { for try await _ in signals {} }
         #expect(streamError.code == .peerVanished)
         #expect(ContinuousClock.now - started < .seconds(5))
@@ -365,11 +374,13 @@ final class ConnectionTests: Sendable {
         for task in pending {
             let error = try await #require(throws: DBusError.self) { try await task.value }
             #expect(error.code == .disconnected)
+            #expect(error.outcomeUnknown, "a call on the wire when the connection closed: \(error)")
         }
         let streamError = try await #require(throws: DBusError.self) { for try await _ in signals {} }
         #expect(streamError.code == .disconnected)
         let after = try await #require(throws: DBusError.self) { try await c.nameHasOwner(Self.name) }
         #expect(after.code == .disconnected)
+        #expect(!after.outcomeUnknown, "refused before sending")
         c.close()  // twice is fine
         try await Task.sleep(for: .seconds(2))
     }
@@ -385,7 +396,8 @@ final class ConnectionTests: Sendable {
     }
 }
 
-/// The bus itself going away: its own suite, since it kills the daemon.
+/// The bus itself going away: its own suite, since it kills the daemon. Also the tests that set
+/// `DBUS_SYSTEM_BUS_ADDRESS`, which is process-wide: they must not run alongside each other.
 @Suite(.serialized)
 struct BusLossTests {
     @Test func theBusGoingAwayFailsEverythingAndDoesNotExitTheProcess() async throws {
@@ -400,9 +412,28 @@ struct BusLossTests {
                              member: "Hang", timeout: nil)
         }
         try await Task.sleep(for: .milliseconds(200))
+        // A second connection whose window holds one call: one call on the wire, one queued.
+        let narrow = try await DBusConnection.connect(address: bus.address, options: .init(callWindow: 1))
+        let sent = Task {
+            try await narrow.call(destination: "com.example.Lost", path: "/com/example/Lost", interface: "com.example.Lost",
+                                  member: "Hang", timeout: nil)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let queued = Task {
+            try await narrow.call(destination: "com.example.Lost", path: "/com/example/Lost", interface: "com.example.Lost",
+                                  member: "Hang", timeout: nil)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(narrow.transport.state.withLock { $0.calls.values.map(\.phase).sorted { "\($0)" < "\($1)" } } == [.onWire, .queued])
         kill(bus.pid, SIGKILL)
         let error = try await #require(throws: DBusError.self) { try await pending.value }
         #expect(error.code == .disconnected)
+        #expect(error.outcomeUnknown, "an in-flight call when the connection dropped: \(error)")
+        let sentError = try await #require(throws: DBusError.self) { try await sent.value }
+        #expect(sentError.code == .disconnected && sentError.outcomeUnknown, "\(sentError)")
+        let queuedError = try await #require(throws: DBusError.self) { try await queued.value }
+        #expect(queuedError.code == .disconnected && !queuedError.outcomeUnknown, "\(queuedError)")
+        #expect(queuedError.message.contains("was not sent"), "\(queuedError)")
         let streamError = try await #require(throws: DBusError.self) { for try await _ in signals {} }
         #expect(streamError.code == .disconnected)
         #expect(c.isClosed)
@@ -425,5 +456,25 @@ struct BusLossTests {
         #expect(id == sameID)
         system.close()
     }
-}
 
+    @Test func aSystemBusAddressThatIsNotASocketIsRefused() async throws {
+        let previous = ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"]
+        defer {
+            if let previous { setenv("DBUS_SYSTEM_BUS_ADDRESS", previous, 1) } else { unsetenv("DBUS_SYSTEM_BUS_ADDRESS") }
+        }
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", "unixexec:path=/bin/true", 1)
+        let refused = try await #require(throws: DBusError.self) { try await DBusConnection.system() }
+        #expect(refused.code == .badAddress)
+        #expect(refused.message.contains("unixexec"), "\(refused)")
+        #expect(refused.hint?.contains("allowsNonSocketSystemBus") == true)
+        // Allowed explicitly, libdbus runs /bin/true, which exits: a different failure, quickly.
+        let allowed = try await #require(throws: DBusError.self) {
+            try await DBusConnection.system(options: .init(connectTimeout: .seconds(5), allowsNonSocketSystemBus: true))
+        }
+        #expect(allowed.code != .badAddress, "\(allowed)")
+        // Every entry of a list is checked.
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/socket;autolaunch:", 1)
+        let listed = try await #require(throws: DBusError.self) { try await DBusConnection.system() }
+        #expect(listed.code == .badAddress && listed.message.contains("autolaunch"), "\(listed)")
+    }
+}

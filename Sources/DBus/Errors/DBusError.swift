@@ -26,8 +26,14 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible {
         // Connection state.
         /// The connection is closed or the bus went away.
         public static let disconnected = Code(rawValue: "disconnected")
-        /// No reply came before the call's timeout.
+        /// No reply came before the call's timeout (or, while connecting, no answer before the
+        /// connect timeout). Whether a timed-out call was sent is ``DBusError/outcomeUnknown``.
         public static let timeout = Code(rawValue: "timeout")
+        /// The calling task was cancelled after its call was sent, and the reply did not come
+        /// within the connection's cancellation grace
+        /// (``DBusConnection/Options/cancellationGrace``): the call may have taken effect.
+        /// ``DBusError/outcomeUnknown`` is always true.
+        public static let inDoubt = Code(rawValue: "in-doubt")
         /// The peer that owned a name left the bus.
         public static let peerVanished = Code(rawValue: "peer-vanished")
         /// A signal sequence's consumer fell behind and its bounded buffer filled up; the
@@ -72,12 +78,26 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// What the caller can do about it, where there is something to say.
     public var hint: String?
+    /// Whether the call this error ends was sent and its reply never read: the peer may have
+    /// done what was asked, or not, and only a later read of its state can tell.
+    ///
+    /// True for ``Code/inDoubt`` (cancelled after sending, no reply within the grace), for a
+    /// ``Code/timeout`` or a ``Code/disconnected`` of a call that was already on the wire, and
+    /// for the bus's `org.freedesktop.DBus.Error.NoReply` (``Code/noReply``: the bus delivered
+    /// the call and its recipient left, or the bus gave up, before replying). False for every
+    /// other error reply (the peer answered), and for a call refused or withdrawn before it
+    /// was sent (a closed connection, an invalid message, a timeout or a disconnection while it
+    /// still waited in the connection's queue): such a call did not happen.
+    ///
+    /// A transaction must treat a call that failed this way as possibly done, never as not done.
+    public var outcomeUnknown: Bool
 
-    public init(_ code: Code, _ message: String, name: String? = nil, hint: String? = nil) {
+    public init(_ code: Code, _ message: String, name: String? = nil, hint: String? = nil, outcomeUnknown: Bool = false) {
         self.code = code
         self.message = message
         self.name = name
         self.hint = hint
+        self.outcomeUnknown = outcomeUnknown
     }
 
     /// Builds the error for an error reply named `name`, mapping the standard names to codes.
@@ -96,7 +116,9 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible {
                 code = standardRemoteCodes.contains(candidate) ? candidate : .remote
             }
         }
-        return DBusError(code, message, name: name, hint: hintFor(code))
+        // NoReply comes from the bus for a call it delivered whose recipient never answered:
+        // the call reached the peer, and what the peer did is unknown.
+        return DBusError(code, message, name: name, hint: hintFor(code), outcomeUnknown: code == .noReply)
     }
 
     private static let standardRemoteCodes: Set<Code> = [
@@ -113,7 +135,7 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible {
         case .accessDenied:
             return "the bus policy does not allow this call for this user; run as a user the service permits (often root)"
         case .noReply:
-            return "the peer did not answer in time or left the bus before answering"
+            return "the peer received the call but did not answer in time or left the bus before answering; it may have acted on it, read its state to know"
         case .unknownMethod, .unknownInterface, .unknownObject, .unknownProperty:
             return "the peer does not implement this; it may be an older version"
         default:
@@ -126,6 +148,7 @@ public struct DBusError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = name.map { "\($0): \(message)" } ?? "\(code.rawValue): \(message)"
+        if outcomeUnknown { text += " [outcome unknown: the call was sent and may have taken effect]" }
         if let hint { text += " (hint: \(hint))" }
         return text
     }

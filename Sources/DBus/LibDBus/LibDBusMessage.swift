@@ -84,6 +84,11 @@ final class LibDBusMessage: @unchecked Sendable {
     var path: String? { dbus_message_get_path(raw).map { String(cString: $0) } }
     var interface: String? { dbus_message_get_interface(raw).map { String(cString: $0) } }
     var member: String? { dbus_message_get_member(raw).map { String(cString: $0) } }
+    /// `Interface.Member` (or the member alone), to name a call in an error.
+    var callName: String {
+        let member = self.member ?? "?"
+        return interface.map { "\($0).\(member)" } ?? member
+    }
     var errorName: String? { dbus_message_get_error_name(raw).map { String(cString: $0) } }
     var signatureString: String { dbus_message_get_signature(raw).map { String(cString: $0) } ?? "" }
 

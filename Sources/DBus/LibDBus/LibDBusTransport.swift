@@ -7,20 +7,45 @@ import Glibc
 /// Owns one private libdbus connection and the thread that drives it.
 ///
 /// Threading model: libdbus is used from exactly one thread, this transport's I/O thread,
-/// which polls the connection's socket and an eventfd. Swift tasks never block: they hand
-/// messages over through a mutex-protected queue, wake the I/O thread through the eventfd and
+/// which polls the connection's socket and a wake-up pipe. Swift tasks never block: they hand
+/// messages over through a mutex-protected queue, wake the I/O thread through the pipe and
 /// suspend on a continuation that the I/O thread resumes when the reply, an error, a timeout or
 /// a disconnection arrives. Messages are built and decoded on the callers' own threads; only
-/// sending, receiving and dispatching happen on the I/O thread. Because sends are only queued,
-/// any number of calls can be in flight at once and they are pipelined on the socket.
+/// sending, receiving and dispatching happen on the I/O thread.
+///
+/// Calls are pipelined up to a window (``DBusConnection/Options/callWindow``) of calls on the
+/// wire; the rest wait in the queue, in order, and go out as replies come back. A call moves
+/// from `.queued` to `.onWire` under the mutex at the moment the I/O thread takes it to hand it
+/// to libdbus; that is the line between "withdrawn, nothing sent" and "sent, outcome unknown
+/// until its reply is read" (docs/decisions/0004-in-doubt-calls.md).
 final class LibDBusTransport: @unchecked Sendable {
     typealias ReplyContinuation = CheckedContinuation<LibDBusMessage, any Error>
     typealias SignalContinuation = AsyncThrowingStream<DBusSignal, any Error>.Continuation
 
     enum Command {
-        case call(LibDBusMessage, id: UInt64, deadline: ContinuousClock.Instant?)
+        case call(LibDBusMessage, id: UInt64)
         case send(LibDBusMessage)
-        case close
+    }
+
+    enum CallPhase {
+        /// In the command queue: cancelling withdraws it, and nothing is sent.
+        case queued
+        /// Taken by the I/O thread to be handed to libdbus, or handed: it may reach the peer.
+        case onWire
+        /// On the wire, and its task was cancelled: waiting out the grace for its reply.
+        case cancelled
+    }
+
+    struct PendingCall {
+        var continuation: ReplyContinuation
+        /// Kept to name the call in the errors that end it.
+        var message: LibDBusMessage
+        var phase: CallPhase
+        /// The call's own deadline.
+        var deadline: ContinuousClock.Instant?
+        /// When the I/O thread gives up on it: the deadline, or, once cancelled on the wire, the
+        /// end of the grace if that is earlier.
+        var expiry: ContinuousClock.Instant?
     }
 
     struct Subscriber {
@@ -31,14 +56,24 @@ final class LibDBusTransport: @unchecked Sendable {
     }
 
     struct State {
-        var commands: [Command] = []
-        var pending: [UInt64: ReplyContinuation] = [:]
+        /// Messages to hand to libdbus, in order, from `commandHead` on; taken entries are nil.
+        var commands: [Command?] = []
+        var commandHead = 0
+        /// Every call not yet answered, queued or on the wire. A queued call withdrawn (or expired)
+        /// is removed from here and its command is skipped when the I/O thread reaches it.
+        var calls: [UInt64: PendingCall] = [:]
+        /// No later than the earliest `expiry` among `calls` (it may be earlier: the I/O thread
+        /// then finds nothing to expire and recomputes it).
+        var earliestExpiry: ContinuousClock.Instant?
+        var closeRequested = false
         var subscribers: [UInt64: Subscriber] = [:]
         /// Current owners of the well-known names that subscriptions filter on.
         var owners: [String: String] = [:]
         var closedError: DBusError?
         var nextID: UInt64 = 1
         var uniqueName: String?
+
+        var hasQueuedCommands: Bool { commandHead < commands.count }
     }
 
     let state = Mutex(State())
@@ -47,95 +82,31 @@ final class LibDBusTransport: @unchecked Sendable {
     private let wakeWriteFD: Int32
     // Touched only on the I/O thread once it runs.
     private var connection: OpaquePointer?
+    /// The calls on the wire (handed to libdbus, reply not yet received) by serial, and back.
     private var serialToID: [UInt32: UInt64] = [:]
-    private var deadlines: [UInt64: ContinuousClock.Instant] = [:]
-    private var earliestDeadline: ContinuousClock.Instant?
+    private var idToSerial: [UInt64: UInt32] = [:]
     let label: String
     let canPassUnixFDs: Bool
+    /// The most calls on the wire at once (``DBusConnection/Options/callWindow``).
+    let window: Int
+    /// ``DBusConnection/Options/cancellationGrace``.
+    let cancellationGrace: Duration
     /// The most calls that were on the wire at once (sent, reply not yet received): the
-    /// evidence, for tests, that concurrent calls are pipelined rather than serialised.
+    /// evidence, for tests, that concurrent calls are pipelined rather than serialised, and
+    /// that the window holds.
     let maxCallsOnWire = Atomic<Int>(0)
 
-    private init(connection: OpaquePointer, wakeFDs: (Int32, Int32), label: String) {
+    init(connection: OpaquePointer, wakeFDs: (Int32, Int32), label: String, uniqueName: String?,
+         options: DBusConnection.Options)
+    {
         self.connection = connection
         self.wakeFD = wakeFDs.0
         self.wakeWriteFD = wakeFDs.1
         self.label = label
+        self.window = options.callWindow
+        self.cancellationGrace = options.cancellationGrace
         self.canPassUnixFDs = dbus_connection_can_send_type(connection, Int32(UInt8(ascii: "h"))) != 0
-    }
-
-    enum Target: Sendable {
-        case system, session
-        case address(String, register: Bool)
-    }
-
-    /// Opens and authenticates a private connection on a new I/O thread.
-    ///
-    /// The blocking parts of libdbus's connection set-up (connect, authenticate, `Hello`) run on
-    /// that thread, never on a thread of Swift's cooperative pool.
-    static func open(_ target: Target) async throws -> LibDBusTransport {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<LibDBusTransport, any Error>) in
-            do {
-                try DetachedThread.start(name: "DBus I/O") {
-                    let transport: LibDBusTransport
-                    do {
-                        transport = try connect(target)
-                    } catch {
-                        continuation.resume(throwing: error)
-                        return
-                    }
-                    continuation.resume(returning: transport)
-                    transport.run()
-                }
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-    }
-
-    private static func connect(_ target: Target) throws(DBusError) -> LibDBusTransport {
-        _ = dbus_threads_init_default()
-        let raw: OpaquePointer
-        let label: String
-        switch target {
-        case .system, .session:
-            let type = target.isSystem ? DBUS_BUS_SYSTEM : DBUS_BUS_SESSION
-            label = target.isSystem ? "system bus" : "session bus"
-            // dbus_bus_get_private honours DBUS_SYSTEM_BUS_ADDRESS / DBUS_SESSION_BUS_ADDRESS as
-            // libdbus does everywhere else, connects, authenticates and sends Hello.
-            raw = try withLibDBusError("connect to the \(label)") { dbus_bus_get_private(type, $0) }
-        case .address(let address, let register):
-            label = address
-            raw = try withLibDBusError("connect to \(address)") { error in
-                address.withCString { dbus_connection_open_private($0, error) }
-            }
-            if register {
-                do {
-                    _ = try withLibDBusError("register on the bus at \(address)") { dbus_bus_register(raw, $0) != 0 ? true : nil }
-                } catch {
-                    dbus_connection_close(raw)
-                    dbus_connection_unref(raw)
-                    throw error
-                }
-            }
-        }
-        // libdbus's default for bus connections is to call _exit() when the bus goes away.
-        // A library must report that as an error instead.
-        dbus_connection_set_exit_on_disconnect(raw, 0)
-        var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else {
-            dbus_connection_close(raw)
-            dbus_connection_unref(raw)
-            throw DBusError(.noMemory, "cannot create the wake-up pipe: errno \(errno)")
-        }
-        for end in pipeFDs {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        let transport = LibDBusTransport(connection: raw, wakeFDs: (pipeFDs[0], pipeFDs[1]), label: label)
-        let unique = dbus_bus_get_unique_name(raw).map { String(cString: $0) }
-        transport.state.withLock { $0.uniqueName = unique }
-        return transport
+        state.withLock { $0.uniqueName = uniqueName }
     }
 
     var uniqueName: String? { state.withLock { $0.uniqueName } }
@@ -149,6 +120,10 @@ final class LibDBusTransport: @unchecked Sendable {
     }
 
     /// Sends a method call and suspends until its reply (a method return or an error message).
+    ///
+    /// Cancelling the task withdraws the call if it is still queued (`CancellationError`:
+    /// nothing was sent); once it is on the wire, the call keeps waiting for its reply for the
+    /// cancellation grace, and ends with ``DBusError/Code/inDoubt`` if none comes.
     func call(_ message: LibDBusMessage, timeout: Duration?) async throws -> LibDBusMessage {
         let deadline = timeout.map { ContinuousClock.now.advanced(by: $0) }
         let id = state.withLock { s -> UInt64 in
@@ -162,8 +137,10 @@ final class LibDBusTransport: @unchecked Sendable {
                     // Checked under the lock: a cancellation handler that ran before this point
                     // found nothing to cancel, so this is where such a call must stop.
                     if Task.isCancelled { return CancellationError() }
-                    s.pending[id] = continuation
-                    s.commands.append(.call(message, id: id, deadline: deadline))
+                    s.calls[id] = PendingCall(continuation: continuation, message: message, phase: .queued,
+                                              deadline: deadline, expiry: deadline)
+                    if let deadline, s.earliestExpiry.map({ deadline < $0 }) ?? true { s.earliestExpiry = deadline }
+                    s.commands.append(.call(message, id: id))
                     return nil
                 }
                 if let refusal {
@@ -173,13 +150,42 @@ final class LibDBusTransport: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            // The reply, if it ever comes, finds no continuation and is dropped.
-            let continuation = state.withLock { $0.pending.removeValue(forKey: id) }
-            continuation?.resume(throwing: CancellationError())
+            cancel(id)
+        }
+    }
+
+    /// A call's task was cancelled: withdraw the call if it was not sent, else start its grace.
+    private func cancel(_ id: UInt64) {
+        let now = ContinuousClock.now
+        let withdrawn: ReplyContinuation? = state.withLock { s in
+            guard var call = s.calls[id] else { return nil }  // answered already, or never queued
+            switch call.phase {
+            case .queued:
+                // Its command stays in the queue and is skipped: it took no slot of the window,
+                // so it gives none back.
+                s.calls[id] = nil
+                return call.continuation
+            case .onWire:
+                let graceEnd = now.advanced(by: cancellationGrace)
+                let expiry = call.deadline.map { min($0, graceEnd) } ?? graceEnd
+                call.phase = .cancelled
+                call.expiry = expiry
+                s.calls[id] = call
+                if s.earliestExpiry.map({ expiry < $0 }) ?? true { s.earliestExpiry = expiry }
+                return nil
+            case .cancelled:
+                return nil
+            }
+        }
+        if let withdrawn {
+            withdrawn.resume(throwing: CancellationError())
+        } else {
+            wake()  // the I/O thread's next deadline may now be earlier
         }
     }
 
     /// Queues a message that expects no reply (a signal, or a call with NO_REPLY_EXPECTED).
+    /// It goes out in order with the calls queued before it.
     func send(_ message: LibDBusMessage) throws(DBusError) {
         let refusal: DBusError? = state.withLock { s in
             if let closed = s.closedError { return closed }
@@ -230,8 +236,8 @@ final class LibDBusTransport: @unchecked Sendable {
     /// sequences end with that error. Safe to call more than once and from any thread.
     func close() {
         let accepted: Bool = state.withLock { s in
-            if s.closedError != nil { return false }
-            s.commands.append(.close)
+            if s.closedError != nil || s.closeRequested { return false }
+            s.closeRequested = true
             return true
         }
         if accepted { wake() }
@@ -241,40 +247,31 @@ final class LibDBusTransport: @unchecked Sendable {
 
     // MARK: - The I/O thread
 
-    private func run() {
+    func run() {
         guard let connection else { return }
         var fd: Int32 = -1
         _ = dbus_connection_get_unix_fd(connection, &fd)
-        var reason = DBusError(.disconnected, "the connection to the \(label) was closed")
+        var reason = DBusError(.disconnected, "the connection to \(label) was closed")
         loop: while true {
-            // 1. Hand queued work to libdbus.
-            let commands = state.withLock { s -> [Command] in
-                let taken = s.commands
-                s.commands.removeAll(keepingCapacity: true)
-                return taken
+            // 1. Hand queued work to libdbus, calls only while the window has room.
+            guard let commands = takeCommands() else {
+                reason = DBusError(.disconnected, "the connection to \(label) was closed by the application")
+                break loop
             }
             for command in commands {
                 switch command {
-                case .close:
-                    reason = DBusError(.disconnected, "the connection was closed by the application")
-                    break loop
                 case .send(let message):
-                    guard dbus_connection_send(connection, message.raw, nil) != 0 else {
-                        continue
-                    }
-                case .call(let message, let id, let deadline):
+                    _ = dbus_connection_send(connection, message.raw, nil)
+                case .call(let message, let id):
                     var serial: UInt32 = 0
                     guard dbus_connection_send(connection, message.raw, &serial) != 0 else {
-                        complete(id, with: .failure(DBusError(.noMemory, "cannot queue the message")))
+                        complete(id, with: .failure(DBusError(.noMemory, "cannot queue the message; it was not sent")))
                         continue
                     }
                     serialToID[serial] = id
-                    if serialToID.count > maxCallsOnWire.load(ordering: .relaxed) {
-                        maxCallsOnWire.store(serialToID.count, ordering: .relaxed)
-                    }
-                    if let deadline {
-                        deadlines[id] = deadline
-                        if earliestDeadline.map({ deadline < $0 }) ?? true { earliestDeadline = deadline }
+                    idToSerial[id] = serial
+                    if idToSerial.count > maxCallsOnWire.load(ordering: .relaxed) {
+                        maxCallsOnWire.store(idToSerial.count, ordering: .relaxed)
                     }
                 }
             }
@@ -284,25 +281,28 @@ final class LibDBusTransport: @unchecked Sendable {
                 handle(LibDBusMessage(taking: raw))
             }
             if !alive || dbus_connection_get_is_connected(connection) == 0 {
-                reason = DBusError(.disconnected, "the \(label) went away (connection lost)",
+                reason = DBusError(.disconnected, "\(label) went away (connection lost)",
                                    hint: "the bus daemon stopped or closed the connection; reconnect once it is back")
                 break loop
             }
-            // 3. Expire calls whose deadline passed.
+            // 3. Expire calls whose deadline (or grace) passed.
             let now = ContinuousClock.now
-            if let earliest = earliestDeadline, earliest <= now { expireDeadlines(now) }
+            let (earliest, runnable) = state.withLock { s in
+                (s.earliestExpiry, s.closeRequested || s.hasQueuedCommands && idToSerial.count < window)
+            }
+            if let earliest, earliest <= now {
+                expire(now)
+                continue
+            }
+            // Replies freed slots of the window (or a close is pending): take more at once.
+            if runnable { continue }
+            if dbus_connection_get_dispatch_status(connection) == DBUS_DISPATCH_DATA_REMAINS { continue }
             // 4. Sleep until the socket is readable (or writable, when output is queued),
             //    a command arrives, or the next deadline.
             var events = Int16(POLLIN)
             if dbus_connection_has_messages_to_send(connection) != 0 { events |= Int16(POLLOUT) }
             var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-            if dbus_connection_get_dispatch_status(connection) == DBUS_DISPATCH_DATA_REMAINS { continue }
-            var timeout: Int32 = -1
-            if let earliest = earliestDeadline {
-                let remaining = now.duration(to: earliest)
-                let ms = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
-                timeout = Int32(clamping: max(0, ms + 1))
-            }
+            let timeout = earliest.map { pollTimeout(until: $0, from: now) } ?? -1
             let ready = poll(&fds, 2, timeout)
             if ready < 0 && errno != EINTR {
                 reason = DBusError(.disconnected, "poll failed: errno \(errno)")
@@ -316,32 +316,106 @@ final class LibDBusTransport: @unchecked Sendable {
         shutDown(reason)
     }
 
-    private func expireDeadlines(_ now: ContinuousClock.Instant) {
-        var next: ContinuousClock.Instant?
-        for (id, deadline) in deadlines {
-            if deadline <= now {
-                deadlines[id] = nil
-                complete(id, with: .failure(DBusError(
-                    .timeout, "no reply within the call's timeout",
-                    hint: "the peer is busy or hung; raise the timeout if the operation is legitimately slow")))
-            } else if next.map({ deadline < $0 }) ?? true {
-                next = deadline
+    /// Takes the commands that can go out now, in order: every message up to the first call
+    /// that finds the window full. Withdrawn calls are dropped on the way. nil once a close was
+    /// asked for.
+    private func takeCommands() -> [Command]? {
+        state.withLock { s -> [Command]? in
+            if s.closeRequested { return nil }
+            var taken: [Command] = []
+            var onWire = idToSerial.count
+            while s.commandHead < s.commands.count {
+                guard let command = s.commands[s.commandHead] else {
+                    s.commandHead += 1
+                    continue
+                }
+                if case .call(_, let id) = command {
+                    if s.calls[id] != nil {
+                        if onWire >= window { break }
+                        // From here on the call counts as sent: a cancellation waits for its reply.
+                        s.calls[id]?.phase = .onWire
+                        onWire += 1
+                        taken.append(command)
+                    }
+                    // else: withdrawn or expired while queued; nothing to send, no slot to free.
+                } else {
+                    taken.append(command)
+                }
+                s.commands[s.commandHead] = nil
+                s.commandHead += 1
             }
+            if s.commandHead == s.commands.count {
+                s.commands.removeAll(keepingCapacity: s.commands.count < 4096)
+                s.commandHead = 0
+            } else if s.commandHead >= 1024 && s.commandHead * 2 >= s.commands.count {
+                s.commands.removeFirst(s.commandHead)
+                s.commandHead = 0
+            }
+            return taken
         }
-        earliestDeadline = next
-        // Serial entries of expired calls are dropped lazily when (if) their replies arrive.
+    }
+
+    private func pollTimeout(until deadline: ContinuousClock.Instant, from now: ContinuousClock.Instant) -> Int32 {
+        let remaining = now.duration(to: deadline)
+        let ms = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, ms + 1))
+    }
+
+    /// Fails the calls whose expiry passed: a timeout, or the end of a cancelled call's grace.
+    private func expire(_ now: ContinuousClock.Instant) {
+        let expired: [(UInt64, PendingCall)] = state.withLock { s in
+            var expired: [(UInt64, PendingCall)] = []
+            var next: ContinuousClock.Instant?
+            for (id, call) in s.calls {
+                guard let expiry = call.expiry else { continue }
+                if expiry <= now {
+                    expired.append((id, call))
+                } else if next.map({ expiry < $0 }) ?? true {
+                    next = expiry
+                }
+            }
+            for (id, _) in expired { s.calls[id] = nil }
+            s.earliestExpiry = next
+            return expired
+        }
+        for (id, call) in expired {
+            // A late reply finds no serial and is dropped. The bus may still count the call as
+            // pending until the peer answers; it no longer holds a slot of our window.
+            if let serial = idToSerial.removeValue(forKey: id) { serialToID[serial] = nil }
+            call.continuation.resume(throwing: Self.expiryError(call.phase, call: call.message.callName, window: window))
+        }
+    }
+
+    /// The error that ends a call whose deadline (or grace) passed in `phase`.
+    static func expiryError(_ phase: CallPhase, call name: String, window: Int) -> DBusError {
+        switch phase {
+        case .queued:
+            return DBusError(
+                .timeout, "\(name): no reply within the call's timeout; it was never sent (it waited for one of the connection's \(window) slots for calls on the wire)",
+                hint: "too many calls are outstanding on this connection; raise the timeout or issue fewer calls at once")
+        case .onWire:
+            return DBusError(
+                .timeout, "\(name): no reply within the call's timeout; the call was sent and may have taken effect",
+                hint: "the peer is busy or hung; read its state to learn whether the call took effect, and raise the timeout if the operation is legitimately slow",
+                outcomeUnknown: true)
+        case .cancelled:
+            return DBusError(
+                .inDoubt, "\(name): the task was cancelled after the call was sent, and no reply came within the cancellation grace; the call may have taken effect",
+                hint: "read the peer's state to learn whether the call took effect",
+                outcomeUnknown: true)
+        }
     }
 
     private func complete(_ id: UInt64, with result: Result<LibDBusMessage, DBusError>) {
-        deadlines[id] = nil
-        guard let continuation = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
-        continuation.resume(with: result.mapError { $0 as any Error })
+        guard let call = state.withLock({ $0.calls.removeValue(forKey: id) }) else { return }
+        call.continuation.resume(with: result.mapError { $0 as any Error })
     }
 
     private func handle(_ message: LibDBusMessage) {
         switch message.kind {
         case .methodReturn, .error:
             guard let id = serialToID.removeValue(forKey: message.replySerial) else { return }
+            idToSerial[id] = nil
             complete(id, with: .success(message))
         case .signal:
             dispatchSignal(message)
@@ -439,17 +513,30 @@ final class LibDBusTransport: @unchecked Sendable {
         if let reply { dbus_connection_send(connection, reply.raw, nil) }
     }
 
-    private func shutDown(_ reason: DBusError) {
-        let (pending, subscribers) = state.withLock { s in
+    /// Ends the connection: every call still pending fails with `reason` (marked
+    /// ``DBusError/outcomeUnknown`` when it was already sent), every signal sequence ends, and
+    /// libdbus's connection and the wake-up pipe are closed.
+    func shutDown(_ reason: DBusError) {
+        let (calls, subscribers) = state.withLock { s in
             s.closedError = reason
             s.commands.removeAll()
+            s.commandHead = 0
             defer {
-                s.pending.removeAll()
+                s.calls.removeAll()
                 s.subscribers.removeAll()
             }
-            return (Array(s.pending.values), Array(s.subscribers.values))
+            return (Array(s.calls.values), Array(s.subscribers.values))
         }
-        for continuation in pending { continuation.resume(throwing: reason) }
+        for call in calls {
+            var error = reason
+            if call.phase == .queued {
+                error.message += "; \(call.message.callName) was not sent"
+            } else {
+                error.message += "; \(call.message.callName) was sent and may have taken effect"
+                error.outcomeUnknown = true
+            }
+            call.continuation.resume(throwing: error)
+        }
         for subscriber in subscribers { subscriber.continuation?.finish(throwing: reason) }
         if let connection {
             dbus_connection_close(connection)
@@ -457,15 +544,8 @@ final class LibDBusTransport: @unchecked Sendable {
         }
         connection = nil
         serialToID.removeAll()
-        deadlines.removeAll()
+        idToSerial.removeAll()
         Glibc.close(wakeFD)
         Glibc.close(wakeWriteFD)
-    }
-}
-
-extension LibDBusTransport.Target {
-    var isSystem: Bool {
-        if case .system = self { return true }
-        return false
     }
 }

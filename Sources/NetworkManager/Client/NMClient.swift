@@ -59,15 +59,26 @@ public final class NMClient: Sendable {
 
     /// Connects to NetworkManager on the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
     /// The connection belongs to the client and is closed when the client is released.
-    public static func system(logger: Logger? = nil) async throws -> NMClient {
-        NMClient(connection: try await DBusConnection.system(logger: logger), owned: true, logger: logger)
+    ///
+    /// - Parameter options: how the connection is set up and treats its calls: the connect
+    ///   timeout (10 s), the grace a cancelled call that was already sent keeps waiting for its
+    ///   reply (5 s), the window of calls on the wire (64), and whether a system bus address
+    ///   that is not a socket is allowed (no). See ``DBusConnection/Options``.
+    /// - Throws: ``DBusError`` as ``DBusConnection/system(options:logger:)``: a bad or refused
+    ///   address, nothing listening, a handshake that does not finish within the timeout.
+    public static func system(options: DBusConnection.Options = .init(), logger: Logger? = nil) async throws -> NMClient {
+        NMClient(connection: try await DBusConnection.system(options: options, logger: logger), owned: true, logger: logger)
     }
 
     /// Connects to NetworkManager on the bus at `address`, such as a container's
     /// `unix:path=/tmp/nm-container/t1/dbus/system_bus_socket`. The connection belongs to the
     /// client and is closed when the client is released.
-    public static func connect(address: String, logger: Logger? = nil) async throws -> NMClient {
-        NMClient(connection: try await DBusConnection.connect(address: address, logger: logger), owned: true, logger: logger)
+    ///
+    /// - Parameter options: as for ``system(options:logger:)``; the transport of an explicit
+    ///   address is not checked.
+    public static func connect(address: String, options: DBusConnection.Options = .init(), logger: Logger? = nil) async throws -> NMClient {
+        NMClient(connection: try await DBusConnection.connect(address: address, options: options, logger: logger),
+                 owned: true, logger: logger)
     }
 
     /// NetworkManager's version.
