@@ -316,7 +316,9 @@ struct ConvertCommand: AsyncParsableCommand {
                 let rollbackError: String
                 if case .failed(let failure) = error.rollback { rollbackError = failure.description } else { rollbackError = "the host differs from before" }
                 report.rollback = .init(restored: false, error: rollbackError)
-                report.summary = "The conversion failed AND the host is not as before: " + differences.joined(separator: "; ")
+                report.summary = "The conversion failed"
+                    + (rollbackError == "the host differs from before" ? "" : ", the rollback failed too,")
+                    + " AND the host is not as before: " + differences.joined(separator: "; ")
                     + ". Check it now (nmcli device; nmcli connection; bridgeify status). NetworkManager's checkpoint, "
                     + "if it still exists, restores the host when its timeout passes."
             }

@@ -110,12 +110,13 @@ extension BridgeifyTests {
                 #expect(failed.status == 3 && report.result == "failed", "\(failed)")
                 #expect(report.error?.step == "probe")
                 #expect(report.rollback?.restored == false && report.rollback?.error?.isEmpty == false, "\(String(describing: report.rollback))")
-                #expect(report.summary?.contains("rollback failed") == true)
+                #expect(report.summary?.contains("rollback failed") == true, "\(String(describing: report.summary))")
+                #expect(report.state == "needs-attention", "\(String(describing: report.state))")
 
                 try await container.restartNetworkManager()
                 let again = try await container.bridgeify(["eno1"])
                 #expect(again.status == 0 && again.report?.result == "committed", "\(again)")
-                #expect(again.report?.warnings.contains { $0.contains("removed profiles left staged") } == true, "\(again)")
+                #expect(again.report?.warnings.contains { $0.contains("cleaned up after an interrupted conversion") } == true, "\(again)")
                 let client = try await container.client()
                 try await Conversions.expectConverted(container, client, address: "192.168.1.200/24",
                                                       mac: try container.kernelLink("eno1").mac)

@@ -78,15 +78,22 @@ extension BridgeifyTests {
                     try await nm.checkpoints().isEmpty && (try container.kernelLink("eno1").controller) == nil
                         && (try container.kernelAddresses("eno1")) == ["192.168.1.200/24"]
                 }
-                // Let the re-activation settle, then compare.
-                try await waitUntil("eno1 is back on its profile") {
-                    let state = try await HostState.take(container, nm)
-                    return state == before
+                // NetworkManager's rollback keeps the conversion's record (made before the
+                // checkpoint, so that no rollback can delete it): status says what happened, and
+                // `bridgeify rollback` (or the next conversion) removes what is left.
+                try await waitUntil("the host reports the conversion as rolled back") {
+                    let status = try await container.bridgeify(["status"])
+                    return status.report?.result == "stale"
                 }
+                let status = try await container.bridgeify(["status"])
+                #expect(status.status == 4 && status.report?.pending?.first?.state == "stale", "\(status)")
+                #expect(status.report?.pending?.first?.staleReason?.contains("rolled") == true, "\(status)")
+                let cleaned = try await container.bridgeify(["rollback"])
+                #expect(cleaned.status == 0 && cleaned.report?.result == "rolled-back" && cleaned.report?.state == "before", "\(cleaned)")
                 let after = try await HostState.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
-                let status = try await container.bridgeify(["status"])
-                #expect(status.report?.result == "none", "\(status)")
+                let none = try await container.bridgeify(["status"])
+                #expect(none.report?.result == "none", "\(none)")
             }
         }
     }

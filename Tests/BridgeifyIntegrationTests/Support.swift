@@ -35,7 +35,10 @@ struct BridgeifyReport: Decodable {
     struct Configuration: Decodable { var mac: String; var mtu: UInt32?; var stp: Bool; var ipv4: IP?; var ipv6: IP?; var source: String }
     struct Profile: Decodable { var name: String; var uuid: String }
     struct Profiles: Decodable { var bridge: Profile; var port: Profile; var superseded: [Profile] }
-    struct Pending: Decodable { var id: String; var label: String; var checkpoint: String; var revertsAt: String?; var confirm: String; var rollback: String }
+    struct Pending: Decodable {
+        var id: String; var label: String; var checkpoint: String; var revertsAt: String?; var confirm: String; var rollback: String
+        var state: String; var staleReason: String?
+    }
     struct Rollback: Decodable { var restored: Bool; var milliseconds: Int?; var error: String? }
     struct ErrorInfo: Decodable { var code: String; var message: String; var hint: String?; var step: String? }
 
@@ -53,6 +56,9 @@ struct BridgeifyReport: Decodable {
     var pending: [Pending]?
     var rollback: Rollback?
     var error: ErrorInfo?
+    /// Where the host was read back in: before, committed, pending, needs-attention.
+    var state: String?
+    var differences: [String]?
     var warnings: [String]
     var restore: [String]?
     var summary: String?
