@@ -240,6 +240,26 @@ struct SemanticValidationTests {
         #expect(domain.message.hasPrefix(#"--dns-search "a\u{a}nameserver 6.6.6.6" is not a domain name"#), "\(domain.message)")
     }
 
+    /// A profile another tool wrote (read back from NetworkManager) is superseded and restored
+    /// through the codec: it must stay writable whatever it holds, or a rollback could be refused.
+    @Test("the codec writes back a read profile that breaks the semantic rules; validate() refuses it")
+    func encodeChecksStructureOnly() throws {
+        var odd = try NMConnectionProfile(
+            connection: NMConnectionSetting(id: "legacy\u{1b}[1m", type: .ethernet, interfaceName: NMInterfaceName("eno1")),
+            ethernet: NMEthernetSetting(),
+            ipv4: .static(addresses: ["10.0.0.0/8"], gateway: "10.0.0.0", dns: ["0.0.0.0"], dnsSearch: ["a b"]))
+        odd.connection.autoconnect = false
+        let wire = try NMSettingsCodec(version: NMVersion(1, 42, 4)).encode(odd)
+        #expect(wire["connection"]?["autoconnect"] == .boolean(false))
+        #expect(throws: NMError.self) { try odd.validate() }
+        try odd.validateStructure()
+        // The structural rules still hold in the codec.
+        odd.ipv4?.gateway = "192.168.1.1"
+        #expect { _ = try NMSettingsCodec(version: NMVersion(1, 42, 4)).encode(odd) } throws: {
+            ($0 as? NMError)?.code == .gatewayOutsideSubnet
+        }
+    }
+
     // MARK: Interface names
 
     /// `try NMInterfaceName("...")` with a string literal used to be a literal coercion (SE-0213)

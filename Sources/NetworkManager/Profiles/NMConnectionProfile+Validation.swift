@@ -1,8 +1,9 @@
 import DBus
 
 extension NMConnectionProfile {
-    /// Checks the rules a profile must meet before it is sent; the builders and
-    /// ``NMSettingsCodec/encode(_:)`` call it.
+    /// Checks the rules a profile must meet before it is sent; the builders call it, and so do
+    /// `NMClient.plan` and `NMClient.apply` for every profile a transaction adds or modifies,
+    /// at `validate`, before anything is touched.
     ///
     /// - A port (it has a controller) carries no enabled `ipv4`/`ipv6` setting (except a VRF
     ///   port): NetworkManager would drop them, and nmstate refuses them.
@@ -28,21 +29,40 @@ extension NMConnectionProfile {
     /// NetworkManager itself accepts most of these (docs/networkmanager-quirks.md): a profile
     /// with a multicast address or a gateway equal to its own address is stored and activates,
     /// and the host reaches nothing.
+    ///
+    /// ``NMSettingsCodec/encode(_:)`` checks only the rules without which the wire form would
+    /// be wrong (``validateStructure()``), not whether the values make sense: it also writes
+    /// back profiles read from NetworkManager (a superseded profile, a restore during a
+    /// rollback), which must never be refused for what some other tool put in them.
     /// - Throws: ``NMError`` naming the setting key and the offending value, with a hint.
     public func validate() throws(NMError) {
+        try validate(semantic: true)
+    }
+
+    /// The structural rules of ``validate()`` only: a port without IP settings, a controller
+    /// with a port type, addresses that fit the method, no duplicate address, a gateway in a
+    /// subnet and without never-default, VLAN ids, whole seconds. What
+    /// ``NMSettingsCodec/encode(_:)`` checks.
+    public func validateStructure() throws(NMError) {
+        try validate(semantic: false)
+    }
+
+    func validate(semantic: Bool) throws(NMError) {
         if connection.id.isEmpty {
             throw NMError(.invalidProfile, "connection.id is empty", hint: "give the profile a name")
         }
-        try Self.validateText(connection.id, key: "connection.id")
-        if let controller = connection.controller { try Self.validateText(controller, key: "connection.master") }
-        if let parent = vlan?.parent { try Self.validateText(parent, key: "vlan.parent") }
-        for (key, value) in bond?.options ?? [:] {
-            try Self.validateText(key, key: "bond.options")
-            try Self.validateText(value, key: "bond.options[\(key)]")
+        if semantic {
+            try Self.validateText(connection.id, key: "connection.id")
+            if let controller = connection.controller { try Self.validateText(controller, key: "connection.master") }
+            if let parent = vlan?.parent { try Self.validateText(parent, key: "vlan.parent") }
+            for (key, value) in bond?.options ?? [:] {
+                try Self.validateText(key, key: "bond.options")
+                try Self.validateText(value, key: "bond.options[\(key)]")
+            }
         }
         try validatePort()
-        if let ipv4 { try Self.validate(ipv4) }
-        if let ipv6 { try Self.validate(ipv6) }
+        if let ipv4 { try Self.validate(ipv4, semantic: semantic) }
+        if let ipv6 { try Self.validate(ipv6, semantic: semantic) }
         if let vlan { try Self.validate(vlan, macAddress: ethernet?.macAddress) }
         if connection.type == .vlan && vlan == nil {
             throw NMError(.invalidProfile, "a VLAN profile has no vlan setting",
@@ -85,36 +105,42 @@ extension NMConnectionProfile {
         }
     }
 
-    static func validate(_ setting: NMIPv4Setting) throws(NMError) {
+    static func validate(_ setting: NMIPv4Setting, semantic: Bool) throws(NMError) {
         try validateAddresses(setting.addresses, family: "ipv4", method: setting.method.rawValue,
                               manual: setting.method == .manual,
-                              noAddressesAllowed: setting.method == .disabled || setting.method == .linkLocal)
-        try validateLabels(setting.addressAttributes, family: "ipv4")
+                              noAddressesAllowed: setting.method == .disabled || setting.method == .linkLocal,
+                              semantic: semantic)
         if let gateway = setting.gateway {
             try validateGateway(gateway, addresses: setting.addresses, family: "ipv4",
-                                neverDefault: setting.neverDefault == true, exempt: false)
+                                neverDefault: setting.neverDefault == true, exempt: false, semantic: semantic)
         }
-        for server in setting.dns { try validateDNSServer(server, key: "ipv4.dns") }
-        for domain in setting.dnsSearch { try validateSearchDomain(domain, key: "ipv4.dns-search") }
-        if let hostname = setting.dhcpHostname { try validateText(hostname, key: "ipv4.dhcp-hostname") }
+        if semantic {
+            try validateLabels(setting.addressAttributes, family: "ipv4")
+            for server in setting.dns { try validateDNSServer(server, key: "ipv4.dns") }
+            for domain in setting.dnsSearch { try validateSearchDomain(domain, key: "ipv4.dns-search") }
+            if let hostname = setting.dhcpHostname { try validateText(hostname, key: "ipv4.dhcp-hostname") }
+        }
         if let timeout = setting.dhcpTimeout {
             _ = try wholeSeconds(timeout, key: "ipv4.dhcp-timeout", range: 0...Int64(Int32.max))
         }
     }
 
-    static func validate(_ setting: NMIPv6Setting) throws(NMError) {
+    static func validate(_ setting: NMIPv6Setting, semantic: Bool) throws(NMError) {
         try validateAddresses(setting.addresses, family: "ipv6", method: setting.method.rawValue,
                               manual: setting.method == .manual,
-                              noAddressesAllowed: [.disabled, .ignore, .linkLocal].contains(setting.method))
-        try validateLabels(setting.addressAttributes, family: "ipv6")
+                              noAddressesAllowed: [.disabled, .ignore, .linkLocal].contains(setting.method),
+                              semantic: semantic)
         if let gateway = setting.gateway {
             try validateGateway(gateway, addresses: setting.addresses, family: "ipv6",
-                                neverDefault: setting.neverDefault == true, exempt: gateway.isLinkLocal)
+                                neverDefault: setting.neverDefault == true, exempt: gateway.isLinkLocal, semantic: semantic)
         }
-        for server in setting.dns { try validateDNSServer(server, key: "ipv6.dns") }
-        for domain in setting.dnsSearch { try validateSearchDomain(domain, key: "ipv6.dns-search") }
-        if let hostname = setting.dhcpHostname { try validateText(hostname, key: "ipv6.dhcp-hostname") }
-        if let duid = setting.dhcpDUID { try validateText(duid, key: "ipv6.dhcp-duid") }
+        if semantic {
+            try validateLabels(setting.addressAttributes, family: "ipv6")
+            for server in setting.dns { try validateDNSServer(server, key: "ipv6.dns") }
+            for domain in setting.dnsSearch { try validateSearchDomain(domain, key: "ipv6.dns-search") }
+            if let hostname = setting.dhcpHostname { try validateText(hostname, key: "ipv6.dhcp-hostname") }
+            if let duid = setting.dhcpDUID { try validateText(duid, key: "ipv6.dhcp-duid") }
+        }
         if let timeout = setting.dhcpTimeout {
             _ = try wholeSeconds(timeout, key: "ipv6.dhcp-timeout", range: 0...Int64(Int32.max))
         }
@@ -132,7 +158,7 @@ extension NMConnectionProfile {
     }
 
     private static func validateAddresses<A>(_ addresses: [IPAddressWithPrefix<A>], family: String, method: String,
-                                             manual: Bool, noAddressesAllowed: Bool) throws(NMError) {
+                                             manual: Bool, noAddressesAllowed: Bool, semantic: Bool) throws(NMError) {
         if manual && addresses.isEmpty {
             throw NMError(.missingAddress, "\(family).method is 'manual' but \(family).addresses is empty",
                           hint: "give at least one address such as 192.168.1.200/24, or use DHCP (.dhcp)")
@@ -143,7 +169,7 @@ extension NMConnectionProfile {
         }
         var seen: Set<A> = []
         for entry in addresses {
-            try validateHostAddress(entry, key: "\(family).addresses")
+            if semantic { try validateHostAddress(entry, key: "\(family).addresses") }
             if !seen.insert(entry.address).inserted {
                 throw NMError(.duplicateAddress, "\(family).addresses lists \(entry.address) twice",
                               hint: "each address may appear once per profile; remove the duplicate")
@@ -152,19 +178,19 @@ extension NMConnectionProfile {
     }
 
     private static func validateGateway<A>(_ gateway: A, addresses: [IPAddressWithPrefix<A>], family: String,
-                                           neverDefault: Bool, exempt: Bool) throws(NMError) {
+                                           neverDefault: Bool, exempt: Bool, semantic: Bool) throws(NMError) {
         if neverDefault {
             throw NMError(.invalidProfile, "\(family).gateway \(gateway) is set together with \(family).never-default",
                           hint: "a gateway makes a default route, which never-default forbids; drop one of them")
         }
-        try validateGatewayAddress(gateway, key: "\(family).gateway")
-        if addresses.contains(where: { $0.address == gateway }) {
+        if semantic { try validateGatewayAddress(gateway, key: "\(family).gateway") }
+        if semantic, addresses.contains(where: { $0.address == gateway }) {
             throw NMError(.gatewayIsOwnAddress, "\(family).gateway \(gateway) is one of the profile's own addresses",
                           hint: "the gateway is the router's address on this link (often .1 or .254 of the subnet), "
                               + "not this host's")
         }
         let subnets = addresses.map { "\($0.network)/\($0.prefix)" }.joined(separator: ", ")
-        if let edge = addresses.first(where: { $0.contains(gateway) && $0.prefix <= 30 && A.bitWidth == 32
+        if semantic, let edge = addresses.first(where: { $0.contains(gateway) && $0.prefix <= 30 && A.bitWidth == 32
                                                    && (gateway == $0.network || gateway == $0.broadcast) }) {
             let which = gateway == edge.network ? "network" : "broadcast"
             throw NMError(.invalidGateway, "\(family).gateway \(gateway) is the \(which) address of \(edge.network)/\(edge.prefix)",
