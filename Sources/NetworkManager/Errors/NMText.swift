@@ -63,6 +63,17 @@ public enum NMText {
         return String(out) + "… (\(rest) more character\(rest == 1 ? "" : "s"))"
     }
 
+    /// `text` cut to at most `limit` Unicode scalars, ending in "… (N more characters)" when
+    /// it was longer; control characters are kept. For output that escapes them itself (JSON)
+    /// but must still be bounded.
+    public static func truncated(_ text: String, limit: Int = defaultLimit) -> String {
+        let limit = max(limit, 1)
+        let scalars = text.unicodeScalars
+        guard scalars.count > limit else { return text }
+        let rest = scalars.count - limit
+        return String(String.UnicodeScalarView(scalars.prefix(limit))) + "… (\(rest) more character\(rest == 1 ? "" : "s"))"
+    }
+
     /// `text` in double quotes, sanitized (``sanitized(_:limit:)``, 64 scalars by default):
     /// how the library's messages show a value they refuse.
     public static func quoted(_ text: String, limit: Int = 64) -> String {
