@@ -35,7 +35,7 @@ struct IPRequest: Sendable {
     /// configuration is frozen into a static one (`--ipv4` on a DHCP host keeps the lease's
     /// gateway and DNS servers unless told otherwise).
     func ipv4(over current: NMIPv4Setting?, now: NMIPv4Configuration) throws(Rejection) -> (setting: NMIPv4Setting?, notes: [String]) {
-        var notes: [String] = []
+        let notes: [String] = []
         var setting = current
         if dhcp {
             // DHCP instead: the static addresses and gateway go (the DHCP server provides
@@ -61,9 +61,12 @@ struct IPRequest: Sendable {
             manual.addresses = ipv4Addresses
             manual.addressAttributes = [:]
             if let gateway = manual.gateway, gateway4 == nil, !ipv4Addresses.contains(where: { $0.contains(gateway) }) {
-                notes.append("the previous IPv4 gateway \(gateway) lies outside \(ipv4Addresses.map(\.description).joined(separator: ", ")); "
-                    + "the bridge gets none (give --gateway)")
-                manual.gateway = nil
+                // Dropping it would leave the host without a default route, and without the
+                // gateway probe that would have noticed: say so instead.
+                let subnets = ipv4Addresses.map { "\($0.network)/\($0.prefix)" }.joined(separator: ", ")
+                throw Rejection(code: "gateway-outside-subnet",
+                                message: "the interface's IPv4 gateway \(gateway) lies outside the new --ipv4 subnet (\(subnets))",
+                                hint: "give the gateway of the new subnet with --gateway (an address in \(subnets))")
             }
             setting = manual
         }
@@ -100,7 +103,10 @@ struct IPRequest: Sendable {
             if let gateway = manual.gateway, gateway6 == nil, !gateway.isLinkLocal,
                 !ipv6Addresses.contains(where: { $0.contains(gateway) })
             {
-                manual.gateway = nil
+                let subnets = ipv6Addresses.map { "\($0.network)/\($0.prefix)" }.joined(separator: ", ")
+                throw Rejection(code: "gateway-outside-subnet",
+                                message: "the interface's IPv6 gateway \(gateway) lies outside the new --ipv6 subnet (\(subnets))",
+                                hint: "give the gateway of the new subnet with --gateway6 (an address in \(subnets), or a link-local one)")
             }
             setting = manual
         }

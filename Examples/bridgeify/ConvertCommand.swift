@@ -226,6 +226,15 @@ struct ConvertCommand: AsyncParsableCommand {
                 + "\(report.configuration?.ipv4.map(\.text) ?? "no IPv4"): nothing to do."
             return
         }
+        if choice.probes.isEmpty && !noProbe {
+            // Verification proves what NetworkManager reports, not that the host still reaches
+            // anything. A change without a single probe is the one that strands a remote host;
+            // it is refused unless asked for in so many words.
+            throw Rejection(code: "no-probe-possible",
+                            message: "nothing could be probed after the change: " + choice.notes.joined(separator: "; "),
+                            hint: "name something this host must still reach with --probe tcp:HOST:PORT or --probe ping:IPV4, "
+                                + "or give --no-probe to go on without any probe")
+        }
         if reading.controller != nil {
             // Converted before, but something is left over (an old profile still autoconnects):
             // finishing that is a change like any other.
@@ -334,41 +343,77 @@ struct ConvertCommand: AsyncParsableCommand {
 
     // MARK: - Input
 
+    /// The interface (`what` "interface") must be a name the kernel and NetworkManager accept
+    /// (the library's rules: NMInterfaceName). The bridge (`what` "bridge") is a name
+    /// bridgeify *creates*, and it follows a stricter rule of its own: letters, digits, '-', '_'
+    /// and '.', not starting with '-', so that it is safe to type, to paste into a shell, and to
+    /// pass to ip(8) and nmcli(1) as an argument.
     static func interfaceName(_ text: String, what: String) throws(Rejection) -> NMInterfaceName {
         let code = what == "bridge" ? "invalid-bridge-name" : "invalid-interface-name"
         let name: NMInterfaceName
         do {
             name = try NMInterfaceName(text)
         } catch {
-            throw Rejection(code: code, message: "invalid \(what) name \"\(text)\": " + error.message.replacingOccurrences(
-                of: "invalid interface name \"\(text)\": ", with: ""), hint: error.hint)
+            throw Rejection(code: code, message: "invalid \(what) name \(NMText.quoted(text)): "
+                                + (NMInterfaceName.problem(text) ?? error.message), hint: error.hint)
         }
-        // The kernel also refuses ':' (dev_valid_name); NMInterfaceName follows NetworkManager,
-        // which lets it through to fail later. Printable ASCII keeps names typeable.
-        if text.contains(":") || !text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) {
-            throw Rejection(code: code, message: "invalid \(what) name \"\(text)\": use letters, digits, '-', '_' and '.'",
-                            hint: "interface names are 1-15 bytes such as br0 or eno1")
+        if what == "bridge", let problem = createdNameProblem(text) {
+            throw Rejection(code: code, message: "invalid bridge name \(NMText.quoted(text)): \(problem)",
+                            hint: "name the new bridge with 1-15 letters, digits, '-', '_' and '.', not starting with '-', "
+                                + "such as br0 or br-lan")
         }
         return name
     }
 
+    /// What breaks bridgeify's rule for the names it creates (`[A-Za-z0-9_.-]`, not starting
+    /// with `-`), or nil.
+    static func createdNameProblem(_ text: String) -> String? {
+        if text.hasPrefix("-") { return "it starts with '-', which commands would take for an option" }
+        let allowed = text.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)
+        }
+        return allowed ? nil : "use letters, digits, '-', '_' and '.' only"
+    }
+
     func ipRequest() throws(Rejection) -> IPRequest {
         var request = IPRequest()
+        // Each value is checked on its own here, with the library's rules, so that the message
+        // names the option; how they fit together (a gateway in a subnet, not the host's own
+        // address) the library checks when it builds the bridge's profile.
         do throws(NMError) {
-            for text in ipv4 { request.ipv4Addresses.append(try IPv4AddressWithPrefix(Self.withPrefix(text, 32))) }
-            if let gateway { request.gateway4 = try IPv4Address(gateway) }
-            for text in ipv6 { request.ipv6Addresses.append(try IPv6AddressWithPrefix(Self.withPrefix(text, 128))) }
-            if let gateway6 { request.gateway6 = try IPv6Address(gateway6) }
+            for text in ipv4 {
+                let entry = try IPv4AddressWithPrefix(Self.withPrefix(text, 32))
+                try NMConnectionProfile.validateHostAddress(entry, key: "--ipv4")
+                request.ipv4Addresses.append(entry)
+            }
+            if let gateway {
+                let address = try IPv4Address(gateway)
+                try NMConnectionProfile.validateGatewayAddress(address, key: "--gateway")
+                request.gateway4 = address
+            }
+            for text in ipv6 {
+                let entry = try IPv6AddressWithPrefix(Self.withPrefix(text, 128))
+                try NMConnectionProfile.validateHostAddress(entry, key: "--ipv6")
+                request.ipv6Addresses.append(entry)
+            }
+            if let gateway6 {
+                let address = try IPv6Address(gateway6)
+                try NMConnectionProfile.validateGatewayAddress(address, key: "--gateway6")
+                request.gateway6 = address
+            }
             for server in dns {
                 if let v4 = try? IPv4Address(server) {
+                    try NMConnectionProfile.validateDNSServer(v4, key: "--dns")
                     request.dns4.append(v4)
                 } else if let v6 = try? IPv6Address(server) {
+                    try NMConnectionProfile.validateDNSServer(v6, key: "--dns")
                     request.dns6.append(v6)
                 } else {
-                    throw NMError(.invalidAddress, "--dns \"\(server)\" is neither an IPv4 nor an IPv6 address",
+                    throw NMError(.invalidAddress, "--dns \(NMText.quoted(server)) is neither an IPv4 nor an IPv6 address",
                                   hint: "write a DNS server as an address, such as 192.0.2.53 or 2001:db8::53")
                 }
             }
+            for domain in dnsSearch { try NMConnectionProfile.validateSearchDomain(domain, key: "--dns-search") }
         } catch {
             throw Rejection(error)
         }
@@ -390,7 +435,7 @@ struct ConvertCommand: AsyncParsableCommand {
     /// prefix is a classic way to lose a host's whole subnet.
     static func withPrefix(_ text: String, _ bits: Int) throws(NMError) -> String {
         guard text.contains("/") else {
-            throw NMError(.invalidPrefix, "\"\(text)\" has no prefix length",
+            throw NMError(.invalidPrefix, "\(NMText.quoted(text)) has no prefix length",
                           hint: "write the address with its prefix, such as \(bits == 32 ? "192.168.1.200/24" : "2001:db8:1::200/64")")
         }
         return text
@@ -444,9 +489,14 @@ struct ConvertCommand: AsyncParsableCommand {
                             hint: "finish it first: bridgeify confirm, or bridgeify rollback")
         }
         let expiry = checkpoint.expiry.map { " and rolls back by itself at about \(clock($0))" } ?? ""
+        // bridgeify cannot finish another tool's change, and `bridgeify rollback` only undoes
+        // its own: the hint names what the operator can do with NetworkManager itself.
         throw Rejection(code: "checkpoint-exists",
                         message: "another change is pending: NetworkManager holds checkpoint \(checkpoint.path)\(expiry)",
-                        hint: "let the tool that made it finish (nmcli, nmstate, cockpit), or destroy it deliberately")
+                        hint: "wait until the tool that made it (nmcli, nmstate, Cockpit, ...) commits it or it rolls back by itself, "
+                            + "then run bridgeify again; if it is abandoned, keep the current state with "
+                            + "busctl call org.freedesktop.NetworkManager /org/freedesktop/NetworkManager "
+                            + "org.freedesktop.NetworkManager CheckpointDestroy o \(checkpoint.path)")
     }
 
     static func requireFreeBridgeName(_ bridge: NMInterfaceName, interface: NMInterfaceName, _ reading: InterfaceReading) throws {

@@ -26,17 +26,43 @@ struct ProbeSpec: Sendable, Hashable {
             }
             var host = String(rest[..<colon])
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard !host.isEmpty else { throw Rejection(code: "invalid-probe", message: "\"\(text)\" has no host", hint: hint) }
+            guard !host.isEmpty else { throw Rejection(code: "invalid-probe", message: "\(NMText.quoted(text)) has no host", hint: hint) }
+            if let problem = Self.hostProblem(host) {
+                throw Rejection(code: "invalid-probe", message: "\(NMText.quoted(text)): \(problem)", hint: hint)
+            }
             kind = .tcp(host: host, port: port)
         } else if text.hasPrefix("ping:") {
+            let target: IPv4Address
             do {
-                kind = .ping(try IPv4Address(String(text.dropFirst(5))))
+                target = try IPv4Address(String(text.dropFirst(5)))
             } catch {
-                throw Rejection(code: "invalid-probe", message: "\"\(text)\": \(error.message)", hint: hint)
+                throw Rejection(code: "invalid-probe", message: "\(NMText.quoted(text)): \(error.message)", hint: hint)
             }
+            if let purpose = target.specialPurpose {
+                throw Rejection(code: "invalid-probe", message: "\(NMText.quoted(text)): \(target) is \(purpose)", hint: hint)
+            }
+            kind = .ping(target)
         } else {
-            throw Rejection(code: "invalid-probe", message: "unknown probe \"\(text)\"", hint: hint)
+            throw Rejection(code: "invalid-probe", message: "unknown probe \(NMText.quoted(text))", hint: hint)
         }
+    }
+
+    /// A probe proves that the host still reaches something over the bridge: its target is a
+    /// unicast address of another host, or a host name. Loopback would always answer, and
+    /// multicast, broadcast or unspecified targets prove nothing.
+    static func hostProblem(_ host: String) -> String? {
+        let purpose = (try? IPv4Address(host))?.specialPurpose ?? (try? IPv6Address(host))?.specialPurpose
+        if let purpose { return "\(host) is \(purpose), which proves nothing about the network" }
+        if (try? IPv4Address(host)) != nil || (try? IPv6Address(host)) != nil { return nil }
+        // A host name: the grammar of a domain name (the library's search-domain rule, without
+        // its routing-only '~' forms).
+        if host.hasPrefix("~") || NMText.firstControl(in: host) != nil { return "\(NMText.quoted(host)) is not a host name" }
+        do {
+            try NMConnectionProfile.validateSearchDomain(host, key: "host")
+        } catch {
+            return "\(NMText.quoted(host)) is not a host name or address"
+        }
+        return nil
     }
 
     func probe(budget: Duration) -> NMProbe {

@@ -197,14 +197,14 @@ final class Output: Sendable {
         guard !json else { return }
         state.withLock { state in
             closeLine(&state)
-            print(text)
+            print(Self.terminalSafe(lines: text))
         }
         fflush(nil)
     }
 
     /// Records a step bridgeify ran itself (reading the host, the checks).
     func record(_ step: String, _ detail: String, since started: ContinuousClock.Instant) {
-        let entry = Report.StepEntry(step: step, detail: detail, milliseconds: (ContinuousClock.now - started).milliseconds,
+        let entry = Report.StepEntry(step: step, detail: NMText.sanitized(detail), milliseconds: (ContinuousClock.now - started).milliseconds,
                                      endedAtMilliseconds: elapsedMilliseconds)
         state.withLock { state in
             state.steps.append(entry)
@@ -228,11 +228,12 @@ final class Output: Sendable {
                     print("  FAILED", terminator: "")
                 }
                 closeLine(&state)
-                let text = String(format: "%8.3f s  ", Double(elapsedMilliseconds) / 1000) + Self.pad(step.rawValue) + "  " + detail + " ..."
+                let text = String(format: "%8.3f s  ", Double(elapsedMilliseconds) / 1000) + Self.pad(step.rawValue) + "  "
+                    + NMText.sanitized(detail) + " ..."
                 print(text, terminator: "")
                 state.openLine = text
             case .finished(let record):
-                let entry = Report.StepEntry(step: record.step.rawValue, detail: record.detail,
+                let entry = Report.StepEntry(step: record.step.rawValue, detail: NMText.sanitized(record.detail),
                                              milliseconds: record.milliseconds, endedAtMilliseconds: elapsedMilliseconds)
                 state.steps.append(entry)
                 guard !json else { return }
@@ -275,11 +276,15 @@ final class Output: Sendable {
             default: break
             }
         }
+        // Messages, hints, warnings and profile names can carry text from outside (a peer's
+        // error, a profile someone else named): made safe once, here, for both outputs.
+        report = report.terminalSafe()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            let data = (try? encoder.encode(report)) ?? Data("{\"result\":\"\(report.result.rawValue)\"}".utf8)
+            var data = (try? encoder.encode(report)) ?? Data("{\"result\":\"\(report.result.rawValue)\"}".utf8)
+            data = Self.boundingStrings(in: data)
             print(String(decoding: data, as: UTF8.self))
             fflush(nil)
             return
@@ -295,6 +300,74 @@ final class Output: Sendable {
         }
         if let summary = report.summary { print(summary) }
         fflush(nil)
+    }
+}
+
+// MARK: - Text from outside
+
+extension Output {
+    /// Multi-line text (the plan) for a terminal: each line sanitized, the line breaks kept.
+    static func terminalSafe(lines text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { NMText.sanitized(String($0), limit: 4096) }.joined(separator: "\n")
+    }
+
+    /// The longest string the JSON document carries (the plan's values included).
+    static let jsonStringLimit = 4096
+
+    /// The JSON document with every string cut to ``jsonStringLimit`` scalars. JSONEncoder
+    /// escapes control characters itself; this bounds what a hostile profile or peer could
+    /// make a script read. A document that does not parse back is returned as it was.
+    static func boundingStrings(in data: Data) -> Data {
+        guard let object = try? JSONSerialization.jsonObject(with: data) else { return data }
+        func bound(_ value: Any) -> Any {
+            switch value {
+            case let text as String: return NMText.truncated(text, limit: jsonStringLimit)
+            case let array as [Any]: return array.map(bound)
+            case let dictionary as [String: Any]: return dictionary.mapValues(bound)
+            default: return value
+            }
+        }
+        return (try? JSONSerialization.data(withJSONObject: bound(object),
+                                            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? data
+    }
+}
+
+extension Report {
+    /// The report with every string that can come from outside sanitized (NMText.sanitized:
+    /// control characters shown as `\u{1b}`, 512 characters at most, 1024 for the summary).
+    func terminalSafe() -> Report {
+        func safe(_ text: String) -> String { NMText.sanitized(text) }
+        var copy = self
+        copy.interface = interface.map(safe)
+        copy.bridge = bridge.map(safe)
+        copy.error = error.map { error in
+            var error = error
+            error.message = safe(error.message)
+            error.hint = error.hint.map(safe)
+            return error
+        }
+        copy.warnings = warnings.map(safe)
+        copy.summary = summary.map { NMText.sanitized($0, limit: 1024) }
+        copy.steps = steps.map { step in
+            var step = step
+            step.detail = safe(step.detail)
+            return step
+        }
+        copy.profiles = profiles.map { profiles in
+            var profiles = profiles
+            profiles.bridge.name = safe(profiles.bridge.name)
+            profiles.port.name = safe(profiles.port.name)
+            profiles.superseded = profiles.superseded.map { var profile = $0; profile.name = safe(profile.name); return profile }
+            return profiles
+        }
+        copy.configuration?.source = safe(configuration?.source ?? "")
+        copy.pending = pending.map { $0.map { var entry = $0; entry.label = safe(entry.label); entry.staleReason = entry.staleReason.map(safe); return entry } }
+        copy.differences = differences.map { $0.map(safe) }
+        copy.cleanedUp = cleanedUp.map(safe)
+        copy.rollback?.error = rollback?.error.map(safe)
+        copy.restore = restore.map { $0.map(safe) }
+        return copy
     }
 }
 

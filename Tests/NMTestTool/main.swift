@@ -102,14 +102,15 @@ func bridgeConversion(_ nm: NMClient, arguments: [String]) async throws -> NMTra
         ipv4 = .dhcp(timeout: seconds(dhcpTimeout, default: 3))
         ipv4.mayFail = false
     }
-    let bridge = try NMConnectionProfile.bridge(name: "br0", interface: "br0", stp: false, macAddress: mac, ipv4: ipv4, ipv6: .disabled)
-    let port = try NMConnectionProfile.bridgePort(name: "br0-port-eno1", interface: "eno1", controller: "br0")
+    let eno1 = try NMInterfaceName("eno1")
+    let bridge = try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"), stp: false, macAddress: mac, ipv4: ipv4, ipv6: .disabled)
+    let port = try NMConnectionProfile.bridgePort(name: "br0-port-eno1", interface: eno1, controller: "br0")
     let failProbe = arguments.contains("--fail-probe")
     let probe = NMProbe.custom(failProbe ? "fails on purpose" : "passes", budget: .seconds(1)) {
         if failProbe { throw NMError(.failed, "unreachable on purpose") }
     }
     return NMTransaction(
-        [.add(bridge), .add(port), .activate(uuid: bridge.uuid, ports: ["eno1"]), .supersede(uuid: old.profile.uuid)],
+        [.add(bridge), .add(port), .activate(uuid: bridge.uuid, ports: [eno1]), .supersede(uuid: old.profile.uuid)],
         probes: [probe], rollbackTimeout: seconds(option("--rollback-timeout", in: arguments), default: 2),
         activationTimeout: .seconds(30), label: "br0 over eno1 (nm-testtool)")
 }

@@ -91,12 +91,13 @@ struct BridgeConversion {
         let old = try #require(try await nm.profiles(named: "eno1").first)
         let device = try await nm.device(named: "eno1")
         let mac = try MACAddress(try #require(device.hardwareAddress))
+        let eno1 = try NMInterfaceName("eno1")
         let bridge = try NMConnectionProfile.bridge(
-            name: "br0", interface: "br0", stp: false, macAddress: mac,
+            name: "br0", interface: NMInterfaceName("br0"), stp: false, macAddress: mac,
             ipv4: ipv4 ?? old.profile.ipv4 ?? .dhcp, ipv6: .disabled)
-        let port = try NMConnectionProfile.bridgePort(name: "br0-port-eno1", interface: "eno1", controller: "br0")
+        let port = try NMConnectionProfile.bridgePort(name: "br0-port-eno1", interface: eno1, controller: "br0")
         let transaction = NMTransaction(
-            [.add(bridge), .add(port), .activate(uuid: bridge.uuid, ports: ["eno1"]), .supersede(uuid: old.profile.uuid)],
+            [.add(bridge), .add(port), .activate(uuid: bridge.uuid, ports: [eno1]), .supersede(uuid: old.profile.uuid)],
             probes: probes, rollbackTimeout: rollbackTimeout, activationTimeout: activationTimeout, label: "br0 over eno1")
         return BridgeConversion(bridge: bridge, port: port, old: old, transaction: transaction)
     }

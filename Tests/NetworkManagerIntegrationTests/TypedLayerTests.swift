@@ -32,10 +32,10 @@ struct TypedLayerTests {
 
                 // 2. The same in typed Swift: no string keys.
                 let nm = try await byLibrary.client()
-                let eno1 = try NMConnectionProfile.ethernet(name: "eno1", interface: "eno1", ipv4: Self.lan)
-                let br0 = try NMConnectionProfile.bridge(name: "br0", interface: "br0", autoconnect: true,
+                let eno1 = try NMConnectionProfile.ethernet(name: "eno1", interface: NMInterfaceName("eno1"), ipv4: Self.lan)
+                let br0 = try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"), autoconnect: true,
                                                          autoconnectPorts: nil, ipv4: Self.lan)
-                let port = try NMConnectionProfile.bridgePort(name: "bridge-slave-eno1", interface: "eno1", controller: "br0")
+                let port = try NMConnectionProfile.bridgePort(name: "bridge-slave-eno1", interface: NMInterfaceName("eno1"), controller: "br0")
                 try await nm.addProfile(eno1)
                 let br0Path = try await nm.addProfile(br0)
                 try await nm.addProfile(port)
@@ -81,9 +81,9 @@ struct TypedLayerTests {
         try await withNMContainer(nics: ["eno1", "eno2"]) { container in
             let nm = try await container.client()
             let bridge = try NMConnectionProfile.bridge(
-                name: "lab-br", interface: "labbr0", stp: false,
+                name: "lab-br", interface: NMInterfaceName("labbr0"), stp: false,
                 ipv4: .static(addresses: ["192.0.2.53/24"]), ipv6: .disabled)
-            let port = try NMConnectionProfile.bridgePort(name: "lab-br-port", interface: "eno2", controller: "labbr0")
+            let port = try NMConnectionProfile.bridgePort(name: "lab-br-port", interface: NMInterfaceName("eno2"), controller: "labbr0")
             let bridgePath = try await nm.addProfile(bridge, storage: .memory)
             try await nm.addProfile(port, storage: .memory)
             let started = ContinuousClock.now
@@ -104,9 +104,9 @@ struct TypedLayerTests {
             var dhcp = NMIPv4Setting.dhcp
             dhcp.mayFail = false
             dhcp.dhcpTimeout = .seconds(3)
-            let bridge = try NMConnectionProfile.bridge(name: "doomed", interface: "doomed0", stp: false,
+            let bridge = try NMConnectionProfile.bridge(name: "doomed", interface: NMInterfaceName("doomed0"), stp: false,
                                                         ipv4: dhcp, ipv6: .disabled)
-            let port = try NMConnectionProfile.bridgePort(name: "doomed-port", interface: "eno2", controller: "doomed0")
+            let port = try NMConnectionProfile.bridgePort(name: "doomed-port", interface: NMInterfaceName("eno2"), controller: "doomed0")
             let path = try await nm.addProfile(bridge, storage: .memory)
             try await nm.addProfile(port, storage: .memory)
             let started = ContinuousClock.now
@@ -136,7 +136,7 @@ struct TypedLayerTests {
             try await nm.updateProfile(seed.path, to: changed, storage: .disk)
             try await nm.activate(seed.path, timeout: .seconds(20))
             #expect(try container.kernelIPv4("eno1") == ["192.168.1.201/24"])
-            let extra = try NMConnectionProfile.ethernet(name: "extra", interface: "eno2", autoconnect: false,
+            let extra = try NMConnectionProfile.ethernet(name: "extra", interface: NMInterfaceName("eno2"), autoconnect: false,
                                                          ipv4: .static(addresses: ["198.51.100.7/24"]))
             try await nm.addProfile(extra)
             try await nm.deleteProfile(seed.path)

@@ -160,10 +160,17 @@ struct AddressTests {
         #expect { try MACAddress(bytes: [1, 2, 3]) } throws: { ($0 as? NMError)?.code == .invalidMACAddress }
     }
 
-    @Test("interface names: 1-15 bytes, no '/', no whitespace, not '.' or '..'", arguments: [
-        ("eno1", true), ("br0", true), ("eno1.100", true), ("a", true), ("fifteen-chars-x", true),
+    @Test("interface names: the kernel's and NetworkManager's rules, and no control characters", arguments: [
+        ("eno1", true), ("br0", true), ("eno1.100", true), ("a", true), ("fifteen-chars-x", true), ("br_0", true),
+        ("-x", true), ("all0", true), ("brü0", true),
         ("sixteen-chars-xx", false), ("", false), ("br/0", false), ("br 0", false), ("br\t0", false), ("br\n", false),
-        (".", false), ("..", false), ("...", true), ("brü0", true), ("üüüüüüüü", false),
+        (".", false), ("..", false), ("...", true), ("üüüüüüüü", false),
+        // NetworkManager's additions (nm_utils_ifname_valid): '%' and three reserved names.
+        ("br%d", false), ("all", false), ("default", false), ("bonding_masters", false),
+        // The kernel's isspace() counts 0xA0, also as the second byte of "à" (C3 A0).
+        ("br\u{a0}0", false), ("brà", false),
+        // Control characters, which the kernel and NetworkManager accept.
+        ("br\u{1b}[2J", false), ("br\u{7f}", false), ("br\u{7}", false), ("br\u{9b}0", false), ("br:0", false),
     ])
     func interfaceNames(name: String, valid: Bool) {
         if valid {

@@ -81,7 +81,7 @@ struct CodecFixtureTests {
         let p = try codec142.decode(SettingsFixture.load("ethernet-static").settings)
         #expect(p.name == "eth-static")
         #expect(p.type == .ethernet)
-        #expect(p.interfaceName == "eno1")
+        #expect(p.interfaceName?.rawValue == "eno1")
         #expect(p.connection.autoconnect == false)
         #expect(p.connection.autoconnectPriority == 5)
         #expect(p.ethernet?.mtu == 1400)
@@ -124,7 +124,7 @@ struct CodecFixtureTests {
     func bridge() throws {
         let p = try codec142.decode(SettingsFixture.load("bridge").settings)
         #expect(p.type == .bridge)
-        #expect(p.interfaceName == "br9")
+        #expect(p.interfaceName?.rawValue == "br9")
         #expect(p.connection.autoconnectPorts == true)
         let bridge = try #require(p.bridge)
         #expect(bridge == NMBridgeSetting(stp: false, forwardDelay: .seconds(4), helloTime: .seconds(1), maxAge: .seconds(10),
@@ -154,7 +154,7 @@ struct CodecFixtureTests {
         #expect(vlan.vlan?.parent == "eno1")
         #expect(vlan.vlan?.id == 100)
         #expect(vlan.vlan?.flags == [.reorderHeaders, .gvrp])
-        #expect(vlan.interfaceName == "eno1.100")
+        #expect(vlan.interfaceName?.rawValue == "eno1.100")
         #expect(vlan.ipv6?.method == .linkLocal)
         #expect(vlan.vlan?.extraKeys.keys.sorted() == ["egress-priority-map", "ingress-priority-map"])
 

@@ -7,7 +7,7 @@ import Testing
 struct CodecVersionTests {
     static let dnsProfile: NMConnectionProfile = {
         try! NMConnectionProfile.ethernet(
-            name: "dns", interface: "eno1",
+            name: "dns", interface: NMInterfaceName("eno1"),
             ipv4: .static(addresses: ["192.0.2.10/24"], gateway: "192.0.2.1", dns: ["192.0.2.53", "198.51.100.7"]),
             ipv6: .static(addresses: ["2001:db8::10/64"], dns: ["2001:db8::53"]))
     }()
@@ -71,13 +71,13 @@ struct CodecVersionTests {
         let profile: NMConnectionProfile
         switch which {
         case "bridge":
-            profile = try .bridge(name: "b", interface: "br0", options: NMBridgeSetting(vlanFiltering: true))
+            profile = try .bridge(name: "b", interface: NMInterfaceName("br0"), options: NMBridgeSetting(vlanFiltering: true))
         case "dummy":
-            profile = try .dummy(name: "d", interface: "dummy0", ipv4: .disabled, ipv6: .ignore)
+            profile = try .dummy(name: "d", interface: NMInterfaceName("dummy0"), ipv4: .disabled, ipv6: .ignore)
         case "ipv6-disabled":
-            profile = try .ethernet(name: "e", interface: "eno1", ipv6: .disabled)
+            profile = try .ethernet(name: "e", interface: NMInterfaceName("eno1"), ipv6: .disabled)
         default:
-            profile = try .bridge(name: "b", interface: "br0", macAddress: "02:11:22:33:44:55")
+            profile = try .bridge(name: "b", interface: NMInterfaceName("br0"), macAddress: "02:11:22:33:44:55")
         }
         #expect {
             try NMSettingsCodec(version: version).encode(profile)
@@ -89,7 +89,7 @@ struct CodecVersionTests {
 
     @Test("newer keys left empty are simply not sent to older daemons")
     func emptyNewerKeysOmitted() throws {
-        let bridge = try NMConnectionProfile.bridge(name: "b", interface: "br0", stp: false, autoconnectPorts: nil)
+        let bridge = try NMConnectionProfile.bridge(name: "b", interface: NMInterfaceName("br0"), stp: false, autoconnectPorts: nil)
         let written116 = try NMSettingsCodec(version: NMVersion(1, 16)).encode(bridge)
         #expect(written116["bridge"]?["vlans"] == nil)
         let written142 = try NMSettingsCodec(version: NMVersion(1, 42)).encode(bridge)

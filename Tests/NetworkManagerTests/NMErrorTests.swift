@@ -136,6 +136,8 @@ struct NMErrorTests {
         #expect(overlap.device == "eno1")
         #expect(overlap.checkpoint == "/org/freedesktop/NetworkManager/Checkpoint/268")
         #expect(error.hint?.contains("/org/freedesktop/NetworkManager/Checkpoint/268") == true)
+        // Tool-neutral: no flag a tool built on the library may not offer (issue 10).
+        #expect(error.hint?.contains("ALLOW_OVERLAPPING") == false, "\(error.hint ?? "")")
 
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         let utc = try #require(TimeZone(identifier: "UTC"))
@@ -147,6 +149,7 @@ struct NMErrorTests {
             let hint = error.withCheckpointExpiry(now.addingTimeInterval(42), now: now, timeZone: zone).hint ?? ""
             #expect(hint.hasPrefix("another checkpoint covers eno1 until \(clock) (in 42 s)"), "\(hint)")
         }
+        #expect(timed.hint?.contains("ALLOW_OVERLAPPING") == false, "\(timed.hint ?? "")")
         let forever = error.withCheckpointExpiry(nil, now: now)
         #expect(forever.hint?.contains("no rollback timeout") == true)
 

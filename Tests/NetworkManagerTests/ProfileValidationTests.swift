@@ -11,23 +11,21 @@ struct ProfileValidationTests {
         let build: @Sendable () throws -> NMConnectionProfile
     }
 
-    // Note: `NMInterfaceName("br/0")` with a literal argument is literal coercion (SE-0213) and
-    // traps like any invalid literal; the cases pass `String(...)` to reach the throwing init.
     static let cases: [Case] = [
         Case(testDescription: "a port with IPv4 settings", code: .portWithIPSettings) {
-            var port = try NMConnectionProfile.bridgePort(name: "p", interface: "eno1", controller: "br0")
+            var port = try NMConnectionProfile.bridgePort(name: "p", interface: NMInterfaceName("eno1"), controller: "br0")
             port.ipv4 = .static(addresses: ["192.168.1.200/24"])
             try port.validate()
             return port
         },
         Case(testDescription: "a port with IPv6 auto", code: .portWithIPSettings) {
-            var port = try NMConnectionProfile.bridgePort(name: "p", interface: "eno1", controller: "br0")
+            var port = try NMConnectionProfile.bridgePort(name: "p", interface: NMInterfaceName("eno1"), controller: "br0")
             port.ipv6 = .auto
             try port.validate()
             return port
         },
         Case(testDescription: "a profile with a controller but no port type", code: .invalidProfile) {
-            var profile = try NMConnectionProfile.ethernet(name: "p", interface: "eno1")
+            var profile = try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("eno1"))
             profile.ipv4 = nil
             profile.ipv6 = nil
             profile.connection.controller = "br0"
@@ -35,102 +33,102 @@ struct ProfileValidationTests {
             return profile
         },
         Case(testDescription: "a port type without a controller", code: .invalidProfile) {
-            var profile = try NMConnectionProfile.ethernet(name: "p", interface: "eno1")
+            var profile = try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("eno1"))
             profile.connection.portType = .bridge
             try profile.validate()
             return profile
         },
         Case(testDescription: "an interface name of 16 bytes", code: .invalidInterfaceName) {
-            try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName(String("sixteen-chars-xx")))
+            try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("sixteen-chars-xx"))
         },
         Case(testDescription: "an interface name with '/'", code: .invalidInterfaceName) {
-            try NMConnectionProfile.bridge(name: "p", interface: NMInterfaceName(String("br/0")))
+            try NMConnectionProfile.bridge(name: "p", interface: NMInterfaceName("br/0"))
         },
         Case(testDescription: "an interface name with whitespace", code: .invalidInterfaceName) {
-            try NMConnectionProfile.dummy(name: "p", interface: NMInterfaceName(String("dummy 0")))
+            try NMConnectionProfile.dummy(name: "p", interface: NMInterfaceName("dummy 0"))
         },
         Case(testDescription: "a derived VLAN interface name over 15 bytes", code: .invalidInterfaceName) {
             try NMConnectionProfile.vlan(name: "v", parent: "enp0s31f6abc", id: 1000)
         },
         Case(testDescription: "an IPv4 prefix of 33", code: .invalidPrefix) {
             try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1",
+                name: "p", interface: NMInterfaceName("eno1"),
                 ipv4: .static(addresses: [IPAddressWithPrefix(IPv4Address(192, 168, 1, 200), prefix: 33)]))
         },
         Case(testDescription: "an IPv6 prefix of 129", code: .invalidPrefix) {
             try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1", ipv6: .static(addresses: [IPv6AddressWithPrefix(String("2001:db8::1/129"))]))
+                name: "p", interface: NMInterfaceName("eno1"), ipv6: .static(addresses: [IPv6AddressWithPrefix(String("2001:db8::1/129"))]))
         },
         Case(testDescription: "an IPv4 gateway outside every subnet", code: .gatewayOutsideSubnet) {
             try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1",
+                name: "p", interface: NMInterfaceName("eno1"),
                 ipv4: .static(addresses: ["192.168.1.200/24", "10.0.0.1/8"], gateway: "192.168.2.1"))
         },
         Case(testDescription: "an IPv4 gateway with no address", code: .gatewayOutsideSubnet) {
             var ipv4 = NMIPv4Setting.dhcp
             ipv4.gateway = "192.168.1.1"
-            return try NMConnectionProfile.ethernet(name: "p", interface: "eno1", ipv4: ipv4)
+            return try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("eno1"), ipv4: ipv4)
         },
         Case(testDescription: "an IPv6 gateway outside every subnet (not link-local)", code: .gatewayOutsideSubnet) {
             try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1",
+                name: "p", interface: NMInterfaceName("eno1"),
                 ipv6: .static(addresses: ["2001:db8:1::200/64"], gateway: "2001:db8:2::1"))
         },
         Case(testDescription: "a gateway with never-default", code: .invalidProfile) {
             var ipv4 = NMIPv4Setting.static(addresses: ["192.168.1.200/24"], gateway: "192.168.1.1")
             ipv4.neverDefault = true
-            return try NMConnectionProfile.ethernet(name: "p", interface: "eno1", ipv4: ipv4)
+            return try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("eno1"), ipv4: ipv4)
         },
         Case(testDescription: "a duplicate IPv4 address", code: .duplicateAddress) {
             try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1", ipv4: .static(addresses: ["192.168.1.200/24", "192.168.1.200/16"]))
+                name: "p", interface: NMInterfaceName("eno1"), ipv4: .static(addresses: ["192.168.1.200/24", "192.168.1.200/16"]))
         },
         Case(testDescription: "a duplicate IPv6 address", code: .duplicateAddress) {
             try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1", ipv6: .static(addresses: ["2001:db8::1/64", "2001:db8:0::1/64"]))
+                name: "p", interface: NMInterfaceName("eno1"), ipv6: .static(addresses: ["2001:db8::1/64", "2001:db8:0::1/64"]))
         },
         Case(testDescription: "a static IPv4 method with no address", code: .missingAddress) {
-            try NMConnectionProfile.bridge(name: "br0", interface: "br0", ipv4: .static(addresses: []))
+            try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"), ipv4: .static(addresses: []))
         },
         Case(testDescription: "a static IPv6 method with no address", code: .missingAddress) {
-            try NMConnectionProfile.bridge(name: "br0", interface: "br0", ipv6: .static(addresses: []))
+            try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"), ipv6: .static(addresses: []))
         },
         Case(testDescription: "addresses with method disabled", code: .invalidProfile) {
             var ipv4 = NMIPv4Setting.disabled
             ipv4.addresses = ["192.0.2.1/24"]
-            return try NMConnectionProfile.dummy(name: "d", interface: "dummy0", ipv4: ipv4)
+            return try NMConnectionProfile.dummy(name: "d", interface: NMInterfaceName("dummy0"), ipv4: ipv4)
         },
         Case(testDescription: "VLAN id 4095", code: .invalidVLANID) {
             try NMConnectionProfile.vlan(name: "v", parent: "eno1", id: 4095)
         },
         Case(testDescription: "VLAN id 65535", code: .invalidVLANID) {
-            try NMConnectionProfile.vlan(name: "v", parent: "eno1", id: 65535, interface: "vlan-max")
+            try NMConnectionProfile.vlan(name: "v", parent: "eno1", id: 65535, interface: NMInterfaceName("vlan-max"))
         },
         Case(testDescription: "a bridge VLAN range reaching 4095", code: .invalidVLANID) {
             try NMConnectionProfile.bridgePort(
-                name: "p", interface: "eno1", controller: "br0",
+                name: "p", interface: NMInterfaceName("eno1"), controller: "br0",
                 port: NMBridgePortSetting(vlans: [NMBridgeVLAN(ids: 4000...4095)]))
         },
         Case(testDescription: "a bridge VLAN 0", code: .invalidVLANID) {
-            try NMConnectionProfile.bridge(name: "b", interface: "br0",
+            try NMConnectionProfile.bridge(name: "b", interface: NMInterfaceName("br0"),
                                            options: NMBridgeSetting(vlans: [NMBridgeVLAN(id: 0)]))
         },
         Case(testDescription: "a PVID on a VLAN range", code: .invalidProfile) {
-            try NMConnectionProfile.bridge(name: "b", interface: "br0",
+            try NMConnectionProfile.bridge(name: "b", interface: NMInterfaceName("br0"),
                                            options: NMBridgeSetting(vlans: [NMBridgeVLAN(ids: 10...20, pvid: true)]))
         },
         Case(testDescription: "a forward delay with a fraction of a second", code: .invalidProfile) {
-            try NMConnectionProfile.bridge(name: "b", interface: "br0",
+            try NMConnectionProfile.bridge(name: "b", interface: NMInterfaceName("br0"),
                                            options: NMBridgeSetting(forwardDelay: .milliseconds(1500)))
         },
         Case(testDescription: "a negative DHCP timeout", code: .invalidProfile) {
-            try NMConnectionProfile.ethernet(name: "p", interface: "eno1", ipv4: .dhcp(timeout: .seconds(-1)))
+            try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("eno1"), ipv4: .dhcp(timeout: .seconds(-1)))
         },
         Case(testDescription: "an empty profile name", code: .invalidProfile) {
-            try NMConnectionProfile.ethernet(name: "", interface: "eno1")
+            try NMConnectionProfile.ethernet(name: "", interface: NMInterfaceName("eno1"))
         },
         Case(testDescription: "an empty controller", code: .invalidProfile) {
-            try NMConnectionProfile.bridgePort(name: "p", interface: "eno1", controller: "")
+            try NMConnectionProfile.bridgePort(name: "p", interface: NMInterfaceName("eno1"), controller: "")
         },
     ]
 
@@ -149,13 +147,13 @@ struct ProfileValidationTests {
     func messages() throws {
         do {
             _ = try NMConnectionProfile.ethernet(
-                name: "p", interface: "eno1", ipv4: .static(addresses: ["192.168.1.200/24"], gateway: "10.0.0.1"))
+                name: "p", interface: NMInterfaceName("eno1"), ipv4: .static(addresses: ["192.168.1.200/24"], gateway: "10.0.0.1"))
             Issue.record("accepted a gateway outside the subnet")
         } catch {
             #expect(error.message == "ipv4.gateway 10.0.0.1 lies outside every address's subnet (192.168.1.0/24)")
         }
         do {
-            var port = try NMConnectionProfile.bridgePort(name: "eno1-port", interface: "eno1", controller: "br0")
+            var port = try NMConnectionProfile.bridgePort(name: "eno1-port", interface: NMInterfaceName("eno1"), controller: "br0")
             port.ipv4 = .dhcp
             try port.validate()
             Issue.record("accepted a port with IP")
@@ -175,20 +173,20 @@ struct ProfileValidationTests {
     func accepts() throws {
         // A link-local IPv6 gateway is fine outside the address's subnet.
         _ = try NMConnectionProfile.ethernet(
-            name: "p", interface: "eno1", ipv6: .static(addresses: ["2001:db8:1::200/64"], gateway: "fe80::1"))
+            name: "p", interface: NMInterfaceName("eno1"), ipv6: .static(addresses: ["2001:db8:1::200/64"], gateway: "fe80::1"))
         // A gateway in the subnet of the second address.
         _ = try NMConnectionProfile.ethernet(
-            name: "p", interface: "eno1", ipv4: .static(addresses: ["10.0.0.5/8", "192.168.1.200/24"], gateway: "192.168.1.1"))
+            name: "p", interface: NMInterfaceName("eno1"), ipv4: .static(addresses: ["10.0.0.5/8", "192.168.1.200/24"], gateway: "192.168.1.1"))
         // VLAN ids 0 and 4094, a 15-byte interface name.
         _ = try NMConnectionProfile.vlan(name: "v", parent: "eno1", id: 0)
-        _ = try NMConnectionProfile.vlan(name: "v", parent: "eno1", id: 4094, interface: "fifteen-chars-x")
+        _ = try NMConnectionProfile.vlan(name: "v", parent: "eno1", id: 4094, interface: NMInterfaceName("fifteen-chars-x"))
         // A port whose IP settings are disabled carries nothing.
-        var port = try NMConnectionProfile.bridgePort(name: "p", interface: "eno1", controller: "br0")
+        var port = try NMConnectionProfile.bridgePort(name: "p", interface: NMInterfaceName("eno1"), controller: "br0")
         port.ipv4 = .disabled
         port.ipv6 = .ignore
         try port.validate()
         // A VRF port keeps IP settings.
-        var vrfPort = try NMConnectionProfile.ethernet(name: "p", interface: "eno1")
+        var vrfPort = try NMConnectionProfile.ethernet(name: "p", interface: NMInterfaceName("eno1"))
         vrfPort.connection.controller = "vrf0"
         vrfPort.connection.portType = .vrf
         try vrfPort.validate()
@@ -201,7 +199,7 @@ struct ProfileValidationTests {
     @Test("turning a NIC profile into a bridge port drops its IP settings and keeps its UUID")
     func attached() throws {
         let eno1 = try NMConnectionProfile.ethernet(
-            name: "eno1", interface: "eno1",
+            name: "eno1", interface: NMInterfaceName("eno1"),
             ipv4: .static(addresses: ["192.168.1.200/24"], gateway: "192.168.1.1", dns: ["192.0.2.53"]))
         let port = try eno1.attached(to: "br0")
         #expect(port.uuid == eno1.uuid)

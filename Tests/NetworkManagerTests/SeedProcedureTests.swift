@@ -14,13 +14,13 @@ import Testing
 struct SeedProcedureTests {
     static func seed() throws -> (eno1: NMConnectionProfile, br0: NMConnectionProfile, port: NMConnectionProfile) {
         let lan = NMIPv4Setting.static(addresses: ["192.168.1.200/24"], gateway: "192.168.1.1", dns: ["114.114.114.114"])
-        let eno1 = try NMConnectionProfile.ethernet(name: "eno1", interface: "eno1", ipv4: lan)
+        let eno1 = try NMConnectionProfile.ethernet(name: "eno1", interface: NMInterfaceName("eno1"), ipv4: lan)
         // The seed leaves autoconnect-slaves unset; the builder's default (true) is what field
         // problem 9 asks for, so the seed's choice is spelled out here.
-        let br0 = try NMConnectionProfile.bridge(name: "br0", interface: "br0", autoconnect: true,
+        let br0 = try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"), autoconnect: true,
                                                  autoconnectPorts: nil, ipv4: lan)
         // nmcli names a bridge-slave profile "bridge-slave-IFNAME".
-        let port = try NMConnectionProfile.bridgePort(name: "bridge-slave-eno1", interface: "eno1", controller: "br0")
+        let port = try NMConnectionProfile.bridgePort(name: "bridge-slave-eno1", interface: NMInterfaceName("eno1"), controller: "br0")
         return (eno1, br0, port)
     }
 
@@ -75,7 +75,7 @@ struct SeedProcedureTests {
 
     @Test("the bridge builder turns autoconnect-slaves on by default")
     func bridgeDefault() throws {
-        let br0 = try NMConnectionProfile.bridge(name: "br0", interface: "br0", stp: false)
+        let br0 = try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"), stp: false)
         let written = try NMSettingsCodec(version: NMVersion(1, 42)).encode(br0)
         #expect(written["connection"]?["autoconnect-slaves"] == .int32(1))
         #expect(written["bridge"]?["stp"] == .boolean(false))

@@ -38,10 +38,15 @@ extension NMError {
     /// see `nm-errors.h`) becomes a ``Code``; other names fall back to ``Code/unknown(_:)``;
     /// local D-Bus failures (a closed connection, a timeout) get codes of their own.
     ///
+    /// The peer's message is what the peer chose to send, so ``message`` holds it sanitized
+    /// (``NMText/sanitized(_:limit:)``: control characters such as ESC shown as `\u{1b}`, at
+    /// most 512 characters); ``dbusError`` keeps it verbatim.
+    ///
     /// - Parameter operation: what the failed call was doing, when known; it chooses the polkit
     ///   action named by a permission hint. Without it the action is inferred from the
     ///   error's domain and message.
     public init(_ dbusError: DBusError, operation: Operation? = nil) {
+        let message = NMText.sanitized(dbusError.message)
         guard let name = dbusError.name else {
             let code: Code
             switch dbusError.code {
@@ -49,11 +54,11 @@ extension NMError {
             case .disconnected, .peerVanished: code = .disconnected
             default: code = .dbus
             }
-            self.init(code, dbusError.message, hint: dbusError.hint, domain: .dbus, dbusError: dbusError)
+            self.init(code, message, hint: dbusError.hint, domain: .dbus, dbusError: dbusError)
             return
         }
         if let (domain, code) = Self.dbusNames[name] {
-            self.init(code, dbusError.message, domain: domain, dbusError: dbusError)
+            self.init(code, message, domain: domain, dbusError: dbusError)
             refine(operation: operation)
             return
         }
@@ -77,11 +82,11 @@ extension NMError {
                 hint = "the bus refused the call for this user; run as root or as a user the D-Bus policy allows"
             default: break
             }
-            self.init(code, dbusError.message, hint: hint, domain: .dbus, dbusError: dbusError)
+            self.init(code, message, hint: hint, domain: .dbus, dbusError: dbusError)
             return
         }
         let domain: Domain = name.hasPrefix("org.freedesktop.NetworkManager.") ? .manager : .dbus
-        self.init(.unknown(name), dbusError.message, hint: dbusError.hint, domain: domain, dbusError: dbusError)
+        self.init(.unknown(name), message, hint: dbusError.hint, domain: domain, dbusError: dbusError)
     }
 
     /// Every NetworkManager D-Bus error name this library knows, with its domain and code.
@@ -152,9 +157,9 @@ extension NMError {
         case .invalidArguments:
             if let overlap = overlappingCheckpoint {
                 code = .checkpointOverlap
-                hint = "another checkpoint (\(overlap.checkpoint)) already covers \(overlap.device); "
-                    + "wait until it is committed or rolled back, destroy it (CheckpointDestroy), "
-                    + "or create the new one with the ALLOW_OVERLAPPING flag"
+                hint = "another checkpoint (\(overlap.checkpoint)) already covers \(overlap.device): another change is "
+                    + "in progress; wait until whoever made it commits or rolls it back, or destroy the checkpoint "
+                    + "(CheckpointDestroy) if nobody will"
             }
         case .unknownConnection:
             hint = "the profile does not exist (any more); read the current profile list again"
@@ -220,7 +225,7 @@ extension NMError {
             until = "with no rollback timeout (it stays until committed or destroyed)"
         }
         copy.hint = "another checkpoint covers \(overlap.device) \(until): \(overlap.checkpoint); "
-            + "wait for it, destroy it (CheckpointDestroy), or create the new one with ALLOW_OVERLAPPING"
+            + "wait until whoever made it commits or rolls it back, or destroy it (CheckpointDestroy) if nobody will"
         return copy
     }
 

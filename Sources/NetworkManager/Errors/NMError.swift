@@ -93,16 +93,41 @@ extension NMError.Code {
 
     /// A profile breaks a rule checked before sending (see the message for which).
     public static let invalidProfile = Self(rawValue: "invalid-profile")
-    /// An interface name is empty, longer than 15 bytes, or contains '/' or whitespace.
+    /// An interface name breaks the kernel's or NetworkManager's rules: empty, longer than 15
+    /// bytes, `.` or `..`, `all`, `default` or `bonding_masters`, or containing `/`, `:`, `%`,
+    /// whitespace or a control character.
     public static let invalidInterfaceName = Self(rawValue: "invalid-interface-name")
     /// Text that should be an IP address is not one.
     public static let invalidAddress = Self(rawValue: "invalid-address")
     /// Text or bytes that should be a MAC address are not one.
     public static let invalidMACAddress = Self(rawValue: "invalid-mac-address")
-    /// A prefix length is longer than the address (over 32 for IPv4, 128 for IPv6).
+    /// A prefix length is longer than the address (over 32 for IPv4, 128 for IPv6), or a
+    /// host's address has the prefix /0 (which would make every address on-link).
     public static let invalidPrefix = Self(rawValue: "invalid-prefix")
+    /// An address that cannot be a host's own: multicast, loopback, unspecified (`0.0.0.0`,
+    /// `::`) or in `0.0.0.0/8`, the limited broadcast `255.255.255.255`, or reserved
+    /// (`240.0.0.0/4`). See ``IPSpecialPurpose``.
+    public static let invalidHostAddress = Self(rawValue: "invalid-host-address")
+    /// An IPv4 address that is the network address (host bits all zero) or the broadcast
+    /// address (host bits all one) of its own prefix, for prefixes up to /30.
+    public static let networkOrBroadcastAddress = Self(rawValue: "network-or-broadcast-address")
     /// The gateway lies outside the subnet of every configured address.
     public static let gatewayOutsideSubnet = Self(rawValue: "gateway-outside-subnet")
+    /// The gateway is one of the profile's own addresses: the host would route through itself.
+    public static let gatewayIsOwnAddress = Self(rawValue: "gateway-is-own-address")
+    /// The gateway cannot be a neighbour's address: multicast, loopback, unspecified,
+    /// broadcast or reserved, or the network or broadcast address of the subnet it lies in.
+    public static let invalidGateway = Self(rawValue: "invalid-gateway")
+    /// A DNS server address that no server can have: unspecified, multicast, broadcast or
+    /// reserved (a loopback resolver such as 127.0.0.53 is fine).
+    public static let invalidDNSServer = Self(rawValue: "invalid-dns-server")
+    /// A DNS search domain that is not a domain name (LDH labels of 1-63 bytes, 253 in all;
+    /// NetworkManager's routing-only `~domain` and `~.` are accepted), or contains a control
+    /// character.
+    public static let invalidSearchDomain = Self(rawValue: "invalid-search-domain")
+    /// Free text of a profile (its name, the controller or parent it names, a DHCP host name,
+    /// an address label, a bond option) contains a control character (``NMText/isControl(_:)``).
+    public static let controlCharacter = Self(rawValue: "control-character")
     /// The same address appears twice in one IP setting.
     public static let duplicateAddress = Self(rawValue: "duplicate-address")
     /// The method is `manual` but no address is configured.

@@ -55,11 +55,16 @@ public struct NMSettingsCodec: Sendable {
         try decode(Self.settings(fromWire: value))
     }
 
-    /// The wire form of `profile` for NetworkManager ``version``, after ``NMConnectionProfile/validate()``.
-    /// Values are bare (not wrapped in variants); ``wireValue(_:)`` builds the `a{sa{sv}}` to send.
+    /// The wire form of `profile` for NetworkManager ``version``, after
+    /// ``NMConnectionProfile/validateStructure()``. Values are bare (not wrapped in variants);
+    /// ``wireValue(_:)`` builds the `a{sa{sv}}` to send.
+    ///
+    /// Only the structural rules: profiles read from NetworkManager are written back through
+    /// here too (superseded, restored), whatever another tool put in them. New profiles get
+    /// every rule from their builder or ``NMConnectionProfile/validate()``.
     /// - Throws: ``NMError`` when the profile is invalid or needs a key ``version`` lacks.
     public func encode(_ profile: NMConnectionProfile) throws(NMError) -> [String: [String: DBusValue]] {
-        try profile.validate()
+        try profile.validateStructure()
         var encoder = Encoder(version: version, checkVersions: true)
         return try encoder.encode(profile)
     }

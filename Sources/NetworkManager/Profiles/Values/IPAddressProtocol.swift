@@ -16,6 +16,8 @@ public protocol IPAddressProtocol: Hashable, Sendable, Comparable, CustomStringC
     init(bytes: [UInt8]) throws(NMError)
     /// The address's bytes in network order.
     var bytes: [UInt8] { get }
+    /// Why the address cannot be a host's own (multicast, loopback, ...), or `nil`.
+    var specialPurpose: IPSpecialPurpose? { get }
 }
 
 extension IPAddressProtocol {
@@ -32,6 +34,22 @@ extension IPAddressProtocol {
             }
         }
         // The byte count is unchanged, so this cannot fail.
+        return (try? Self(bytes: out)) ?? self
+    }
+
+    /// The address with every bit after the first `prefix` bits set: for IPv4, the
+    /// broadcast address of the subnet.
+    public func filled(fromPrefix prefix: Int) -> Self {
+        var out = bytes
+        for index in out.indices {
+            let bitsBefore = index * 8
+            if bitsBefore >= prefix {
+                out[index] = 0xFF
+            } else if bitsBefore + 8 > prefix {
+                let keep = prefix - bitsBefore
+                out[index] |= UInt8(truncatingIfNeeded: 0xFF >> keep)
+            }
+        }
         return (try? Self(bytes: out)) ?? self
     }
 

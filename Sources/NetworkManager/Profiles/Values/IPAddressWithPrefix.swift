@@ -29,7 +29,7 @@ public struct IPAddressWithPrefix<Address: IPAddressProtocol>: Hashable, Sendabl
         let prefixText = text[text.index(after: slash)...]
         guard !prefixText.isEmpty, prefixText.count <= 3, prefixText.allSatisfy(\.isASCII),
               let prefix = Int(prefixText) else {
-            throw NMError(.invalidPrefix, "\"\(text)\" has no valid prefix length after '/'",
+            throw NMError(.invalidPrefix, "\(NMText.quoted(text)) has no valid prefix length after '/'",
                           hint: "write an address with its prefix as 192.168.1.200/24")
         }
         try self.init(try Address(String(text[..<slash])), prefix: prefix)
@@ -37,6 +37,17 @@ public struct IPAddressWithPrefix<Address: IPAddressProtocol>: Hashable, Sendabl
 
     /// The network this address lies in: the address with its host bits cleared.
     public var network: Address { address.masked(toPrefix: prefix) }
+
+    /// The address of the subnet with every host bit set: for IPv4, its broadcast address.
+    public var broadcast: Address { address.filled(fromPrefix: prefix) }
+
+    /// Whether this is an IPv4 address with a prefix of /30 or shorter that is its subnet's
+    /// network address (host bits all zero) or broadcast address (all one): neither can be a
+    /// host's. /31 (RFC 3021) and /32 have neither. IPv6 has no broadcast, and its
+    /// subnet-router anycast address is left alone: always `false`.
+    public var isNetworkOrBroadcastAddress: Bool {
+        Address.bitWidth == 32 && prefix <= 30 && (address == network || address == broadcast)
+    }
 
     /// Whether `other` lies in this address's subnet.
     public func contains(_ other: Address) -> Bool {

@@ -29,7 +29,7 @@ public struct IPv4Address: IPAddressProtocol, ExpressibleByStringLiteral {
     /// Parses dotted-quad text: four decimal numbers 0-255 without leading zeros.
     public init(_ text: String) throws(NMError) {
         guard let parsed = Self.parse(Substring(text)) else {
-            throw NMError(.invalidAddress, "\"\(text)\" is not an IPv4 address",
+            throw NMError(.invalidAddress, "\(NMText.quoted(text)) is not an IPv4 address",
                           hint: "write IPv4 addresses as four numbers 0-255 joined by dots, such as 192.0.2.53")
         }
         self = parsed

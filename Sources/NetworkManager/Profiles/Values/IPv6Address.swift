@@ -38,7 +38,7 @@ public struct IPv6Address: IPAddressProtocol, ExpressibleByStringLiteral {
 
     public init(_ text: String) throws(NMError) {
         guard let groups = Self.parseGroups(text) else {
-            throw NMError(.invalidAddress, "\"\(text)\" is not an IPv6 address",
+            throw NMError(.invalidAddress, "\(NMText.quoted(text)) is not an IPv6 address",
                           hint: "write IPv6 addresses as hex groups joined by colons, such as 2001:db8::53")
         }
         try self.init(groups: groups)

@@ -19,7 +19,7 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
         let parts = text.split(separator: text.contains("-") ? "-" : ":", omittingEmptySubsequences: false)
         guard parts.count == 6,
               parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) }) else {
-            throw NMError(.invalidMACAddress, "\"\(text)\" is not a MAC address",
+            throw NMError(.invalidMACAddress, "\(NMText.quoted(text)) is not a MAC address",
                           hint: "write MAC addresses as six hex bytes joined by colons, such as 02:11:22:33:44:55")
         }
         try self.init(bytes: parts.map { UInt8($0, radix: 16) ?? 0 })

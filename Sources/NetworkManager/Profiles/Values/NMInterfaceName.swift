@@ -1,21 +1,40 @@
 /// A kernel network interface name, such as `eno1` or `br0`: `connection.interface-name`.
 ///
-/// Checked when built, with the kernel's rules as NetworkManager applies them
-/// (`nm_utils_ifname_valid_kernel`): 1 to 15 bytes (`IFNAMSIZ` minus the NUL), no `/`, no
-/// whitespace, and not `.` or `..`. (The name `InterfaceName` belongs to D-Bus interface
-/// names in the `DBus` module.)
-public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+/// Checked when built, with the rules of the kernel (`dev_valid_name`) and of NetworkManager
+/// (`nm_utils_ifname_valid`, which adds the last three), plus one of this library's own:
+/// - 1 to 15 bytes (`IFNAMSIZ` minus the NUL);
+/// - not `.` or `..`;
+/// - no `/`, `:` or whitespace (the kernel's `isspace` includes the byte 0xA0, which is in
+///   the UTF-8 of characters such as "à": the kernel refuses such a name);
+/// - no `%` (the kernel would take it as a format, `dummy%d`);
+/// - not `all`, `default` (directories of `/proc/sys/net/ipv4/conf/`) or `bonding_masters`
+///   (a file in `/sys/class/net/`);
+/// - no control character (``NMText/isControl(_:)``): the kernel and NetworkManager accept
+///   ESC and most other controls, which then reach every terminal that lists interfaces.
+///
+/// There is deliberately no string-literal conformance: with one, `try NMInterfaceName("x")`
+/// is a literal coercion (SE-0213) that traps on a bad name instead of throwing
+/// (docs/decisions/0004-interface-names-are-not-string-literals.md). Write
+/// `try NMInterfaceName("br0")`; in a call that throws anyway, the one `try` covers both:
+/// `try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"))`.
+/// (The name `InterfaceName` belongs to D-Bus interface names in the `DBus` module.)
+public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The name's text.
     public let rawValue: String
 
     /// The kernel's limit: `IFNAMSIZ` (16) minus the terminating NUL.
     public static let maximumLength = 15
 
-    /// - Throws: ``NMError`` with code ``NMError/Code/invalidInterfaceName``.
+    /// Names NetworkManager refuses although the kernel's grammar allows them.
+    public static let reservedNames: Set<String> = ["all", "default", "bonding_masters"]
+
+    /// - Throws: ``NMError`` with code ``NMError/Code/invalidInterfaceName``, the name
+    ///   (control characters made visible) and what is wrong with it in the message.
     public init(_ name: String) throws(NMError) {
         if let problem = Self.problem(name) {
-            throw NMError(.invalidInterfaceName, "invalid interface name \"\(name)\": \(problem)",
-                          hint: "interface names are 1-15 bytes without '/', ':' or whitespace, such as eno1 or br0")
+            throw NMError(.invalidInterfaceName, "invalid interface name \(NMText.quoted(name)): \(problem)",
+                          hint: "interface names are 1-15 bytes without '/', ':', '%', whitespace or control characters, "
+                              + "such as eno1 or br0")
         }
         rawValue = name
     }
@@ -25,21 +44,21 @@ public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConve
         self.rawValue = rawValue
     }
 
-    public init(stringLiteral value: String) {
-        do { try self.init(value) } catch { preconditionFailure("\(error)") }
-    }
-
-    static func problem(_ name: String) -> String? {
+    /// What is wrong with `name` as an interface name, or `nil` if nothing is.
+    public static func problem(_ name: String) -> String? {
         let bytes = name.utf8.count
         if bytes == 0 { return "it is empty" }
         if bytes > maximumLength { return "it is \(bytes) bytes long, more than the kernel's \(maximumLength)" }
         if name == "." || name == ".." { return "\".\" and \"..\" are reserved" }
-        if name.contains("/") { return "it contains '/'" }
-        // The kernel's dev_valid_name refuses ':' too (it once separated alias labels).
-        if name.contains(":") { return "it contains ':'" }
-        if name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value == 0 }) {
-            return "it contains whitespace"
+        if reservedNames.contains(name) { return "NetworkManager reserves \"\(name)\"" }
+        if let control = NMText.firstControl(in: name) { return "it contains the control character \(NMText.visible(control))" }
+        for forbidden in ["/", ":", "%"] where name.contains(forbidden) {
+            return "it contains '\(forbidden)'"
         }
+        if name.unicodeScalars.contains(where: \.properties.isWhitespace) { return "it contains whitespace" }
+        // The kernel's isspace() is Latin-1's: 0xA0 (no-break space) counts, even as a byte
+        // inside a UTF-8 sequence.
+        if name.utf8.contains(0xA0) { return "it contains the byte 0xA0, which the kernel takes for a space" }
         return nil
     }
 
