@@ -61,11 +61,13 @@ let package = Package(
             path: "Examples/nm-inventory",
             swiftSettings: strict
         ),
+        // bridgeify's signal handlers from the program's load on, before Swift's main runs.
+        .target(name: "CEarlySignals", path: "Examples/early-signals"),
         // Moves a NIC's configuration onto a new bridge as one transaction (docs/bridgeify.md).
         .executableTarget(
             name: "bridgeify",
             dependencies: [
-                "NetworkManager", "DBus",
+                "NetworkManager", "DBus", "CEarlySignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/bridgeify",

@@ -4,6 +4,7 @@
 import Foundation
 import NetworkManager
 import Synchronization
+import CEarlySignals
 
 #if canImport(Glibc)
 import Glibc
@@ -400,6 +401,10 @@ final class Interruption: Sendable {
             source.resume()
             return source
         }
+        // A signal that came before: caught by the handlers CEarlySignals installed when the
+        // program was loaded (from now on the dispatch sources see every signal).
+        let early = early_signal_received()
+        if early != 0 { received(early) }
     }
 
     private func received(_ number: Int32) {
