@@ -257,6 +257,8 @@ final class TransactionRun: Sendable {
             deletes: deleted(prepared).filter { prepared.existing[$0] != nil },
             reactivate: prepared.activeBefore.map { .init(interface: $0.interface, uuid: $0.uuid) },
             newDevices: prepared.newDevices)
+        record.ownerPID = NMTransactionRecord.currentPID
+        record.ownerStartTime = NMTransactionRecord.startTime(of: NMTransactionRecord.currentPID)
         var recordPath: ObjectPath?
         do {
             checkpoint = try await step(.checkpoint, "all devices, rollback after \(timeout)") {
@@ -414,7 +416,8 @@ final class TransactionRun: Sendable {
     func commitWork(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint, recordPath: ObjectPath?,
                     record: NMTransactionRecord) -> NMClient.CommitWork {
         let staged = writtenProfiles("add") + writtenProfiles("modify")
-        let cleanup = (writtenProfiles("backup") + writtenProfiles("witness")).map(\.path) + [recordPath].compactMap { $0 }
+        // The witness last: a record without a witness would read as "rolled back" (and be undone).
+        let cleanup = writtenProfiles("backup").map(\.path) + [recordPath].compactMap { $0 } + writtenProfiles("witness").map(\.path)
         let recordProfile = recordPath.flatMap { path in
             written.withLock { $0 }.first { $0.path == path }.map {
                 NMStoredProfile(path: path, profile: $0.profile, flags: .unsaved, filename: nil, versionID: nil)

@@ -32,9 +32,12 @@ extension NMClient {
                 // A transaction staged by an older version kept no record: live means waiting.
                 pending.state = view.record.map { $0.awaitingConfirmation ? .awaitingConfirmation : .inProgress } ?? .awaitingConfirmation
             case .noCheckpoint(let abandoned):
-                guard abandoned else { continue }
-                pending.state = .stale
-                pending.staleReason = "it stopped before making its checkpoint; only its bookkeeping is left"
+                if abandoned {
+                    pending.state = .stale
+                    pending.staleReason = "its process stopped before making its checkpoint; only its bookkeeping is left"
+                } else {
+                    pending.state = .inProgress
+                }
             case .rolledBack:
                 pending.state = .stale
                 pending.staleReason = "NetworkManager rolled its checkpoint back (its timeout passed, or someone rolled it back)"
@@ -155,7 +158,8 @@ extension NMClient {
             staged: view.staged.map { ($0.path, $0.profile) },
             superseded: view.record?.superseded.map(\.uuid) ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
             deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
-            cleanup: (view.backups + [view.witness].compactMap { $0 }).map(\.path) + [view.recordProfile?.path].compactMap { $0 },
+            // The witness last: a record without a witness would read as "rolled back".
+            cleanup: (view.backups + [view.recordProfile].compactMap { $0 } + [view.witness].compactMap { $0 }).map(\.path),
             checkpoint: checkpoint)
     }
 

@@ -44,6 +44,9 @@ extension NMClient {
         var condition: Condition {
             if checkpoint != nil { return .live }
             guard checkpointPath != nil else {
+                // Its process may be about to make it: abandoned once that process is gone (or,
+                // where that cannot be read, after a grace period).
+                if let alive = record?.ownerAlive { return .noCheckpoint(abandoned: !alive) }
                 let age = record.map { NMCheckpoint.bootTimeMilliseconds() - $0.createdBootTimeMilliseconds } ?? .max
                 return .noCheckpoint(abandoned: age > NMTransactionRecord.inProgressGraceMilliseconds)
             }
@@ -53,8 +56,9 @@ extension NMClient {
             return witness == nil ? .rolledBack : .checkpointLost
         }
 
-        /// Every profile that carries this transaction's tags.
-        var bookkeeping: [NMStoredProfile] { [recordProfile, witness].compactMap { $0 } + backups }
+        /// Every profile that carries this transaction's tags, the witness last (a record
+        /// without its witness would read as "rolled back").
+        var bookkeeping: [NMStoredProfile] { backups + [recordProfile, witness].compactMap { $0 } }
     }
 
     /// The transactions that left profiles behind, from one read of the host.
@@ -327,7 +331,7 @@ extension NMClient {
                 staged: view.staged.map { ($0.path, $0.profile) },
                 superseded: view.record?.superseded.map(\.uuid) ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
                 deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
-                cleanup: view.bookkeeping.map(\.path).filter { $0 != view.recordProfile?.path } + [view.recordProfile?.path].compactMap { $0 },
+                cleanup: (view.backups + [view.recordProfile].compactMap { $0 } + [view.witness].compactMap { $0 }).map(\.path),
                 checkpoint: view.checkpoint?.path)
             try await runCommit(work) {}
             return (.committed, view.staged.map(\.profile.name))

@@ -3,6 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a transaction keeps inside NetworkManager so that any process, this one or the next,
 /// can finish it or undo it from the state the host is in (docs/transactions.md, "Interrupted
@@ -55,6 +58,10 @@ struct NMTransactionRecord: Codable, Sendable, Hashable {
     var rollbackTimeoutSeconds: Int
     /// Set when `apply(commit: false)` returned: waiting for ``NMClient/confirm(_:)``.
     var awaitingConfirmation: Bool = false
+    /// The process applying the transaction: its pid and its start time (field 22 of
+    /// /proc/PID/stat), which together tell a live owner from a dead one or a reused pid.
+    var ownerPID: Int32?
+    var ownerStartTime: UInt64?
     /// Profiles added (deleted by an undo) and modified (given back from their backups).
     var adds: [UUID] = []
     var modifies: [UUID] = []
@@ -72,8 +79,37 @@ struct NMTransactionRecord: Codable, Sendable, Hashable {
         var uuid: UUID
     }
 
-    /// How long a record may exist without a checkpoint before it counts as abandoned.
+    /// How long a record may exist without a checkpoint before it counts as abandoned, when
+    /// whether its owner lives cannot be read (another pid namespace, no /proc).
     static let inProgressGraceMilliseconds: Int64 = 60_000
+
+    /// Whether the process that applies the transaction is alive: nil when it cannot be told.
+    var ownerAlive: Bool? {
+        guard let ownerPID, let ownerStartTime else { return nil }
+        guard let current = Self.startTime(of: ownerPID) else {
+            // No such process in this pid namespace, or no /proc at all.
+            return access("/proc/self/stat", R_OK) == 0 ? false : nil
+        }
+        return current == ownerStartTime
+    }
+
+    static var currentPID: Int32 { getpid() }
+
+    /// Field 22 of /proc/PID/stat (the start time in clock ticks since boot), or nil.
+    static func startTime(of pid: Int32) -> UInt64? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (the state); field 22 is fields[19].
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
 
     /// The `user.data` key that holds the JSON.
     static let key = NMClient.Tag.prefix + "record"
