@@ -151,11 +151,13 @@ extension NMClient {
         for uuid in restore.sorted(by: { $0.uuidString < $1.uuidString }) {
             guard let original = originals[uuid] else { continue }
             if let current = byUUID[uuid] {
-                let same = try Self.planText(current.profile, codec: codec) == Self.planText(original.profile, codec: codec)
-                    && current.isInMemory == original.isInMemory && current.profile.userData == original.profile.userData
-                if same { continue }
+                let sameSettings = try Self.planText(current.profile, codec: codec) == Self.planText(original.profile, codec: codec)
+                    && current.profile.userData == original.profile.userData
+                if sameSettings && current.isInMemory == original.isInMemory { continue }
                 try await updateProfile(current.path, to: original.profile, storage: original.isInMemory ? .memory : .disk)
-                restoredSettings.insert(uuid)
+                // Only the storage was wrong (a checkpoint rollback restored it in memory): the
+                // device already runs these settings, no re-activation.
+                if !sameSettings { restoredSettings.insert(uuid) }
             } else {
                 try await addProfile(original.profile, storage: original.isInMemory ? .memory : .disk)
             }
