@@ -37,6 +37,12 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
     do {
         let nm = try await common.client()
         try await body(nm, output, &report)
+    } catch where Interruption.shared.signal != nil && !(error is NMTransactionError) {
+        // Stopped while reading, before confirm or rollback began (once begun, they run to
+        // their end and report): nothing was done.
+        report.result = .rejected
+        report.error = .init(code: "interrupted", message: "interrupted by \(Interruption.shared.signalName ?? "a signal") before anything was done",
+                             hint: "run it again")
     } catch let rejection as Rejection {
         report.result = .rejected
         report.error = .init(code: rejection.code, message: rejection.message, hint: rejection.hint)
@@ -127,6 +133,9 @@ struct RollbackCommand: AsyncParsableCommand {
                 report.differences = differences
                 report.rollback = .init(restored: false, milliseconds: elapsed.milliseconds, error: "the host differs from before")
                 report.summary = "Rolled back, but the host is not as before: " + differences.joined(separator: "; ")
+            } else if endState == .committed {
+                report.result = .committed
+                report.summary = "Nothing to roll back: \(pending.label) had finished committing; its leftover bookkeeping was removed."
             } else {
                 report.result = .rolledBack
                 report.rollback = .init(restored: true, milliseconds: elapsed.milliseconds)

@@ -268,8 +268,9 @@ final class Output: Sendable {
     /// The end: the JSON document, or a summary (errors and hints on stderr).
     func finish(_ report: Report) {
         var report = report
-        if report.state == nil {
-            // Commands that changed nothing say so; the others set it from a read.
+        if report.state == nil, report.command == "convert" || report.command == "bridgeify" {
+            // A conversion that changed nothing says so; the others set it from a read (status,
+            // confirm and rollback that did nothing know nothing of the host's state).
             switch report.result {
             case .rejected, .planned, .none: report.state = "before"
             case .unchanged: report.state = "committed"

@@ -316,6 +316,7 @@ final class TransactionRun: Sendable {
             // and anyone can tell later whether the checkpoint was rolled back or lost.
             try await step(.checkpoint, "witness") {
                 _ = try await addBookkeeping(witness: true, tags: [
+                    NMClient.Tag.label: transaction.label,
                     NMClient.Tag.checkpoint: checkpoint.path.rawValue,
                     NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
                 ])

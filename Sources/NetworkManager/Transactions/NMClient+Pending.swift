@@ -44,7 +44,9 @@ extension NMClient {
                     + Self.leftovers(view)
             case .checkpointLost:
                 pending.state = .stale
-                pending.staleReason = (view.phase == .committing
+                pending.staleReason = (view.recordProfile == nil
+                    ? "its commit finished; only its bookkeeping is left"
+                    : view.phase == .committing
                     ? "its checkpoint was destroyed after the commit had begun (or NetworkManager restarted during it)"
                     : "its checkpoint is gone without a rollback: NetworkManager restarted, or someone destroyed it")
                     + "; what it staged is still in effect" + Self.leftovers(view)
@@ -95,7 +97,7 @@ extension NMClient {
 
     func confirmNow(_ pending: NMPendingTransaction) async throws -> NMTransactionEndState {
         let started = ContinuousClock.now
-        guard let view = try await view(of: pending), view.recordProfile != nil || !view.staged.isEmpty else {
+        guard let view = try await view(of: pending), view.recordProfile != nil || view.witness != nil || !view.staged.isEmpty else {
             throw NMError(.invalidArguments, "transaction \(pending.id.uuidString.lowercased()) is no longer pending: nothing of it is left",
                           hint: "it was rolled back (by its timeout or by hand) or confirmed already")
         }
@@ -137,6 +139,7 @@ extension NMClient {
         case .checkpointLost:
             let expected = Self.expectations(of: view)
             _ = try await settleInterrupted(view, plan: UndoPlan(), intent: .committed, settle: .seconds(30))
+            if view.recordProfile == nil { return .committed }  // only a finished commit's witness was left
             return try await assess(expected)
         case .rolledBack, .noCheckpoint:
             // What NetworkManager's rollback does not undo is undone now.
@@ -176,6 +179,11 @@ extension NMClient {
             if case .live = view.condition, let record = view.record, !record.awaitingConfirmation {
                 throw NMError(.invalidArguments, "transaction \(pending.id.uuidString.lowercased()) is still in progress, not waiting for confirmation",
                               hint: "cancel the process applying it (it rolls back by itself); if it died, its checkpoint reverts it at its timeout")
+            }
+            if view.recordProfile == nil, view.witness != nil, view.staged.isEmpty {
+                // Only the witness of a finished commit is left: nothing to roll back.
+                for stored in view.bookkeeping { try await self.deleteIgnoringGone(stored.path) }
+                return .committed
             }
             let expected = Self.expectations(of: view)
             _ = try await self.settleInterrupted(view, plan: UndoPlan(), intent: .before, settle: .seconds(30))

@@ -26,7 +26,11 @@ extension NMClient {
         var checkpoint: NMCheckpoint?
         var label: String = ""
 
-        var phase: NMTransactionRecord.Phase { record?.phase ?? .staging }
+        /// A witness without its record is what a finished commit leaves when it is cut short
+        /// between deleting the two (the record goes first): committing.
+        var phase: NMTransactionRecord.Phase {
+            record?.phase ?? (recordProfile == nil && witness != nil ? .committing : .staging)
+        }
 
         /// What a read can say about the transaction.
         enum Condition: Equatable {
@@ -50,6 +54,9 @@ extension NMClient {
                 let age = record.map { NMCheckpoint.bootTimeMilliseconds() - $0.createdBootTimeMilliseconds } ?? .max
                 return .noCheckpoint(abandoned: age > NMTransactionRecord.inProgressGraceMilliseconds)
             }
+            // Only the witness is left: the commit finished and was cut short deleting its
+            // bookkeeping (the record goes before the witness).
+            if recordProfile == nil, witness != nil { return .checkpointLost }
             // A transaction staged by an older version has no witness: its staged profiles,
             // which a rollback deletes, play that part.
             if record == nil { return staged.isEmpty ? .rolledBack : .checkpointLost }
