@@ -125,10 +125,7 @@ extension NMClient {
             } catch {
                 // Cut short: finished or undone from what a read shows, then read back.
                 let cause = error as? NMError ?? NMError(.failed, "\(error)")
-                try await waitUntilRunning(timeout: .seconds(30))
-                if let now = try await self.view(of: pending) {
-                    _ = try await settleInterrupted(now, plan: UndoPlan(), settle: .seconds(30))
-                }
+                _ = try await settle(view.id, plan: UndoPlan(), intent: nil, settle: .seconds(30))
                 let endState = try await assess(expected)
                 if endState == .committed { return .committed }
                 throw NMTransactionError(step: .commit, cause: cause,
@@ -138,13 +135,13 @@ extension NMClient {
             return .committed
         case .checkpointLost:
             let expected = Self.expectations(of: view)
-            _ = try await settleInterrupted(view, plan: UndoPlan(), intent: .committed, settle: .seconds(30))
+            _ = try await settle(view.id, plan: UndoPlan(), intent: .committed, settle: .seconds(30))
             if view.recordProfile == nil { return .committed }  // only a finished commit's witness was left
             return try await assess(expected)
         case .rolledBack, .noCheckpoint:
             // What NetworkManager's rollback does not undo is undone now.
             let expected = Self.expectations(of: view)
-            _ = try await settleInterrupted(view, plan: UndoPlan(), intent: .before, settle: .seconds(30))
+            _ = try await settle(view.id, plan: UndoPlan(), intent: .before, settle: .seconds(30))
             let endState = try await assess(expected)
             throw NMTransactionError(
                 step: .commit,
@@ -186,7 +183,7 @@ extension NMClient {
                 return .committed
             }
             let expected = Self.expectations(of: view)
-            _ = try await self.settleInterrupted(view, plan: UndoPlan(), intent: .before, settle: .seconds(30))
+            _ = try await self.settle(view.id, plan: UndoPlan(), intent: .before, settle: .seconds(30))
             return try await self.assess(expected)
         }.value
     }
@@ -218,7 +215,7 @@ extension NMClient {
                 case .live, .noCheckpoint(abandoned: false): continue
                 default: break
                 }
-                let (settled, touched) = try await self.settleInterrupted(view, plan: UndoPlan(), settle: settle)
+                let (settled, touched) = try await self.settle(view.id, plan: UndoPlan(), intent: nil, settle: settle)
                 names += touched.map { settled == .committed ? "\($0) (committed: its transaction had begun committing)" : $0 }
                 if touched.isEmpty { names.append("the bookkeeping of transaction \(view.id.uuidString.prefix(8).lowercased())") }
             }

@@ -353,6 +353,25 @@ extension NMClient {
         return (.before, try await undoTransaction(view.id, plan: plan, settle: settle))
     }
 
+    /// ``settleInterrupted(_:plan:intent:settle:)`` for the transaction `id`, from a fresh read,
+    /// again from a fresh read if an attempt fails (its checkpoint expired or NetworkManager
+    /// restarted meanwhile: this process may have been stopped for longer than the timeout).
+    func settle(_ id: UUID, plan: UndoPlan, intent: Settled?, settle: Duration) async throws -> (Settled, [String]) {
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            do {
+                try await waitUntilRunning(timeout: settle)
+                guard let view = Self.transactionViews(try await hostObjects()).first(where: { $0.id == id }) else {
+                    return (intent ?? .before, [])
+                }
+                return try await settleInterrupted(view, plan: plan, intent: intent, settle: settle)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? NMError(.failed, "the transaction could not be settled")
+    }
+
     /// Which profiles and devices one transaction touches, with what "before" and
     /// "committed" mean for each: what ``assess(_:)`` compares the host with.
     struct Expectations: Sendable {
