@@ -31,12 +31,25 @@ func pendingConversion(_ nm: NMClient) async throws -> NMPendingTransaction {
 /// Runs `body`, then prints the report and exits with its outcome's code. Anything thrown
 /// before a change is a rejection.
 func runPendingCommand(_ name: String, _ common: CommonOptions,
-                       _ body: (NMClient, Output, inout Report) async throws -> Void) async throws -> Never {
+                       _ body: @escaping @Sendable (NMClient, Output, inout Report) async throws -> Void) async throws -> Never {
     let output = Output(json: common.json)
     var report = Report(command: name, result: .rejected)
     do {
-        let nm = try await common.client()
-        try await body(nm, output, &report)
+        if name == "status" {
+            let nm = try await common.client()
+            try await body(nm, output, &report)
+        } else {
+            // confirm and rollback take a few hundred milliseconds and are never abandoned half
+            // way: a signal is only noted (the command's task it cancels is not this one), and
+            // they run to their end and report the state they read back.
+            let box = ReportBox(report)
+            defer { report = box.report }
+            let connect = common
+            try await Task {
+                let nm = try await connect.client()
+                try await body(nm, output, &box.report)
+            }.value
+        }
     } catch where Interruption.shared.signal != nil && !(error is NMTransactionError) {
         // Stopped while reading, before confirm or rollback began (once begun, they run to
         // their end and report): nothing was done.
@@ -77,6 +90,13 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
     output.finish(report)
     // `bridgeify rollback` did what was asked: that is success, not the failure code 1.
     throw ExitCode(name == "rollback" && report.result == .rolledBack ? 0 : report.result.exitCode)
+}
+
+/// The report, handed to the task a signal cannot cancel.
+final class ReportBox: @unchecked Sendable {
+    // Used by one task at a time: the one running the command's body, then the caller.
+    var report: Report
+    init(_ report: Report) { self.report = report }
 }
 
 struct ConfirmCommand: AsyncParsableCommand {
