@@ -204,7 +204,8 @@ def interpret(document, rc, params, check_mode):
         changed = operation == 'rollback'
     else:  # committed, pending, failed (the host is not as before)
         changed = operation != 'status'
-    out = dict(changed=changed, result=result_word, state=state, rc=rc, bridgeify=document)
+    # Not 'rc': Ansible fails any result whose rc is not 0, and pending (4) is a success here.
+    out = dict(changed=changed, result=result_word, state=state, exit_code=rc, bridgeify=document)
     failed = rc not in _OK_EXIT or state == 'needs-attention'
     if operation == 'convert' and rc == 4 and result_word != 'pending':
         failed = True

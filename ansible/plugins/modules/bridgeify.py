@@ -152,8 +152,8 @@ state:
   returned: when bridgeify reports it
   type: str
   sample: committed
-rc:
-  description: bridgeify's exit code.
+exit_code:
+  description: bridgeify's exit code (0, or 4 for a pending conversion and for status; not C(rc), which Ansible would take for failure).
   returned: always
   type: int
   sample: 0
@@ -192,7 +192,7 @@ def main():
         document = json.loads(out)
     except ValueError:
         module.fail_json(msg='bridgeify printed no JSON document (exit %d): %s' % (rc, err.strip()[-2000:]),
-                         rc=rc, stdout=out, stderr=err, cmd=argv)
+                         exit_code=rc, stdout=out, stderr=err, cmd=argv)
     result = interpret(document, rc, params, module.check_mode)
     result['cmd'] = argv
     if module._diff and document.get('plan'):
