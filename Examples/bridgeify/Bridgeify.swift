@@ -65,6 +65,7 @@ struct Bridgeify: AsyncParsableCommand {
             The previous profile of the interface is kept, unable to autoconnect, so it can be \
             restored (docs/bridgeify.md, "Going back").
             """,
+        version: "0.1.0",
         subcommands: [ConvertCommand.self, ConfirmCommand.self, RollbackCommand.self, StatusCommand.self],
         defaultSubcommand: ConvertCommand.self)
 
