@@ -522,7 +522,7 @@ class ReadManyProfilesItem(ProcessItem):
             "`max_replies_per_connection` pending replies with `org.freedesktop.DBus.Error.LimitsExceeded`: "
             "128, dbus 1.14's built-in default, which Debian's system bus keeps (docs/decisions/0004). "
             "Ours keeps at most 64 calls on the wire (`DBusConnection.Options.callWindow`). The peers run "
-            "as in item 3; sdbus and the C floor also with at most 64 calls in flight (an asyncio "
+            "as in item 3; sdbus and item 3's C floor also with at most 64 calls in flight (an asyncio "
             "semaphore; `profiles-floor --window 64`), as a user of them would write it once refused. "
             "Each tool's output is checked against the profile count from `ListConnections` and the "
             "IPv4 address count of sdbus reading one profile at a time (independent of ours, and "
@@ -569,7 +569,7 @@ class ReadManyProfilesItem(ProcessItem):
             "sdbus: get_profile() typed, all at once": Tool(sdbus + ["read-profiles-typed"], c, refusable=True),
             "sdbus: get_profile() typed, at most 64 at once": Tool(sdbus + ["read-profiles-typed-window", "64"], c),
             "C, libdbus, all at once (item 3's floor)": Tool([PROFILES_FLOOR], c, refusable=True),
-            "C, libdbus, at most 64 on the wire, no decoding (floor)": Tool([PROFILES_FLOOR, "--window", "64"], c),
+            "C, libdbus, at most 64 on the wire, no decoding": Tool([PROFILES_FLOOR, "--window", "64"], c),
         }
 
     def measure(self, tool, spec, round_index):
@@ -647,7 +647,10 @@ class ReadManyProfilesItem(ProcessItem):
                  "libnm (and nmcli, libnm underneath) does not fail when the bus refuses some of its GetSettings: "
                  "it leaves those profiles out and exits 0 (docs/networkmanager-quirks.md); nmcli's second "
                  "process then fails on a UUID from the first one's list that it could not read itself "
-                 "(`no such connection profile`), or both come back equally short."]
+                 "(`no such connection profile`), or both come back equally short. "
+                 "The C program with a window is not the floor that item 3's is: a blocking libdbus loop "
+                 "(`dbus_connection_read_write`) that sends the next call only after it has read a reply; "
+                 "compare its wall and NM CPU with ours."]
         return table(header, rows) + "".join("\n\n" + n for n in notes + self.notes)
 
 
