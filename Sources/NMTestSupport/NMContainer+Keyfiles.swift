@@ -25,7 +25,8 @@ extension NMContainer {
     /// `/etc/NetworkManager/system-connections`, mode 0600 (NetworkManager ignores a keyfile
     /// that others may read) and owned by the caller (root). NetworkManager does not watch the
     /// directory: load them with `Settings.ReloadConnections` (`NMClient.reloadProfiles()`, or
-    /// `nmcli connection reload` inside).
+    /// `nmcli connection reload` inside), with a long timeout for thousands: NetworkManager 1.42
+    /// takes seconds per thousand, more than linearly (docs/networkmanager-quirks.md).
     ///
     /// Each is an ethernet profile bound to an interface name that does not exist in the
     /// container (`PREFIX` shortened, then the index), with autoconnect off, a static IPv4
