@@ -7,6 +7,9 @@ from Debian's /usr/bin/python3).
   sdbus_peer.py read-profiles-async     ListConnections, then every GetSettings at once (asyncio.gather)
   sdbus_peer.py read-profiles-seq       ListConnections, then one GetSettings at a time
   sdbus_peer.py read-profiles-typed     as -async, but get_profile(): typed ConnectionProfile dataclasses
+  sdbus_peer.py read-profiles-window [N]        as -async, at most N (64) GetSettings in flight (a semaphore):
+                                        what an sdbus user writes once the bus refuses thousands at once
+  sdbus_peer.py read-profiles-typed-window [N]  as -typed, at most N (64) in flight
   sdbus_peer.py concurrent-reads N      N Properties.Get of Version: gathered, then one at a time (JSON, ms)
   sdbus_peer.py convert                 eno1's static configuration onto a new bridge br0 (STP off): add
                                         both profiles, activate the port, wait on StateChanged signals until
@@ -28,16 +31,33 @@ def addresses_of(settings):
     return len(data[1]) if data else 0
 
 
-async def read_profiles(mode):
+def windowed(limit):
+    """Wraps coroutines so that at most `limit` run at once (dbus-daemon refuses a connection
+    more than max_replies_per_connection pending replies: 128 on a default system bus)."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(coroutine):
+        async with semaphore:
+            return await coroutine
+
+    return run
+
+
+async def read_profiles(mode, window):
     from sdbus_async.networkmanager import NetworkConnectionSettings, NetworkManagerSettings
 
     paths = await NetworkManagerSettings().list_connections()
     if mode == "read-profiles-async":
         settings = await asyncio.gather(*(NetworkConnectionSettings(p).get_settings() for p in paths))
+    elif mode == "read-profiles-window":
+        run = windowed(window)
+        settings = await asyncio.gather(*(run(NetworkConnectionSettings(p).get_settings()) for p in paths))
     elif mode == "read-profiles-seq":
         settings = [await NetworkConnectionSettings(p).get_settings() for p in paths]
     else:
-        profiles = await asyncio.gather(*(NetworkConnectionSettings(p).get_profile(fetch_secrets=False) for p in paths))
+        run = windowed(window) if mode == "read-profiles-typed-window" else (lambda coroutine: coroutine)
+        profiles = await asyncio.gather(*(run(NetworkConnectionSettings(p).get_profile(fetch_secrets=False))
+                                          for p in paths))
         count = sum(len(p.ipv4.address_data or []) for p in profiles if p.ipv4 is not None)
         print(f"profiles={len(profiles)} ipv4-addresses={count}")
         return
@@ -121,7 +141,7 @@ def main(argv):
 
         print(NetworkManager().version)
     elif mode.startswith("read-profiles"):
-        asyncio.run(read_profiles(mode))
+        asyncio.run(read_profiles(mode, int(argv[2]) if len(argv) > 2 else 64))
     elif mode == "concurrent-reads":
         asyncio.run(concurrent_reads(int(argv[2])))
     elif mode == "convert":
