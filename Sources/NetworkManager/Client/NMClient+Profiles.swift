@@ -324,8 +324,11 @@ extension NMClient {
 
     /// Re-reads every profile from disk.
     ///
+    /// - Parameter timeout: how long NetworkManager may take; it grows faster than the number
+    ///   of keyfiles (about 1 s for 1,100, 15-30 s for 5,000 on a 2-core machine).
+    ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.ReloadConnections`.
-    public func reloadProfiles() async throws {
-        try await nmCall(Self.settingsPath, Self.settingsInterface, "ReloadConnections", operation: .modifySettings)
+    public func reloadProfiles(timeout: Duration = .seconds(300)) async throws {
+        try await nmCall(Self.settingsPath, Self.settingsInterface, "ReloadConnections", operation: .modifySettings, timeout: timeout)
     }
 }
