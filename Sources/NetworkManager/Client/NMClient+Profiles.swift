@@ -42,6 +42,15 @@ extension NMClient {
         if withProfiles, !cacheUsable {
             return try await managedObjectsWithSettingsOverlapped()
         }
+        guard withProfiles else {
+            let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
+            do {
+                objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+            } catch let error as DBusError {
+                throw NMError(error)
+            }
+            return try await hostObjects(from: objects, withProfiles: false)
+        }
         // Objects and settings from one NetworkManager instance (see `settingsCache`).
         return try await withInstance { instance in
             let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
