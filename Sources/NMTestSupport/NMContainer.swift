@@ -10,7 +10,12 @@ import Foundation
 /// other ends sit on a "LAN" bridge holding the gateway 192.168.1.1/24 and
 /// 2001:db8:1::1/64 in the namespace `NAME-lan`, and its own system bus, reachable from
 /// the host at ``busAddress``. Requires root; when the environment cannot run it,
-/// ``start(name:nics:dhcp:eno1Static:)`` throws (tests fail, they do not skip).
+/// ``start(name:nics:dhcp:eno1Static:release:)`` throws (tests fail, they do not skip).
+///
+/// The NetworkManager is the host's (Debian 12: 1.42), or another Debian release's when
+/// ``defaultRelease`` (`$NM_CONTAINER_RELEASE`, e.g. `trixie` for 1.52) or `release:` names
+/// one: `scripts/nm-container start --release`, which builds that release's root filesystem
+/// once and runs its NetworkManager chrooted in the same namespaces.
 ///
 /// ```swift
 /// let container = try await NMContainer.start()
@@ -28,14 +33,17 @@ public final class NMContainer: Sendable {
     public let nics: [String]
     /// Where the container keeps its state: logs, private configuration, bus socket.
     public let stateDirectory: String
+    /// The Debian release whose NetworkManager runs inside, or nil for the host's own.
+    public let release: String?
 
     private let stopped = Locked(false)
 
-    private init(name: String, busAddress: String, nics: [String], stateDirectory: String) {
+    private init(name: String, busAddress: String, nics: [String], stateDirectory: String, release: String?) {
         self.name = name
         self.busAddress = busAddress
         self.nics = nics
         self.stateDirectory = stateDirectory
+        self.release = release
     }
 
     deinit {
@@ -54,6 +62,14 @@ public final class NMContainer: Sendable {
         return PackageRoot.path + "/scripts/nm-container"
     }
 
+    /// The Debian release whose NetworkManager containers run unless told otherwise:
+    /// `$NM_CONTAINER_RELEASE` (`scripts/test` sets it to `trixie` for its second pass), or
+    /// nil, the host's NetworkManager.
+    public static var defaultRelease: String? {
+        let value = ProcessInfo.processInfo.environment["NM_CONTAINER_RELEASE"] ?? ""
+        return value.isEmpty ? nil : value
+    }
+
     /// Starts a container and waits until its NetworkManager has finished starting.
     ///
     /// - Parameters:
@@ -62,10 +78,14 @@ public final class NMContainer: Sendable {
     ///   - dhcp: run a DHCP server (dnsmasq, 192.168.1.100-150) on the LAN.
     ///   - eno1Static: add and activate the seed profile `eno1` (192.168.1.200/24,
     ///     gateway 192.168.1.1, DNS 114.114.114.114) with nmcli.
+    ///   - release: a Debian release (`trixie`) whose NetworkManager runs inside instead of
+    ///     the host's; its root filesystem is built on first use (a minute or two), which
+    ///     this call then waits for.
     /// - Throws: ``TestSupportError`` carrying the script's stderr (not root, a package
     ///   missing, NetworkManager not answering with its log tail, ...).
     public static func start(
-        name: String? = nil, nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false
+        name: String? = nil, nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false,
+        release: String? = NMContainer.defaultRelease
     ) async throws -> NMContainer {
         let name = name ?? uniqueName()
         // The script stops the container by itself once this process has ended: a test
@@ -75,15 +95,19 @@ public final class NMContainer: Sendable {
         for nic in nics { arguments += ["--nic", nic] }
         if dhcp { arguments.append("--dhcp") }
         if eno1Static { arguments.append("--config-eno1-static") }
+        if let release { arguments += ["--release", release] }
+        // Room for building the release's root filesystem, or for waiting on another test
+        // process that builds it (the script's own bound is 1200 s).
+        let timeout: Double = release == nil ? 120 : 1500
         let script = try Command.locate(scriptPath, package: "(the project's scripts/nm-container)")
-        var output = try await Command.runAsync(script, arguments, timeout: 120)
+        var output = try await Command.runAsync(script, arguments, timeout: timeout)
         if output.status != 0 && output.stderr.contains("did not") && !output.stderr.contains("THE HOST CHANGED") {
             // Seen twice in a day on a loaded 2-core machine: a NetworkManager that never
             // answered within the start timeout (the script cleans up after itself). One more
             // try, with the first failure printed so that it stays visible in the log.
             FileHandle.standardError.write(Data(
                 "NMContainer: starting '\(name)' failed once; retrying. First attempt:\n\(output.stderr.suffix(4000))\n".utf8))
-            output = try await Command.runAsync(script, arguments, timeout: 120)
+            output = try await Command.runAsync(script, arguments, timeout: timeout)
         }
         try output.check("could not start NetworkManager container '\(name)'")
         let address = output.stdout.split(separator: "\n").last.map(String.init) ?? ""
@@ -93,7 +117,7 @@ public final class NMContainer: Sendable {
                 status: output.status, stderr: output.stderr + output.stdout)
         }
         let root = ProcessInfo.processInfo.environment["NM_CONTAINER_ROOT"] ?? "/tmp/nm-container"
-        return NMContainer(name: name, busAddress: address, nics: nics, stateDirectory: root + "/" + name)
+        return NMContainer(name: name, busAddress: address, nics: nics, stateDirectory: root + "/" + name, release: release)
     }
 
     /// A name no other container of this process (nor, very likely, of another) uses.
@@ -140,9 +164,20 @@ public final class NMContainer: Sendable {
     /// The host pid of the container's NetworkManager, or nil when it does not run
     /// (`nm-container status NAME --json`).
     public func networkManagerPID() throws -> Int32? {
+        (try status()["networkManagerPid"] as? Int).map(Int32.init)
+    }
+
+    /// The version the container's NetworkManager reported when it started ("1.52.1"), as
+    /// `nm-container status NAME --json` gives it.
+    public func networkManagerVersion() throws -> String? {
+        try status()["networkManagerVersion"] as? String
+    }
+
+    /// `nm-container status NAME --json`, this container's entry.
+    private func status() throws -> [String: Any] {
         let output = try Command.run(Self.scriptPath, ["status", name, "--json"]).check("no status for '\(name)'").stdout
         let parsed = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
-        return (parsed.first?["networkManagerPid"] as? Int).map(Int32.init)
+        return parsed.first ?? [:]
     }
 
     /// Kills the container's NetworkManager with SIGKILL, as a crash would, and returns once it
@@ -213,9 +248,10 @@ enum PackageRoot {
 /// instance's deinit is not guaranteed to run before the test process exits).
 public func withNMContainer(
     nics: [String] = ["eno1"], dhcp: Bool = false, eno1Static: Bool = false,
+    release: String? = NMContainer.defaultRelease,
     _ body: (NMContainer) async throws -> Void
 ) async throws {
-    let container = try await NMContainer.start(nics: nics, dhcp: dhcp, eno1Static: eno1Static)
+    let container = try await NMContainer.start(nics: nics, dhcp: dhcp, eno1Static: eno1Static, release: release)
     do {
         try await body(container)
     } catch {

@@ -177,6 +177,11 @@ func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: ()
 
 /// What a conversion may change: profiles (settings, storage), what is active where, device
 /// states, the kernel's addresses, routes, controllers and MACs, and checkpoints.
+///
+/// NetworkManager's own loopback profile counts with its settings but not its storage or UUID
+/// (after a reboot NetworkManager makes a new one), and lo's `127.0.0.0/8` route not at all: an
+/// undo after a NetworkManager crash may activate lo's profile before NetworkManager has taken
+/// lo back as "external", and NetworkManager then manages lo (docs/networkmanager-quirks.md).
 struct HostState: Equatable, CustomStringConvertible {
     var profiles: [String: [String: [String: DBusValue]]]
     var storage: [String: String]
@@ -198,8 +203,9 @@ struct HostState: Equatable, CustomStringConvertible {
                 interface: "org.freedesktop.NetworkManager.Settings.Connection", member: "GetSettings")
             var settings = try NMSettingsCodec.settings(fromWire: reply[0])
             settings["connection"]?["timestamp"] = nil
+            if profile.profile.type == .loopback { settings["connection"]?["uuid"] = nil }
             profiles[profile.profile.name] = settings
-            storage[profile.profile.name] = profile.isInMemory ? "memory" : "disk"
+            if profile.profile.type != .loopback { storage[profile.profile.name] = profile.isInMemory ? "memory" : "disk" }
         }
         let snapshot = try await nm.snapshot()
         var active: [String: String] = [:]
@@ -229,7 +235,7 @@ struct HostState: Equatable, CustomStringConvertible {
             routes += try container.execChecked(["ip", family, "route", "show", "table", "main"]).split(separator: "\n").map {
                 String($0).replacingOccurrences(of: #" proto \w+"#, with: "", options: .regularExpression)
                     .replacingOccurrences(of: #" expires \d+sec"#, with: "", options: .regularExpression)
-            }.filter { !$0.hasPrefix("fe80::") && !$0.hasPrefix("multicast") }
+            }.filter { !$0.hasPrefix("fe80::") && !$0.hasPrefix("multicast") && !$0.hasPrefix("127.0.0.0/8 dev lo ") }
         }
         return HostState(profiles: profiles, storage: storage, active: active, deviceStates: states, addresses: addresses,
                          routes: routes.sorted(), controllers: controllers, macs: macs, checkpoints: snapshot.checkpoints.count)

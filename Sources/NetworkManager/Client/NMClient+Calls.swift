@@ -30,9 +30,9 @@ extension NMClient {
     }
 
     /// Reads every property of one interface of a NetworkManager object.
-    func nmProperties(_ path: ObjectPath, _ interface: InterfaceName) async throws -> [String: DBusValue] {
+    func nmProperties(_ path: ObjectPath, _ interface: InterfaceName, on destination: BusName = NMClient.service) async throws -> [String: DBusValue] {
         do {
-            return try await connection.allProperties(of: interface, at: path, on: Self.service)
+            return try await connection.allProperties(of: interface, at: path, on: destination)
         } catch let error as DBusError {
             throw NMError(error)
         }

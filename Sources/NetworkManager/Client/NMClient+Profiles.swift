@@ -42,13 +42,58 @@ extension NMClient {
         if withProfiles, !cacheUsable {
             return try await managedObjectsWithSettingsOverlapped()
         }
-        let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
+        guard withProfiles else {
+            let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
+            do {
+                objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+            } catch let error as DBusError {
+                throw NMError(error)
+            }
+            return try await hostObjects(from: objects, withProfiles: false)
+        }
+        // Objects and settings from one NetworkManager instance (see `settingsCache`).
+        return try await withInstance { instance in
+            let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
+            do {
+                objects = try await self.connection.managedObjects(at: "/org/freedesktop", on: instance)
+            } catch let error as DBusError {
+                throw NMError(error)
+            }
+            return try await self.hostObjects(from: objects, withProfiles: withProfiles, instance: instance)
+        }
+    }
+
+    /// NetworkManager's unique bus name now: the one tracked through the kept signal rule
+    /// (``runningInstance``, no round trip), else asked of the bus.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.GetNameOwner`.
+    func currentInstance(askingTheBus: Bool = false) async throws -> BusName {
+        if !askingTheBus, let tracked = runningInstance { return tracked }
         do {
-            objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+            return try await connection.nameOwner(Self.service)
         } catch let error as DBusError {
             throw NMError(error)
         }
-        return try await hostObjects(from: objects, withProfiles: withProfiles)
+    }
+
+    /// Runs `body` with NetworkManager's current instance, and once more with the instance the
+    /// bus names now when that one has left the bus (a restart the tracking had not seen yet).
+    func withInstance<T>(_ body: (BusName) async throws -> T) async throws -> T {
+        let instance = try await currentInstance()
+        do {
+            return try await body(instance)
+        } catch let error where Self.isGone(error) {
+            let now = try await currentInstance(askingTheBus: true)
+            guard now != instance else { throw error }
+            return try await body(now)
+        }
+    }
+
+    /// Whether `error` says the addressed NetworkManager is no longer on the bus.
+    static func isGone(_ error: any Error) -> Bool {
+        if let error = error as? DBusError { return error.code == .serviceUnknown || error.code == .nameHasNoOwner }
+        if let error = error as? NMError { return error.code == .notRunning }
+        return false
     }
 
     /// `Settings.ListConnections` (cheap: paths only), then `GetManagedObjects` and every
@@ -94,8 +139,11 @@ extension NMClient {
 
     /// The host from a `GetManagedObjects` reply; with `withProfiles`, each profile's settings
     /// from `settings` when there, else read (pipelined, or from the `VersionId` cache).
+    /// `instance`: the NetworkManager that gave `objects`, to which the settings still to read
+    /// are asked and whose cached replies may serve; nil reads them from the well-known name
+    /// and leaves the cache alone.
     func hostObjects(from objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], withProfiles: Bool,
-                     settings: [ObjectPath: DBusValue] = [:]) async throws -> HostObjects {
+                     settings: [ObjectPath: DBusValue] = [:], instance: BusName? = nil) async throws -> HostObjects {
         // The version comes with the manager's properties: the codec needs no call of its own.
         if let text = try? objects[Self.managerPath]?[Self.managerInterface]?["Version"]?.decode(String.self),
             let version = NMVersion(text)
@@ -111,7 +159,7 @@ extension NMClient {
                 if let reply = settings[path] {
                     group.addTask { try await self.storedProfile(path: path, properties: properties, reply: reply) }
                 } else {
-                    group.addTask { try await self.storedProfile(path: path, properties: properties) }
+                    group.addTask { try await self.storedProfile(path: path, properties: properties, instance: instance) }
                 }
             }
             var result: [NMStoredProfile] = []
@@ -154,26 +202,34 @@ extension NMClient {
         return parsed
     }
 
-    /// The `GetSettings` reply for the profile at `path`, from the cache when its `VersionId`
-    /// (in `properties`, read just before) is the one the cached reply was read at; nil when
-    /// the profile is gone. D-Bus errors are thrown as they are.
-    func settingsReply(path: ObjectPath, properties: [String: DBusValue]) async throws -> DBusValue? {
-        let versionID = try? properties["VersionId"]?.decode(UInt64.self)
-        if let versionID, let cached = settingsCache.withLock({ $0[path] }), cached.versionID == versionID {
+    /// The `GetSettings` reply for the profile at `path`, from the cache when `instance` gave
+    /// it and its `VersionId` (in `properties`, read just before from `instance`) is the one the
+    /// cached reply was read at; nil when the profile is gone. D-Bus errors are thrown as they
+    /// are. Without `instance` the settings are read from the well-known name, uncached.
+    func settingsReply(path: ObjectPath, properties: [String: DBusValue], instance: BusName?) async throws -> DBusValue? {
+        let versionID = instance == nil ? nil : try? properties["VersionId"]?.decode(UInt64.self)
+        if let versionID, let cached = settingsCache.withLock({ $0[path] }), cached.instance == instance,
+            cached.versionID == versionID
+        {
             return cached.reply
         }
         let reply: [DBusValue]
         do {
             reply = try await connection.call(
-                destination: Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
+                destination: instance ?? Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
         } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
             settingsCache.withLock { $0[path] = nil }
             return nil  // deleted between the two reads
         }
         let value = reply.first ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), [])
         // Stored under the VersionId read *before* the call: if the profile changed in between,
-        // a later read sees a newer VersionId and reads again.
-        if let versionID { settingsCache.withLock { $0[path] = CachedSettings(versionID: versionID, reply: value) } }
+        // a later read sees a newer VersionId and reads again. Replies of an earlier instance go.
+        if let versionID, let instance {
+            settingsCache.withLock { cache in
+                if cache.values.contains(where: { $0.instance != instance }) { cache = cache.filter { $0.value.instance == instance } }
+                cache[path] = CachedSettings(instance: instance, versionID: versionID, reply: value)
+            }
+        }
         return value
     }
 
@@ -182,8 +238,20 @@ extension NMClient {
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
     /// - Throws: ``NMError`` (``NMError/Code/unknownConnection``) when there is no such profile.
     public func profile(at path: ObjectPath) async throws -> NMStoredProfile {
-        let properties = try await nmProperties(path, Self.profileInterface)
-        guard let profile = try await storedProfile(path: path, properties: properties) else {
+        // The cache serves only when the instance is known without a round trip (tracked
+        // through the kept signal rule); then properties and settings are asked of it.
+        let tracked = runningInstance
+        let read: (BusName?) async throws -> NMStoredProfile? = { instance in
+            let properties = try await self.nmProperties(path, Self.profileInterface, on: instance ?? Self.service)
+            return try await self.storedProfile(path: path, properties: properties, instance: instance)
+        }
+        let stored: NMStoredProfile?
+        do {
+            stored = try await read(tracked)
+        } catch let error where tracked != nil && Self.isGone(error) {
+            stored = try await read(nil)  // restarted since: the well-known name, uncached
+        }
+        guard let profile = stored else {
             throw NMError(.unknownConnection, "profile \(path) no longer exists")
         }
         return profile
@@ -226,10 +294,10 @@ extension NMClient {
         try await profiles().filter { $0.profile.name == name }
     }
 
-    func storedProfile(path: ObjectPath, properties: [String: DBusValue]) async throws -> NMStoredProfile? {
+    func storedProfile(path: ObjectPath, properties: [String: DBusValue], instance: BusName?) async throws -> NMStoredProfile? {
         let reply: DBusValue
         do {
-            guard let value = try await settingsReply(path: path, properties: properties) else { return nil }
+            guard let value = try await settingsReply(path: path, properties: properties, instance: instance) else { return nil }
             reply = value
         } catch let error as DBusError {
             throw NMError(error)

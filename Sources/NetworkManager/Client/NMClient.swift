@@ -18,10 +18,14 @@ public final class NMClient: Sendable {
     let versionCache = Mutex<NMVersion?>(nil)
     /// The rule of ``allSignals()``, kept on the bus while this client lives.
     let signalLease = Mutex<DBusMatchLease?>(nil)
-    /// `GetSettings` replies by profile path, with the `VersionId` they were read at: a profile
-    /// whose `VersionId` (NetworkManager 1.44) has not changed since is not read again.
+    /// `GetSettings` replies by profile path, with the NetworkManager that gave them (its unique
+    /// bus name) and the `VersionId` they were read at: a profile whose `VersionId`
+    /// (NetworkManager 1.44) has not changed since is not read again. A restarted NetworkManager
+    /// numbers its profiles and their `VersionId`s afresh (seen on 1.52: after a restart the same
+    /// path and `VersionId` named another profile), so a reply serves only the instance that gave it.
     let settingsCache = Mutex<[ObjectPath: CachedSettings]>([:])
     struct CachedSettings: Sendable {
+        var instance: BusName
         var versionID: UInt64
         var reply: DBusValue
     }
@@ -111,7 +115,17 @@ public final class NMClient: Sendable {
     }
 
     private func snapshot(withStoredProfiles: Bool) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
-        let objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+        // Objects and settings from one NetworkManager instance, so that cached settings are
+        // only ever matched against the VersionIds of the daemon that gave them. Before 1.44
+        // there is no VersionId and so no cache: the well-known name, no instance to look up.
+        if versionCache.withLock({ $0.map { $0 < NMVersion(1, 44) } ?? false }) {
+            return try await snapshot(withStoredProfiles: withStoredProfiles, from: nil)
+        }
+        return try await withInstance { instance in try await self.snapshot(withStoredProfiles: withStoredProfiles, from: instance) }
+    }
+
+    private func snapshot(withStoredProfiles: Bool, from instance: BusName?) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
+        let objects = try await connection.managedObjects(at: "/org/freedesktop", on: instance ?? Self.service)
         guard let manager = objects[Self.managerPath]?[Self.managerInterface] else {
             throw DBusError(.serviceUnknown, "NetworkManager did not export its manager object",
                             hint: "is NetworkManager running on this bus?")
@@ -129,7 +143,7 @@ public final class NMClient: Sendable {
                 group.addTask {
                     let reply: DBusValue
                     do {
-                        guard let value = try await self.settingsReply(path: path, properties: properties) else { return nil }
+                        guard let value = try await self.settingsReply(path: path, properties: properties, instance: instance) else { return nil }
                         reply = value
                     } catch let error as DBusError where error.code == .unknownMethod || error.code == .unknownObject {
                         return nil  // deleted between the two reads

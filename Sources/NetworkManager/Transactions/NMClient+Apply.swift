@@ -778,20 +778,55 @@ final class TransactionRun: Sendable {
 
     /// NetworkManager's view of the result against the desired state: addresses and gateway
     /// on each activated profile's device, each port attached to its controller, the MAC.
-    /// Retried a few times, waiting for NetworkManager's next signal in between.
+    ///
+    /// When the first comparison fails, it is made again each time NetworkManager signals a
+    /// change that could settle it (a device's state, addresses or gateway, an active
+    /// connection's devices or controller, a MAC), for up to 2 s, and once more at the end;
+    /// nothing sleeps. Seen on NetworkManager 1.52 (IPv4 duplicate address detection is on by
+    /// default from 1.46): the bridge reports `activated` while its `IP4Config` still lists no
+    /// address, and `AddressData` follows 130-160 ms later (docs/networkmanager-quirks.md).
     func verify(_ prepared: NMClient.Prepared) async throws {
         try await step(.verify, "addresses, gateway, ports, MAC") {
-            var lastProblem: NMError?
-            for attempt in 0..<5 {
-                if attempt > 0 { try await Task.sleep(for: .milliseconds(200 * attempt)) }
-                do {
-                    try await verifyOnce(prepared)
-                    return
-                } catch let problem as NMError {
-                    lastProblem = problem
-                }
+            // Subscribed before the first read (the kept rule: no round trip), so that a change
+            // landing between a read and the wait is not missed.
+            let signals = try await client.allSignals()
+            do {
+                try await verifyOnce(prepared)
+                return
+            } catch let problem as NMError {
+                client.logger?.debug("verify: waiting for NetworkManager", metadata: ["first attempt": "\(problem.message)"])
             }
-            throw lastProblem ?? NMError(.failed, "verification failed")
+            /// A signal after which the comparison may come out differently.
+            @Sendable func mayChangeOutcome(_ signal: DBusSignal) -> Bool {
+                if signal.member == "StateChanged" { return signal.interface.rawValue == "org.freedesktop.NetworkManager.Device" }
+                guard signal.interface == .properties, signal.member == "PropertiesChanged",
+                    let changed = try? signal.argument(1, as: [String: DBusVariant].self)
+                else { return false }
+                let relevant: Set<String> = ["State", "AddressData", "Addresses", "Gateway", "Ip4Config", "HwAddress",
+                                             "ActiveConnection", "Devices", "Controller", "Master"]
+                return changed.keys.contains(where: relevant.contains)
+            }
+            let settled = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { [self] in
+                    for try await signal in signals where mayChangeOutcome(signal) {
+                        do {
+                            try await verifyOnce(prepared)
+                            return true
+                        } catch is NMError {
+                            continue
+                        }
+                    }
+                    return false  // NetworkManager left the bus, or cancelled: the last read says
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(2))
+                    return false
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? false
+            }
+            // The last word: passes, or throws what still differs.
+            if !settled { try await verifyOnce(prepared) }
         }
     }
 
