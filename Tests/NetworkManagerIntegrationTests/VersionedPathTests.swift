@@ -69,11 +69,11 @@ struct VersionedPathTests {
             let nm = try await container.client()
             let version = try await nm.version()
             let codec = try await nm.codec()
-            let bridge = try NMConnectionProfile.bridge(name: "vp-br", interface: "vpbr0", stp: false, ipv4: NMIPv4Setting(method: .disabled), ipv6: .disabled)
+            let bridge = try NMConnectionProfile.bridge(name: "vp-br", interface: NMInterfaceName("vpbr0"), stp: false, ipv4: NMIPv4Setting(method: .disabled), ipv6: .disabled)
             try await nm.addProfile(bridge, storage: .memory)
 
             // The codec's own form, on this version: legacy names only.
-            let port = try NMConnectionProfile.bridgePort(name: "vp-port", interface: "eno1", controller: "vpbr0")
+            let port = try NMConnectionProfile.bridgePort(name: "vp-port", interface: NMInterfaceName("eno1"), controller: "vpbr0")
             let encoded = try codec.encode(port)
             #expect(encoded["connection"]?["master"] == .string("vpbr0"))
             #expect(encoded["connection"]?["slave-type"] == .string("bridge"))
@@ -130,7 +130,7 @@ struct VersionedPathTests {
             let codec = try await nm.codec()
             #expect(codec.supports(setting: "ipv4", key: "dns-data"))
             let profile = try NMConnectionProfile.ethernet(
-                name: "dd-test", interface: "eno1", autoconnect: false,
+                name: "dd-test", interface: NMInterfaceName("eno1"), autoconnect: false,
                 ipv4: .static(addresses: ["192.0.2.9/24"], dns: ["192.0.2.53", "198.51.100.7"]))
             let wire = try codec.encode(profile)
             #expect(wire["ipv4"]?["dns-data"] == .array(.string, [.string("192.0.2.53"), .string("198.51.100.7")]))
