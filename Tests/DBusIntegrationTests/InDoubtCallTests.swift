@@ -25,9 +25,9 @@ final class InDoubtCallTests: Sendable {
         bus = try PrivateBus.start(limits: ["max_replies_per_connection": Self.busLimit])
         peer = try bus.startMock(name: Self.name.rawValue, path: Self.path.rawValue, interface: Self.interface.rawValue)
         try peer.addMethod(name: "Echo", inSignature: "u", outSignature: "u", code: "ret = args[0]")
-        try peer.addMethod(name: "Sleepy", inSignature: "s", outSignature: "s", code: "time.sleep(0.3); ret = args[0] + ' done'")
+        try peer.addMethod(name: "Sleepy", inSignature: "s", outSignature: "s", code: "time.sleep(1.5); ret = args[0] + ' done'")
         try peer.addMethod(name: "SleepyFail", inSignature: "", outSignature: "",
-                           code: "time.sleep(0.3); raise dbus.exceptions.DBusException('refused late', name='com.example.Error.Late')")
+                           code: "time.sleep(1.5); raise dbus.exceptions.DBusException('refused late', name='com.example.Error.Late')")
         try peer.addMethod(name: "Stuck", inSignature: "d", outSignature: "", code: "time.sleep(args[0])")
         try peer.addMethod(name: "Marker", inSignature: "s", outSignature: "", code: "")
     }
@@ -42,6 +42,10 @@ final class InDoubtCallTests: Sendable {
         try await c.call(destination: Self.name, path: Self.path, interface: Self.interface, member: member,
                          arguments: args, timeout: timeout)
     }
+
+    // The peer's slow methods take 1.5 s (not less): on a loaded 2-core CI machine the test's
+    // polling task was once not scheduled for the whole of a 0.3 s call, which then ended
+    // before the test saw it on the wire.
 
     /// Waits until `c` has `count` calls on the wire (taken by its I/O thread to be sent).
     func waitUntilOnWire(_ c: DBusConnection, _ count: Int = 1) async throws {
@@ -96,7 +100,7 @@ final class InDoubtCallTests: Sendable {
     @Test func theGraceExpiringLeavesASentCallInDoubt() async throws {
         let grace: Duration = .milliseconds(300)
         let c = try await connect(.init(cancellationGrace: grace))
-        let task = Task { try await self.call(c, "Stuck", [.double(1.5)]) }
+        let task = Task { try await self.call(c, "Stuck", [.double(4)]) }
         try await waitUntilOnWire(c)
         let cancelled = ContinuousClock.now
         task.cancel()
@@ -105,7 +109,7 @@ final class InDoubtCallTests: Sendable {
         #expect(error.code == .inDoubt)
         #expect(error.outcomeUnknown)
         #expect(error.message.contains("com.example.Doubt.Stuck") && error.message.contains("may have taken effect"), "\(error)")
-        // It waited out the grace; an error at all (not the reply, due at 1.5 s) shows it ended there.
+        // It waited out the grace; an error at all (not the reply, due at 4 s) shows it ended there.
         #expect(waited >= grace - .milliseconds(20), "waited \(waited)")
         // The stuck call's slot was given back: the connection still works once the peer does.
         #expect(try await call(c, "Echo", [.uint32(7)]) == [.uint32(7)])
@@ -113,10 +117,10 @@ final class InDoubtCallTests: Sendable {
 
     @Test func theGraceNeverOutlastsTheCallsTimeout() async throws {
         let c = try await connect(.init(cancellationGrace: .seconds(5)))
-        let task = Task { try await self.call(c, "Stuck", [.double(1.5)], timeout: .milliseconds(500)) }
+        let task = Task { try await self.call(c, "Stuck", [.double(4)], timeout: .milliseconds(500)) }
         try await waitUntilOnWire(c)
         task.cancel()
-        // A grace of 5 s would have seen the reply at 1.5 s: an error means the call's 0.5 s
+        // A grace of 5 s would have seen the reply at 4 s: an error means the call's 0.5 s
         // timeout ended it.
         let error = try await #require(throws: DBusError.self) { try await task.value }
         #expect(error.outcomeUnknown)
@@ -128,14 +132,14 @@ final class InDoubtCallTests: Sendable {
     @Test func aQueuedCallCancelledIsNeverSent() async throws {
         try peer.clearCalls()
         let c = try await connect(.init(callWindow: 1))
-        let blocking = Task { try await self.call(c, "Stuck", [.double(1.5)]) }
+        let blocking = Task { try await self.call(c, "Stuck", [.double(4)]) }
         try await waitUntilOnWire(c)
         let queued = Task { try await self.call(c, "Marker", [.string("withdrawn")]) }
         try await waitUntilPending(c, 2)
         queued.cancel()
         let result = await queued.result
         #expect(throws: CancellationError.self) { try result.get() }
-        // It ended at once, not when the call ahead of it (1.5 s) gave it a slot.
+        // It ended at once, not when the call ahead of it (4 s) gave it a slot.
         #expect(c.transport.state.withLock { $0.calls.values.map(\.phase) } == [.onWire], "a queued call waited to be cancelled")
         _ = try await blocking.value
         // The withdrawn call took no slot and gave none back: the window still holds one call.
