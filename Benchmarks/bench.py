@@ -17,6 +17,10 @@ Method
   --monitor` on the container's bus: every method call not sent by NetworkManager.
 - Every run's output is checked (a version, a profile count, an address count that must
   equal the other tools'), so a tool that silently did less cannot look fast.
+- NetworkManager versions: `--release R` runs every container with Debian release R's
+  NetworkManager (`nm-container start --release`); `--releases host,trixie` runs the
+  conversion, outage and read items once per release (one release after the other) and
+  rewrites only the side-by-side section of the report, which a full run keeps.
 
 Items (each a class below; `ITEMS` lists them in report order):
   version        fresh process to NetworkManager's version (issue 6, row 4)
@@ -84,14 +88,19 @@ class BenchError(Exception):
 # ---------------------------------------------------------------------------------------
 
 class Container:
-    """One project container (scripts/nm-container), stopped by `stop` or at exit."""
+    """One project container (scripts/nm-container), stopped by `stop` or at exit. Its
+    NetworkManager is the host's, or the Debian release's in `Container.release`
+    (`nm-container start --release`)."""
 
     live = []
+    release = None  # a Debian release (trixie) for every container started, or None: the host's
+    versions = {}  # release (None: the host's) -> the NetworkManager version its containers reported
 
     def __init__(self, name, args=()):
         self.name = name
         started = time.monotonic()
-        result = subprocess.run([NMC, "start", name, *args], capture_output=True, text=True)
+        release_args = ["--release", Container.release] if Container.release else []
+        result = subprocess.run([NMC, "start", name, *release_args, *args], capture_output=True, text=True)
         if result.returncode != 0:
             subprocess.run([NMC, "stop", name], capture_output=True)
             raise BenchError(f"cannot start container {name}: {result.stderr.strip()}")
@@ -101,6 +110,7 @@ class Container:
                                            text=True, check=True).stdout)[0]
         self.nm_pid = status["networkManagerPid"]
         self.state_dir = status["stateDir"]
+        Container.versions[Container.release] = status.get("networkManagerVersion") or "?"
         log(f"container {name} up in {time.monotonic() - started:.1f} s ({self.address})")
 
     def exec(self, argv, check=True, timeout=300):
@@ -929,8 +939,8 @@ class ConversionItem(ProcessItem):
                 document = json.loads(sample["output"])
                 sample["reported_ms"] = document.get("elapsedMilliseconds")
                 for step in document.get("steps", []):
-                    if step.get("step") == "activate":
-                        sample["activate_step_ms"] = step.get("milliseconds")
+                    if step.get("step") in ("activate", "verify"):
+                        sample[f"{step['step']}_step_ms"] = step.get("milliseconds")
             del sample["output"]
             return sample
         finally:
@@ -1355,6 +1365,134 @@ def update_report(existing, items, info, options, load_before, load_after, elaps
 
 
 # ---------------------------------------------------------------------------------------
+# NetworkManager versions side by side (--releases)
+# ---------------------------------------------------------------------------------------
+
+VERSIONS_BEGIN = "<!-- versions: written by scripts/bench --releases; a full run keeps it -->"
+VERSIONS_END = "<!-- versions: end -->"
+VERSION_ITEMS = ["conversion", "outage", "read-profiles"]
+
+
+# Why, as measured (docs/networkmanager-quirks.md, "NetworkManager 1.52"), and the plan.
+VERSIONS_NOT_MET = (
+    "Why, as measured: NetworkManager 1.46 and later run IPv4 duplicate address detection by "
+    "default. The bridge's static address is configured only after about 125 ms of ACD probing "
+    "once the bridge has carrier (the activate step above), the host is unreachable meanwhile "
+    "(the outage below), and the address reaches the bridge's IP4Config on D-Bus 110-150 ms after "
+    "the bridge is `activated` (the verify step, which now waits for that signal instead of sleeping "
+    "200 ms: it took 203-214 ms before). With `ipv4.dad-timeout=0` in the container's NetworkManager "
+    "configuration, four conversions on a quiet machine took 150-206 ms against 119-157 ms on 1.42.4 "
+    "(activate 116-137 ms, verify 1-63 ms). **Plan:** bridgeify sets `ipv4.dad-timeout 0` on the "
+    "bridge profile when it moves an address this host held a moment before (a choice for "
+    "bridgeify, not made here).")
+VERSIONS_SEED_NOTE = (
+    "The seed's five nmcli commands fail on 1.52 as a person would see it: `down br0` blocks the "
+    "autoconnection of br0's port profile and `up br0` starts no port, so eno1 stays disconnected "
+    "and the host offline (docs/networkmanager-quirks.md).")
+
+
+def release_label(release):
+    version = Container.versions.get(release, "?")
+    return f"{version} ({'Debian ' + release if release else 'host'})"
+
+
+def versions_section(runs, options, info, load_before, load_after, elapsed):
+    """The items of each release's run, one table per item with a column per release.
+    `runs`: [(release or None, items)]."""
+    releases = [release for release, _ in runs]
+    labels = [release_label(r) for r in releases]
+    first = runs[0][0]
+    lines = [
+        VERSIONS_BEGIN,
+        "## NetworkManager versions side by side",
+        "",
+        f"`scripts/bench --releases {','.join(r or 'host' for r in releases)}"
+        f"{' --quick' if options.quick else ''}{f' --rounds {options.rounds}' if not options.quick else ''}`, "
+        f"{info['date']}, commit {info['commit']}{' (with local changes)' if info['dirty'] else ''}: "
+        f"the same binaries against NetworkManager {' and '.join(labels)}, each in the project's container "
+        f"(`nm-container start --release` runs another Debian release's NetworkManager, chrooted, in the same "
+        f"namespaces). {options.rounds} round(s) per item{' (quick mode: one sample, indicative only)' if options.quick else ''}; "
+        f"load average {load_before} before, {load_after} after; {elapsed:.0f} s. Medians, range in brackets. "
+        "The items are described in their sections below.",
+        "",
+    ]
+    by_release = {release: {item.key: item for item in items} for release, items in runs}
+
+    def cell(item, tool, key):
+        if item is None:
+            return "-"
+        if item.failed(tool) and not item.samples.get(tool):
+            return item.failed(tool)
+        m = item.metric(tool, key)
+        return "-" if m is None else f"{fmt_ms(m['median'])} [{fmt_range(m)}]"
+
+    def median(release, key, tool, metric):
+        item = by_release[release].get(key)
+        m = item and item.metric(tool, metric)
+        return m and m["median"]
+
+    for key, columns in (("conversion", [("activated ms", "activated_ms"), ("wall ms", "wall_ms")]),
+                         ("outage", [("outage ms", "outage_ms")]),
+                         ("read-profiles", [("wall ms", "wall_ms")])):
+        present = [by_release[r].get(key) for r in releases]
+        if not any(present):
+            continue
+        reference = next(item for item in present if item)
+        header = ["tool"] + [f"{title}, {label}" for title, _ in columns for label in labels]
+        rows = []
+        for tool in reference.tools():
+            rows.append([tool] + [cell(by_release[r].get(key), tool, metric) for _, metric in columns for r in releases])
+        lines += [f"### {reference.title}", "", table(header, rows), ""]
+        if key == "conversion":
+            ours = list(reference.tools())[0]
+            steps = []
+            for r, label in zip(releases, labels):
+                act, ver = median(r, key, ours, "activate_step_ms"), median(r, key, ours, "verify_step_ms")
+                steps.append(f"{label}: activate {fmt_ms(act)} ms, verify {fmt_ms(ver)} ms")
+            lines += ["bridgeify's own steps (median): " + "; ".join(steps) + ".", ""]
+            for r, label in zip(releases[1:], labels[1:]):
+                base_act, act = median(first, key, ours, "activated_ms"), median(r, key, ours, "activated_ms")
+                base_wall, wall = median(first, key, ours, "wall_ms"), median(r, key, ours, "wall_ms")
+                if base_act and act and base_wall and wall:
+                    met = act <= 1.2 * base_act and wall <= 1.2 * base_wall
+                    lines += [f"Target (issue 13): on {label} bridgeify reaches activated and finishes within 20% of "
+                              f"its time on {labels[0]}: activated {act / base_act:.2f}x, finished {wall / base_wall:.2f}x: "
+                              f"**{'met' if met else 'not met'}**.", ""]
+                    if not met and Container.versions.get(r, "").startswith("1.5"):
+                        lines += [VERSIONS_NOT_MET, ""]
+            if any(by_release[r].get(key) and by_release[r][key].failures for r in releases):
+                lines += [VERSIONS_SEED_NOTE, ""]
+        if key == "outage" and any(by_release[r].get(key) and by_release[r][key].failures for r in releases):
+            lines += [VERSIONS_SEED_NOTE, ""]
+    lines.append(VERSIONS_END)
+    return "\n".join(lines)
+
+
+def with_versions_section(text, section):
+    """`text` (a report) with the versions section put in place of an earlier one, or before
+    "## How to reproduce", or at the end."""
+    if VERSIONS_BEGIN in text and VERSIONS_END in text:
+        head, rest = text.split(VERSIONS_BEGIN, 1)
+        return head + section + rest.split(VERSIONS_END, 1)[1]
+    marker = "## How to reproduce"
+    if marker in text:
+        head, rest = text.split(marker, 1)
+        return head + section + "\n\n" + marker + rest
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def existing_versions_section(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    if VERSIONS_BEGIN in text and VERSIONS_END in text:
+        return VERSIONS_BEGIN + text.split(VERSIONS_BEGIN, 1)[1].split(VERSIONS_END, 1)[0] + VERSIONS_END
+    return None
+
+
+# ---------------------------------------------------------------------------------------
 
 def capture_fixtures(count):
     container = Container(container_name("f"))
@@ -1371,6 +1509,47 @@ def capture_fixtures(count):
         log(f"captured {out.stdout.strip()} into {FIXTURES}")
     finally:
         container.stop()
+
+
+def run_items(wanted, options, workdir):
+    """Sets up, measures (interleaved rounds) and tears down each wanted item, in ITEMS' order."""
+    items = []
+    for cls in ITEMS:
+        if cls.key not in wanted:
+            continue
+        item = cls(options, workdir)
+        log(f"{item.key}: setting up")
+        item.setup()
+        try:
+            tools = item.tools()
+            for tool, spec in tools.items():
+                try:
+                    extra = item.once(tool, spec)
+                except (BenchError, subprocess.SubprocessError) as error:
+                    item.failures.setdefault(tool, str(error))
+                    extra = None
+                if extra:
+                    item.extra[tool] = extra
+            rounds = options.rounds
+            if item.key == "outage":
+                rounds = options.outage_rounds or (1 if options.quick else min(5, options.rounds))
+            item.rounds = rounds
+            for round_index in range(rounds):
+                for tool, spec in tools.items():
+                    if tool in item.failures:
+                        continue  # failed once: its figures would mean nothing
+                    try:
+                        item.samples.setdefault(tool, []).append(item.measure(tool, spec, round_index))
+                    except (BenchError, subprocess.SubprocessError) as error:
+                        item.failures[tool] = str(error)
+                        log(f"{item.key}: {tool} FAILED: {error}")
+                log(f"{item.key}: round {round_index + 1}/{rounds} done")
+            if options.callgrind and hasattr(item, "callgrind"):
+                item.callgrind()
+        finally:
+            item.teardown()
+        items.append(item)
+    return items
 
 
 def main():
@@ -1392,6 +1571,11 @@ def main():
     parser.add_argument("--capture-fixtures", action="store_true")
     parser.add_argument("--callgrind", action=argparse.BooleanOptionalAction, default=None,
                         help="count decode instructions with valgrind (default: on, off in --quick)")
+    parser.add_argument("--release", help="run every container with this Debian release's NetworkManager "
+                        "(nm-container start --release, e.g. trixie) instead of the host's")
+    parser.add_argument("--releases", help="compare NetworkManager versions: comma-separated releases, 'host' for "
+                        "the host's (e.g. host,trixie); runs " + ",".join(VERSION_ITEMS) + " (or --only) on each "
+                        "and writes only the side-by-side section of --out, keeping the rest")
     options = parser.parse_args()
     options.rounds = options.rounds or (1 if options.quick else 15)
     options.profiles = options.profiles or (50 if options.quick else 500)
@@ -1419,49 +1603,54 @@ def main():
         os.makedirs(os.path.join(BUILD, "results"), exist_ok=True)
         workdir = tempfile.mkdtemp(prefix="run-", dir=BUILD)
         load_before = loadavg()
-        items = []
-        for cls in ITEMS:
-            if cls.key not in wanted:
-                continue
-            item = cls(options, workdir)
-            log(f"{item.key}: setting up")
-            item.setup()
+        if options.releases:
+            releases = [None if r in ("", "host") else r for r in options.releases.split(",")]
+            if not options.only:
+                wanted = VERSION_ITEMS
+            runs = []
+            for release in releases:
+                Container.release = release
+                log(f"release {release or 'host'}")
+                runs.append((release, run_items(wanted, options, workdir)))
+            Container.release = None
+            elapsed = time.monotonic() - started
+            info = machine()
+            section = versions_section(runs, options, info, load_before, loadavg(), elapsed)
             try:
-                tools = item.tools()
-                for tool, spec in tools.items():
-                    try:
-                        extra = item.once(tool, spec)
-                    except (BenchError, subprocess.SubprocessError) as error:
-                        item.failures.setdefault(tool, str(error))
-                        extra = None
-                    if extra:
-                        item.extra[tool] = extra
-                rounds = options.rounds
-                if item.key == "outage":
-                    rounds = options.outage_rounds or (1 if options.quick else min(5, options.rounds))
-                item.rounds = rounds
-                for round_index in range(rounds):
-                    for tool, spec in tools.items():
-                        if tool in item.failures:
-                            continue  # failed once: its figures would mean nothing
-                        try:
-                            item.samples.setdefault(tool, []).append(item.measure(tool, spec, round_index))
-                        except (BenchError, subprocess.SubprocessError) as error:
-                            item.failures[tool] = str(error)
-                            log(f"{item.key}: {tool} FAILED: {error}")
-                    log(f"{item.key}: round {round_index + 1}/{rounds} done")
-                if options.callgrind and hasattr(item, "callgrind"):
-                    item.callgrind()
-            finally:
-                item.teardown()
-            items.append(item)
+                with open(options.out) as f:
+                    text = with_versions_section(f.read(), section)
+            except OSError:
+                text = "# Benchmarks\n\n" + section + "\n"
+            with open(options.out, "w") as f:
+                f.write(text)
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+            raw = {"machine": info, "options": vars(options),
+                   "releases": {release or "host": {"networkmanager": Container.versions.get(release),
+                                                    "items": {i.key: {"samples": {str(k): v for k, v in i.samples.items()}}
+                                                              for i in items}} for release, items in runs}}
+            with open(os.path.join(BUILD, "results", f"{stamp}-releases.json"), "w") as f:
+                json.dump(raw, f, indent=1)
+            shutil.rmtree(workdir, ignore_errors=True)
+            log(f"wrote the versions section of {options.out} in {elapsed:.0f} s")
+            failed = [(release or "host", i.key, str(t)) for release, items in runs for i in items for t in i.failures]
+            if failed:
+                log(f"{len(failed)} tool(s) failed: {failed}")
+                return 1
+            return 0
+        Container.release = options.release
+        items = run_items(wanted, options, workdir)
         elapsed = time.monotonic() - started
         info = machine()
+        if options.release:
+            info["networkmanager"] = release_label(options.release)
         if options.update:
             with open(options.out) as f:
                 text = update_report(f.read(), items, info, options, load_before, loadavg(), elapsed)
         else:
             text = report(items, info, options, load_before, loadavg(), elapsed)
+            kept = existing_versions_section(options.out)  # written by a --releases run: not this run's to drop
+            if kept:
+                text = with_versions_section(text, kept)
         with open(options.out, "w") as f:
             f.write(text)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
