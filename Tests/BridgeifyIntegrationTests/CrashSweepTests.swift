@@ -409,7 +409,14 @@ struct Sweep: Sendable {
         let logged = LoggedCall.read(log)
         if logged.calls.count >= cell.call { outcome.member = logged.calls[cell.call - 1].member }
         if !logged.signalled {
-            outcome.problems.append("call \(cell.call) was never sent: this run made \(logged.calls.count) calls")
+            if logged.calls.count < cell.call {
+                // The number of reads can differ between runs (verify re-reads on each signal
+                // until the host matches: seen on 1.52, 32 calls where the recording made 33).
+                // This run finished uninterrupted; its end state and report are still checked.
+                outcome.member = "(not reached: \(logged.calls.count) calls)"
+            } else {
+                outcome.problems.append("call \(cell.call) was sent but never signalled (the shim missed it)")
+            }
         }
 
         // The state the process left, and its report (TERM, STOP: it lived to write one).
