@@ -437,13 +437,7 @@ final class TransactionRun: Sendable {
         let started = ContinuousClock.now
         progress?(.started(.rollback, "the commit was interrupted: \(cause.message)"))
         do {
-            try await client.waitUntilRunning(timeout: .seconds(30))
-            let host = try await client.hostObjects()
-            let view = NMClient.transactionViews(host).first { $0.id == id }
-                ?? NMClient.TransactionView(id: id, checkpointPath: checkpoint.path.rawValue, checkpointCreated: checkpoint.createdBootTimeMilliseconds,
-                                               checkpoint: host.checkpoints.first {
-                    NMClient.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds)
-                })
+            let view = try await readView(checkpoint: checkpoint)
             let condition = view.condition
             let (settled, _) = try await client.settleInterrupted(view, plan: undoPlan(prepared), settle: .seconds(30))
             let endState = try await client.assess(expectations(prepared, checkpoint: checkpoint))
@@ -467,6 +461,17 @@ final class TransactionRun: Sendable {
             throw NMTransactionError(step: .commit, cause: cause, rollback: .failed(Self.nmError(error)),
                                      steps: records.withLock { $0 }, endState: endState)
         }
+    }
+
+    /// This run's transaction as a read of the host shows it, once NetworkManager runs: when
+    /// none of its profiles is left, only its checkpoint (if that still exists) is known.
+    func readView(checkpoint: NMCheckpoint) async throws -> NMClient.TransactionView {
+        try await client.waitUntilRunning(timeout: .seconds(30))
+        let host = try await client.hostObjects()
+        let path = checkpoint.path.rawValue, created = checkpoint.createdBootTimeMilliseconds
+        return NMClient.transactionViews(host).first { $0.id == id }
+            ?? NMClient.TransactionView(id: id, checkpointPath: path, checkpointCreated: created,
+                                        checkpoint: host.checkpoints.first { NMClient.isCheckpoint($0, path: path, created: created) })
     }
 
     /// What an undo of this run restores: the profiles it touches as they were.
@@ -560,13 +565,7 @@ final class TransactionRun: Sendable {
         // Twice at most: a first attempt can meet NetworkManager restarting.
         for _ in 0..<2 {
             do {
-                try await client.waitUntilRunning(timeout: .seconds(30))
-                let host = try await client.hostObjects()
-                let view = NMClient.transactionViews(host).first { $0.id == id }
-                    ?? NMClient.TransactionView(id: id, checkpointPath: checkpoint.path.rawValue, checkpointCreated: checkpoint.createdBootTimeMilliseconds,
-                                               checkpoint: host.checkpoints.first {
-                        NMClient.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds)
-                    })
+                let view = try await readView(checkpoint: checkpoint)
                 let condition = firstCondition ?? view.condition
                 firstCondition = condition
                 _ = try await client.settleInterrupted(view, plan: undoPlan(prepared), intent: .before, settle: .seconds(30))
