@@ -14,7 +14,7 @@
 ///
 /// There is deliberately no string-literal conformance: with one, `try NMInterfaceName("x")`
 /// is a literal coercion (SE-0213) that traps on a bad name instead of throwing
-/// (docs/decisions/0004-interface-names-are-not-string-literals.md). Write
+/// (docs/decisions/0005-interface-names-are-not-string-literals.md). Write
 /// `try NMInterfaceName("br0")`; in a call that throws anyway, the one `try` covers both:
 /// `try NMConnectionProfile.bridge(name: "br0", interface: NMInterfaceName("br0"))`.
 /// (The name `InterfaceName` belongs to D-Bus interface names in the `DBus` module.)
