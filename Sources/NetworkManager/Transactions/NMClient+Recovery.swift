@@ -335,13 +335,7 @@ extension NMClient {
         }
         if forward {
             try await waitUntilRunning(timeout: settle)
-            let work = CommitWork(
-                recordProfile: view.recordProfile, record: view.record,
-                staged: view.staged.map { ($0.path, $0.profile) },
-                superseded: view.record?.superseded.map(\.uuid) ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
-                deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
-                cleanup: (view.backups + [view.recordProfile].compactMap { $0 } + [view.witness].compactMap { $0 }).map(\.path),
-                checkpoint: view.checkpoint?.path)
+            let work = commitWork(view, checkpoint: view.checkpoint?.path)
             try await runCommit(work) {}
             return (.committed, view.staged.map(\.profile.name))
         }
