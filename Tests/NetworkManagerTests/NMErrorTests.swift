@@ -125,6 +125,17 @@ struct NMErrorTests {
         #expect(error.hint?.contains("'\(action)'") == true, "\(error.hint ?? "no hint")")
     }
 
+    /// NetworkManager 1.52 under load: the typed seed procedure's port activation raced the
+    /// port's autoconnection, and the deactivated request came back as PermissionDenied.
+    @Test("an activation cancelled before its authorization is not blamed on polkit")
+    func activationSuperseded() {
+        let error = NMError(DBusError.remote(name: "org.freedesktop.NetworkManager.PermissionDenied",
+                                             message: "Authorization request cancelled"), operation: .networkControl)
+        #expect(error.code == .activationSuperseded)
+        #expect(error.hint?.contains("polkit") == false, "\(error.hint ?? "no hint")")
+        #expect(error.hint?.contains("another activation") == true, "\(error.hint ?? "no hint")")
+    }
+
     @Test("an overlapping checkpoint is recognised and explained (field problem 2)")
     func checkpointOverlap() throws {
         let dbus = DBusError.remote(

@@ -122,59 +122,69 @@ extension NMClient {
         if let known = host.activeConnection(at: active) { initial = known } else { initial = try await activeConnection(at: active) }
 
         try await withDeadline(timeout, what: "activation of \(initial.name.isEmpty ? active.rawValue : initial.name)") {
-            var acState = initial.state
-            var waitingPorts = Set(remainingPorts.keys)
-            var devices = Set(initial.devices)
-            // What the signals say, on top of the read: which active connection each device
-            // runs (its `ActiveConnection`), and each active connection's controller device.
-            // A port that reaches `activated` is then recognised without reading anything.
-            var links = PortLinks(host: host)
-            // Ports may already be attached (the state was read after subscribing).
-            if devices.isEmpty && !waitingPorts.isEmpty { devices = Set(try await self.activeConnection(at: active).devices) }
-            for port in waitingPorts where host.isPort(port, of: devices) { waitingPorts.remove(port) }
-            if acState == .activated && waitingPorts.isEmpty { return }
-            if acState == .deactivated {
-                throw try await self.activationFailure(active, name: initial.name, reason: .unknown, devices: devices)
-            }
-            self.logger?.debug("waiting", metadata: ["active": "\(active)", "state": "\(acState)", "ports": "\(waitingPorts)"])
-            for try await signal in signals {
-                self.logger?.trace("signal", metadata: ["signal": "\(signal)"])
-                links.observe(signal)
-                if signal.path == active, let now = links.devices[active] { devices = now }
-                if let change = Self.activeStateChange(signal), change.activeConnection == active {
-                    acState = change.state
-                    if change.state == .deactivated || change.state == .deactivating && change.reason != .unknown && change.reason != .none {
-                        if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
-                        throw try await self.activationFailure(active, name: initial.name, reason: change.reason, devices: devices)
-                    }
-                } else if let change = Self.deviceStateChange(signal) {
-                    if waitingPorts.contains(change.device) {
-                        if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
-                        if change.new == .activated, try await links.isPort(change.device, of: devices, client: self) {
-                            waitingPorts.remove(change.device)
-                        } else if change.new == .failed {
-                            // A port fails with "dependency failed" when its controller did: the
-                            // controller's own reason is the root cause. Its device may not have
-                            // been known yet (a new bridge appears only once activation starts),
-                            // and its signal may be behind the port's on a busy machine.
-                            if change.reason == .dependencyFailed {
+            try await withHeldFailure(grace: Self.portFailureGrace) { portFailure in
+                var acState = initial.state
+                var waitingPorts = Set(remainingPorts.keys)
+                var devices = Set(initial.devices)
+                // What the signals say, on top of the read: which active connection each device
+                // runs (its `ActiveConnection`), and each active connection's controller device.
+                // A port that reaches `activated` is then recognised without reading anything.
+                var links = PortLinks(host: host)
+                // Ports may already be attached (the state was read after subscribing).
+                if devices.isEmpty && !waitingPorts.isEmpty { devices = Set(try await self.activeConnection(at: active).devices) }
+                for port in waitingPorts where host.isPort(port, of: devices) { waitingPorts.remove(port) }
+                if acState == .activated && waitingPorts.isEmpty { return }
+                if acState == .deactivated {
+                    throw try await self.activationFailure(active, name: initial.name, reason: .unknown, devices: devices)
+                }
+                self.logger?.debug("waiting", metadata: ["active": "\(active)", "state": "\(acState)", "ports": "\(waitingPorts)"])
+                for try await signal in signals {
+                    self.logger?.trace("signal", metadata: ["signal": "\(signal)"])
+                    links.observe(signal)
+                    if signal.path == active, let now = links.devices[active] { devices = now }
+                    if let change = Self.activeStateChange(signal), change.activeConnection == active {
+                        acState = change.state
+                        if change.state == .deactivated || change.state == .deactivating && change.reason != .unknown && change.reason != .none {
+                            if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
+                            throw try await self.activationFailure(active, name: initial.name, reason: change.reason, devices: devices)
+                        }
+                    } else if let change = Self.deviceStateChange(signal) {
+                        if waitingPorts.contains(change.device) {
+                            if devices.isEmpty { devices = Set((try? await self.activeConnection(at: active).devices) ?? []) }
+                            if change.new == .activated, try await links.isPort(change.device, of: devices, client: self) {
+                                waitingPorts.remove(change.device)
+                            } else if change.new == .failed {
+                                // A port fails with "dependency failed" (1.42) or with no reason at all
+                                // (1.52) when its controller did: the controller's own reason is the
+                                // root cause. Its device may not have been known yet (a new bridge
+                                // appears only once activation starts), and its signal may be behind
+                                // the port's on a busy machine: then the port's failure is held for a
+                                // short grace, and the controller's failure, when it comes, wins.
+                                let portError = NMError(deviceStateReason: change.reason, device: remainingPorts[change.device])
+                                guard Self.vaguePortReasons.contains(change.reason) else { throw portError }
                                 devices = Set((try? await self.activeConnection(at: active).devices) ?? [])
                                 let cause = try await self.activationFailure(active, name: initial.name, reason: .deviceDisconnected, devices: devices)
                                 if cause.code != .activationFailed && cause.code != .dependencyFailed { throw cause }
+                                portFailure(portError)
                             }
-                            throw NMError(deviceStateReason: change.reason, device: remainingPorts[change.device])
+                        } else if devices.contains(change.device) && change.new == .failed {
+                            throw NMError(deviceStateReason: change.reason, device: nil)
                         }
-                    } else if devices.contains(change.device) && change.new == .failed {
-                        throw NMError(deviceStateReason: change.reason, device: nil)
                     }
+                    if acState == .activated && waitingPorts.isEmpty { return }
                 }
-                if acState == .activated && waitingPorts.isEmpty { return }
+                // A cancelled task ends the sequence too: say so, not "disconnected".
+                try Task.checkCancellation()
+                throw NMError(.disconnected, "NetworkManager's signals ended while waiting for activation")
             }
-            // A cancelled task ends the sequence too: say so, not "disconnected".
-            try Task.checkCancellation()
-            throw NMError(.disconnected, "NetworkManager's signals ended while waiting for activation")
         }
     }
+
+    /// A port's failure reasons that say only that something else failed (its controller).
+    static let vaguePortReasons: Set<NMDeviceStateReason> = [.none, .unknown, .dependencyFailed]
+
+    /// How long a port's vague failure waits for its controller's own reason.
+    static let portFailureGrace: Duration = .seconds(2)
 
     /// Which active connection each device runs and each active connection's controller
     /// device, from one read and the `PropertiesChanged` signals after it.
@@ -242,6 +252,34 @@ extension NMClient {
             }
         }
         return NMError(activeConnectionStateReason: reason, profile: name)
+    }
+}
+
+/// Runs `body` (which owns a signal loop) with a `hold` callback: the first error handed to it
+/// is thrown `grace` later unless `body` ends first (with a more precise error, or with
+/// success). A timer started by an event, not a poll.
+func withHeldFailure(
+    grace: Duration,
+    _ body: @escaping @Sendable (_ hold: @escaping @Sendable (NMError) -> Void) async throws -> Void
+) async throws {
+    let (failures, continuation) = AsyncStream<NMError>.makeStream(bufferingPolicy: .bufferingOldest(1))
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            defer { continuation.finish() }
+            try await body { continuation.yield($0) }
+            return true
+        }
+        group.addTask {
+            for await failure in failures {
+                try await Task.sleep(for: grace)
+                throw failure
+            }
+            return false
+        }
+        defer { group.cancelAll() }
+        // Ends with the body (its return or its error) or with the held error; the timer's
+        // quiet end (the body finished the stream) is not an outcome.
+        for try await bodyEnded in group where bodyEnded { return }
     }
 }
 

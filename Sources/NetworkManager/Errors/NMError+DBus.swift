@@ -139,6 +139,16 @@ extension NMError {
     private mutating func refine(operation: Operation?) {
         switch code {
         case .permissionDenied:
+            // Not polkit: NetworkManager answers an activation whose active connection was
+            // deactivated before its authorization finished (nm-active-connection.c) with
+            // PermissionDenied "Authorization request cancelled".
+            if domain == .manager && message.contains("Authorization request cancelled") {
+                code = .activationSuperseded
+                hint = "NetworkManager deactivated this activation before authorizing it: another activation took "
+                    + "the device or the profile at the same moment (autoconnect, another client); read the device's "
+                    + "state, and activate again if it is not what you want"
+                return
+            }
             let action: String
             switch operation {
             case .checkpoint?: action = PolkitAction.checkpointRollback

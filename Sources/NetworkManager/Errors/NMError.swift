@@ -148,6 +148,11 @@ extension NMError.Code {
     public static let failed = Self(rawValue: "failed")
     /// `PermissionDenied` (manager, settings, agent manager): polkit said no.
     public static let permissionDenied = Self(rawValue: "permission-denied")
+    /// `PermissionDenied` "Authorization request cancelled" from an activation: not polkit,
+    /// but NetworkManager deactivating the new active connection before its authorization
+    /// finished, because another activation (autoconnect, another client) took the device or
+    /// the profile at the same moment.
+    public static let activationSuperseded = Self(rawValue: "activation-superseded")
     /// `UnknownConnection`.
     public static let unknownConnection = Self(rawValue: "unknown-connection")
     /// `UnknownDevice`.
