@@ -45,6 +45,26 @@ struct CodecVersionTests {
         #expect(ipv4["address-data"] != nil && ipv4["route-data"] != nil && ipv4["gateway"] == .string("192.0.2.1"))
     }
 
+    @Test("ipv4.dad-timeout goes as whole milliseconds and -1 reads as the default")
+    func dadTimeout() throws {
+        let codec = NMSettingsCodec(version: NMVersion(1, 52))
+        var profile = Self.dnsProfile
+        #expect(try codec.encode(profile)["ipv4"]?["dad-timeout"] == nil)
+        profile.ipv4?.dadTimeout = .zero
+        #expect(try codec.encode(profile)["ipv4"]?["dad-timeout"] == .int32(0))
+        profile.ipv4?.dadTimeout = .milliseconds(200)
+        let written = try codec.encode(profile)
+        #expect(written["ipv4"]?["dad-timeout"] == .int32(200))
+        #expect(try codec.decode(written).ipv4?.dadTimeout == .milliseconds(200))
+        var explicitDefault = written
+        explicitDefault["ipv4"]?["dad-timeout"] = .int32(-1)
+        #expect(try codec.decode(explicitDefault).ipv4?.dadTimeout == nil)
+        for bad: Duration in [.seconds(31), .microseconds(1500), .milliseconds(-5)] {
+            profile.ipv4?.dadTimeout = bad
+            #expect(throws: NMError.self, "\(bad)") { try profile.validate() }
+        }
+    }
+
     @Test("the since table", arguments: [
         ("ipv4", "dns-data", NMVersion(1, 40), false), ("ipv4", "dns-data", NMVersion(1, 42), true),
         ("ipv6", "dns-data", NMVersion(1, 41, 90), false),

@@ -123,6 +123,9 @@ extension NMConnectionProfile {
         if let timeout = setting.dhcpTimeout {
             _ = try wholeSeconds(timeout, key: "ipv4.dhcp-timeout", range: 0...Int64(Int32.max))
         }
+        if let timeout = setting.dadTimeout {
+            _ = try wholeMilliseconds(timeout, key: "ipv4.dad-timeout", range: 0...30000)
+        }
     }
 
     static func validate(_ setting: NMIPv6Setting, semantic: Bool) throws(NMError) {
@@ -369,5 +372,21 @@ extension NMConnectionProfile {
                           hint: "choose a value NetworkManager accepts for \(key)")
         }
         return seconds
+    }
+
+    /// `duration` as whole milliseconds within `range`, or an `invalidProfile` error naming `key`.
+    static func wholeMilliseconds(_ duration: Duration, key: String, range: ClosedRange<Int64>) throws(NMError) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let perMillisecond: Int64 = 1_000_000_000_000_000
+        guard attoseconds % perMillisecond == 0, seconds <= Int64(Int32.max) else {
+            throw NMError(.invalidProfile, "\(key) is \(duration), not a whole number of milliseconds",
+                          hint: "NetworkManager keeps \(key) in whole milliseconds")
+        }
+        let milliseconds = seconds * 1000 + attoseconds / perMillisecond
+        guard range.contains(milliseconds) else {
+            throw NMError(.invalidProfile, "\(key) is \(milliseconds) ms, outside \(range.lowerBound)...\(range.upperBound) ms",
+                          hint: "choose a value NetworkManager accepts for \(key)")
+        }
+        return milliseconds
     }
 }

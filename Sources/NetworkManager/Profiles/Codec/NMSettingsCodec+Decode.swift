@@ -234,6 +234,8 @@ extension NMSettingsCodec {
             setting.neverDefault = try reader.bool("never-default")
             setting.routeMetric = try reader.int64("route-metric")
             setting.dhcpTimeout = try reader.int32("dhcp-timeout").map { .seconds(Int64($0)) }
+            // -1 is "the global default", as absent.
+            setting.dadTimeout = try reader.int32("dad-timeout").flatMap { $0 < 0 ? nil : .milliseconds(Int64($0)) }
             setting.ignoreAutoDNS = try reader.bool("ignore-auto-dns")
             setting.dhcpClientID = try reader.string("dhcp-client-id").map(NMDHCPClientID.init(rawValue:))
             setting.dhcpHostname = try reader.string("dhcp-hostname")

@@ -187,6 +187,7 @@ extension NMSettingsCodec {
             try put(s, "never-default", ip.neverDefault.map(DBusValue.boolean))
             try put(s, "route-metric", ip.routeMetric.map(DBusValue.int64))
             try put(s, "dhcp-timeout", try timeout(ip.dhcpTimeout, key: "ipv4.dhcp-timeout"))
+            try put(s, "dad-timeout", try milliseconds(ip.dadTimeout, key: "ipv4.dad-timeout", range: 0...30000))
             try put(s, "ignore-auto-dns", ip.ignoreAutoDNS.map(DBusValue.boolean))
             try put(s, "dhcp-client-id", ip.dhcpClientID.map { .string($0.rawValue) })
             try put(s, "dhcp-hostname", ip.dhcpHostname.map(DBusValue.string))
@@ -265,6 +266,11 @@ extension NMSettingsCodec {
         private func seconds(_ duration: Duration?, key: String) throws(NMError) -> DBusValue? {
             guard let duration else { return nil }
             return .uint32(UInt32(try NMConnectionProfile.wholeSeconds(duration, key: key, range: 0...Int64(UInt32.max))))
+        }
+
+        private func milliseconds(_ duration: Duration?, key: String, range: ClosedRange<Int64>) throws(NMError) -> DBusValue? {
+            guard let duration else { return nil }
+            return .int32(Int32(try NMConnectionProfile.wholeMilliseconds(duration, key: key, range: range)))
         }
 
         private func timeout(_ duration: Duration?, key: String) throws(NMError) -> DBusValue? {

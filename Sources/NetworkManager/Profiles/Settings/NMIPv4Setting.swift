@@ -30,6 +30,10 @@ public struct NMIPv4Setting: Hashable, Sendable {
     /// `ipv4.dhcp-timeout` (`i`, seconds; 1.2). `nil` uses the global default (45 s);
     /// `Int32.max` seconds waits forever.
     public var dhcpTimeout: Duration?
+    /// `ipv4.dad-timeout` (`i`, milliseconds, 0...30000; 1.2): how long duplicate address
+    /// detection probes before the addresses are configured. `nil` (-1) uses the global
+    /// default, which is on (200 ms) from NetworkManager 1.46 and off before; `.zero` turns it off.
+    public var dadTimeout: Duration?
     /// `ipv4.ignore-auto-dns`: ignore DNS servers from DHCP. Default `false`.
     public var ignoreAutoDNS: Bool?
     /// `ipv4.dhcp-client-id`: the DHCP client identifier to send.
@@ -44,7 +48,7 @@ public struct NMIPv4Setting: Hashable, Sendable {
                 addressAttributes: [IPv4AddressWithPrefix: [String: DBusValue]] = [:], gateway: IPv4Address? = nil,
                 routes: [NMIPRoute<IPv4Address>] = [], dns: [IPv4Address] = [], dnsSearch: [String] = [],
                 mayFail: Bool? = nil, neverDefault: Bool? = nil, routeMetric: Int64? = nil, dhcpTimeout: Duration? = nil,
-                ignoreAutoDNS: Bool? = nil, dhcpClientID: NMDHCPClientID? = nil, dhcpHostname: String? = nil,
+                dadTimeout: Duration? = nil, ignoreAutoDNS: Bool? = nil, dhcpClientID: NMDHCPClientID? = nil, dhcpHostname: String? = nil,
                 extraKeys: [String: DBusValue] = [:]) {
         self.method = method
         self.addresses = addresses
@@ -57,6 +61,7 @@ public struct NMIPv4Setting: Hashable, Sendable {
         self.neverDefault = neverDefault
         self.routeMetric = routeMetric
         self.dhcpTimeout = dhcpTimeout
+        self.dadTimeout = dadTimeout
         self.ignoreAutoDNS = ignoreAutoDNS
         self.dhcpClientID = dhcpClientID
         self.dhcpHostname = dhcpHostname
