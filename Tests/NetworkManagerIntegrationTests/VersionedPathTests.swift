@@ -236,8 +236,23 @@ struct VersionedPathTests {
             #expect(error.hostRestored, "\(error)")
             var now = try await loopback()
             #expect(now.settings == before.settings && now.flags == before.flags && now.active == before.active && now.state == before.state)
-            let result = try await nm.apply(conversion.transaction)
+            // What an undo without the checkpoint would activate again (the record's list):
+            // eno1's profile, never lo's, which NetworkManager brings back itself.
+            var committing = conversion.transaction
+            committing.afterActivation = [
+                NMTransactionHook("reads the record") {
+                    let records = try await nm.profiles().filter { $0.profile.userData["org.swift-networkmanager.record"] != nil }
+                    guard records.count == 1, let json = records[0].profile.userData["org.swift-networkmanager.record"] else {
+                        throw NMError(.failed, "\(records.count) transaction records")
+                    }
+                    return json
+                },
+            ]
+            let result = try await nm.apply(committing)
             #expect(result.outcome == .committed)
+            let record = try #require(result.steps.first { $0.step == .afterActivation }?.detail)
+            #expect(record.contains("\"reactivate\"") && record.contains("\"eno1\""), "\(record)")
+            #expect(!record.contains("\"lo\""), "\(record)")
             now = try await loopback()
             #expect(now.settings == before.settings && now.flags == before.flags && now.active == before.active && now.state == before.state)
 

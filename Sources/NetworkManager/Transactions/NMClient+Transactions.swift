@@ -224,13 +224,16 @@ extension NMClient {
                           "after this transaction \(names.count) profiles could autoconnect on \(interface): \(names.sorted().joined(separator: ", "))",
                           hint: "supersede the profiles this transaction replaces (.supersede(uuid:)), or give the new one autoconnect false")
         }
-        // What was active before, controllers first (NetworkManager's own external "connections",
-        // such as lo's, come back by themselves).
+        // What was active before, controllers first. NetworkManager's own external "connections"
+        // come back by themselves: an active connection flagged external, a profile flagged
+        // external (lo's on 1.50 and later, docs/networkmanager-quirks.md), and loopback itself,
+        // which an undo must never activate (that makes NetworkManager manage lo from then on).
         var activeBefore: [ActiveBefore] = []
         for connection in active where connection.state == .activated && !connection.stateFlags.contains(.external) {
             guard let uuid = UUID(uuidString: connection.uuid) else { continue }
+            if existing[uuid]?.flags.contains(.external) == true { continue }
             for devicePath in connection.devices {
-                guard let device = host.device(at: devicePath) else { continue }
+                guard let device = host.device(at: devicePath), device.type != .loopback else { continue }
                 let entry = ActiveBefore(interface: device.interface, uuid: uuid)
                 if existing[uuid]?.profile.isPort == true { activeBefore.append(entry) } else { activeBefore.insert(entry, at: 0) }
             }
