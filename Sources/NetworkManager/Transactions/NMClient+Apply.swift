@@ -8,8 +8,12 @@ import Synchronization
 
 extension NMClient {
     /// Applies a transaction: validate and plan; checkpoint all devices; stage new and changed
-    /// profiles in memory with autoconnect blocked; activate (controllers before ports), each
-    /// awaited; verify; run the probes; then commit (persist, supersede, destroy the checkpoint).
+    /// profiles in memory with autoconnect blocked; make changed profiles that are active take
+    /// effect on their devices (`Device.Reapply`, or a reactivation where NetworkManager
+    /// answers `IncompatibleConnection`); activate (controllers before ports), each awaited;
+    /// verify (for changed active profiles: each device's `Device.GetAppliedConnection` and
+    /// its addresses, routes and DNS); run the probes; then commit (persist, supersede,
+    /// destroy the checkpoint).
     ///
     /// On any failure, timeout or task cancellation it rolls back through the checkpoint, waits
     /// until the devices settle, removes what it staged, reads the host back, and throws

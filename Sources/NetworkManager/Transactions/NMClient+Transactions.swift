@@ -166,7 +166,13 @@ extension NMClient {
                 {
                     for path in connection.devices {
                         guard let device = host.device(at: path) else { continue }
-                        let applied = try await appliedProfile(of: path).profile
+                        // Gone from the device since the read (deactivated meanwhile): nothing to reapply there.
+                        let applied: NMConnectionProfile
+                        do {
+                            applied = try await appliedProfile(of: path).profile
+                        } catch let error as NMError where error.code == .deviceNotActive {
+                            continue
+                        }
                         // Against the profile as NetworkManager normalised it when nothing is to
                         // be written; otherwise against what will be written.
                         let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))

@@ -11,6 +11,13 @@ public enum NMChange: Sendable, Hashable {
     /// its own autoconnect setting only at commit.
     case add(NMConnectionProfile)
     /// Replace an existing profile's settings (staged in memory, shadowing its file, until commit).
+    ///
+    /// When the profile is active, the change also takes effect on its devices within the
+    /// transaction, before verification: in place with `Device.Reapply` where NetworkManager
+    /// can apply it (the plan's ``NMTransactionPlan/Step/Kind/reapply`` step), by activating
+    /// the profile again where it cannot (``NMTransactionPlan/Step/Kind/reactivate``, also the
+    /// fallback when `Reapply` answers `IncompatibleConnection`). With an `.activate` of the
+    /// same profile in the transaction, that activation carries the change instead.
     case modify(NMConnectionProfile)
     /// Delete a profile, at commit.
     case delete(uuid: UUID)
