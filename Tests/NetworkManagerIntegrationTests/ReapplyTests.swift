@@ -100,6 +100,32 @@ struct ReapplyTests {
         }
     }
 
+    /// `modifiesTakeEffect = false` stores the change only: the device keeps its applied
+    /// connection and routes, and a rerun with the default reapplies it.
+    @Test func storeOnlyLeavesTheDeviceAloneAndTheDefaultThenReapplies() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            let device = try await nm.device(named: "eno1")
+            let routesBefore = try container.kernelRoutes("eno1")
+            let profile = try await Self.eno1WithRouteAndDNS(nm)
+            var storeOnly = NMTransaction([.modify(profile)])
+            storeOnly.modifiesTakeEffect = false
+            #expect(try await nm.plan(storeOnly).steps.map(\.kind) == [.modify])
+            let stored = try await nm.apply(storeOnly)
+            #expect(stored.outcome == .committed)
+            #expect(try container.kernelRoutes("eno1") == routesBefore)
+            #expect(try await nm.appliedProfile(of: device.path).profile.ipv4?.routes.isEmpty == true)
+            #expect(try await nm.profiles(named: "eno1").first?.profile.ipv4?.routes.map(\.destination) == [Self.route.destination])
+            #expect(try await nm.apply(storeOnly).outcome == .unchanged)
+
+            let takeEffect = NMTransaction([.modify(profile)])
+            #expect(try await nm.plan(takeEffect).steps.map(\.alreadyDone) == [true, false])
+            #expect(try await nm.apply(takeEffect).outcome == .committed)
+            #expect(try container.kernelRoutes("eno1").contains("198.51.100.0/24 via 192.168.1.1 metric 100"))
+            #expect(try await nm.apply(takeEffect).outcome == .unchanged)
+        }
+    }
+
     /// A change `Reapply` refuses (`IncompatibleConnection`: found by trying, the ethernet
     /// MAC to assign) is planned and done as a reactivation.
     @Test func aChangeReapplyCannotMakeIsDoneByReactivation() async throws {

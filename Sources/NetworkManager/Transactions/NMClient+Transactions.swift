@@ -161,8 +161,8 @@ extension NMClient {
                 // profile that matches on disk while its device runs something else (an
                 // earlier modify that was only stored) still has this to do.
                 var devices: [(interface: String, changes: [NMTransactionPlan.SettingChange])] = []
-                for connection in active where connection.uuid.lowercased() == profile.uuid.uuidString.lowercased()
-                    && connection.state == .activated
+                for connection in active where transaction.modifiesTakeEffect
+                    && connection.uuid.lowercased() == profile.uuid.uuidString.lowercased() && connection.state == .activated
                 {
                     for path in connection.devices {
                         guard let device = host.device(at: path) else { continue }

@@ -57,6 +57,12 @@ public struct NMTransaction: Sendable {
     public var verify: Bool
     /// A label stored with a pending transaction, so another process can tell what it is.
     public var label: String
+    /// Whether a ``NMChange/modify(_:)`` of a profile that is active also takes effect on its
+    /// devices (`Device.Reapply`, or a reactivation), and is verified there: true by default.
+    /// False stores the change only: the devices keep running the old settings (their applied
+    /// connection) until the profile is activated again, and the plan compares stored
+    /// settings only, so a rerun with the default plans the reapply still to do.
+    public var modifiesTakeEffect: Bool = true
 
     public init(_ changes: [NMChange], probes: [NMProbe] = [], rollbackTimeout: Duration = .seconds(30),
                 activationTimeout: Duration = .seconds(45), verify: Bool = true, label: String = "") {
