@@ -51,3 +51,16 @@ func normalisedSettings(_ nm: NMClient) async throws -> [String: [String: [Strin
     }
     return result
 }
+
+extension NMContainer {
+    /// The kernel's IPv4 routes in the main table through `interface`, as `ip route` prints
+    /// them without `proto`, `scope` and `src` (what varies by who added them), e.g.
+    /// "198.51.100.0/24 via 192.168.1.1 metric 100".
+    func kernelRoutes(_ interface: String) throws -> [String] {
+        try execChecked(["ip", "-4", "route", "show", "table", "main", "dev", interface])
+            .split(separator: "\n").map {
+                String($0).replacingOccurrences(of: #" (proto|scope|src) \S+"#, with: "", options: .regularExpression)
+                    .trimmingCharacters(in: .whitespaces)
+            }.sorted()
+    }
+}

@@ -9,6 +9,9 @@ public struct NMIPv4Configuration: Sendable, Hashable {
     public var gateway: IPv4Address?
     /// `NameserverData` (1.14) or `Nameservers`.
     public var dnsServers: [IPv4Address]
+    /// `RouteData`: the routes NetworkManager configured on the device and reads back from the
+    /// kernel (the prefix route and the default route included).
+    public var routes: [NMIPRoute<IPv4Address>] = []
 }
 
 extension NMClient {
@@ -41,6 +44,14 @@ extension NMIPv4Configuration {
         for entry in (try? p["NameserverData"]?.decode([[String: DBusVariant]].self)) ?? [] {
             if let text = try? entry["address"]?.decode(String.self), let address = try? IPv4Address(text) { dns.append(address) }
         }
-        self.init(addresses: addresses, gateway: gatewayText.isEmpty ? nil : try? IPv4Address(gatewayText), dnsServers: dns)
+        var routes: [NMIPRoute<IPv4Address>] = []
+        for entry in (try? p["RouteData"]?.decode([[String: DBusVariant]].self)) ?? [] {
+            guard let dest = try? entry["dest"]?.decode(String.self), let prefix = try? entry["prefix"]?.decode(UInt32.self),
+                let destination = try? IPv4AddressWithPrefix("\(dest)/\(prefix)")
+            else { continue }
+            let nextHop = (try? entry["next-hop"]?.decode(String.self)).flatMap { try? IPv4Address($0) }
+            routes.append(NMIPRoute(destination: destination, nextHop: nextHop, metric: try? entry["metric"]?.decode(UInt32.self)))
+        }
+        self.init(addresses: addresses, gateway: gatewayText.isEmpty ? nil : try? IPv4Address(gatewayText), dnsServers: dns, routes: routes)
     }
 }

@@ -8,8 +8,12 @@ import Synchronization
 
 extension NMClient {
     /// Applies a transaction: validate and plan; checkpoint all devices; stage new and changed
-    /// profiles in memory with autoconnect blocked; activate (controllers before ports), each
-    /// awaited; verify; run the probes; then commit (persist, supersede, destroy the checkpoint).
+    /// profiles in memory with autoconnect blocked; make changed profiles that are active take
+    /// effect on their devices (`Device.Reapply`, or a reactivation where NetworkManager
+    /// answers `IncompatibleConnection`); activate (controllers before ports), each awaited;
+    /// verify (for changed active profiles: each device's `Device.GetAppliedConnection` and
+    /// its addresses, routes and DNS); run the probes; then commit (persist, supersede,
+    /// destroy the checkpoint).
     ///
     /// On any failure, timeout or task cancellation it rolls back through the checkpoint, waits
     /// until the devices settle, removes what it staged, reads the host back, and throws
@@ -728,6 +732,28 @@ final class TransactionRun: Sendable {
                         try await client.deactivate(active.path)
                     }
                 }
+            case .reapply, .reactivate:
+                guard let profilePath = path(of: planned.uuid), let profile = prepared.modifies[planned.uuid] else {
+                    throw StepFailure(step: .activate, error: NMError(.unknownConnection, "profile \(planned.profile) vanished before it was reapplied"))
+                }
+                if let gw = profile.ipv4?.gateway { gateway = gw }
+                for interface in planned.devices {
+                    guard let device = prepared.devices.first(where: { $0.interface == interface }) else { continue }
+                    if planned.kind == .reapply {
+                        let refused = try await step(.activate, "reapply \(planned.profile) on \(interface)") { () async throws -> NMError? in
+                            try await reapply(profile, on: device.path)
+                        }
+                        if let refused {
+                            try await step(.activate, "reactivate \(planned.profile) on \(interface): NetworkManager cannot reapply it (\(refused.message))") {
+                                try await reactivate(profilePath, on: device.path)
+                            }
+                        }
+                    } else {
+                        try await step(.activate, "reactivate \(planned.profile) on \(interface)") {
+                            try await reactivate(profilePath, on: device.path)
+                        }
+                    }
+                }
             case .activate:
                 guard let profilePath = path(of: planned.uuid) else {
                     throw StepFailure(step: .activate, error: NMError(.unknownConnection, "profile \(planned.profile) vanished before activation"))
@@ -775,6 +801,33 @@ final class TransactionRun: Sendable {
         return gateway
     }
 
+    /// Makes the running device apply `profile` in place: `Device.GetAppliedConnection` for
+    /// the applied connection's version id, then `Device.Reapply` with the profile's settings
+    /// and that version id (so that a reapply by someone else in between is refused, not
+    /// overwritten). The settings sent are the transaction's, without its staging tags in
+    /// `user.data`, which stay on the stored profile only. Returns NetworkManager's refusal
+    /// when it cannot apply the change without reactivating (`IncompatibleConnection`).
+    func reapply(_ profile: NMConnectionProfile, on device: ObjectPath) async throws -> NMError? {
+        let applied = try await client.appliedProfile(of: device)
+        markTouched()
+        do {
+            try await client.reapply(profile, on: device, versionID: applied.versionID)
+            return nil
+        } catch let error as NMError where error.code == .incompatibleConnection {
+            return error
+        }
+    }
+
+    /// Activates the profile again on the device (`ActivateConnection`), which takes the
+    /// device through deactivation with the old settings and activation with the new, and
+    /// waits for it on signals.
+    func reactivate(_ profile: ObjectPath, on device: ObjectPath) async throws {
+        let signals = try await client.allSignals()
+        markTouched()
+        let active = try await client.startActivation(profile, on: device)
+        try await client.waitForActivation(active, ports: [], signals: signals, timeout: transaction.activationTimeout)
+    }
+
     /// NetworkManager's view of the result against the desired state: addresses and gateway
     /// on each activated profile's device, each port attached to its controller, the MAC.
     ///
@@ -785,7 +838,8 @@ final class TransactionRun: Sendable {
     /// default from 1.46): the bridge reports `activated` while its `IP4Config` still lists no
     /// address, and `AddressData` follows 130-160 ms later (docs/networkmanager-quirks.md).
     func verify(_ prepared: NMClient.Prepared) async throws {
-        try await step(.verify, "addresses, gateway, ports, MAC") {
+        let applied = prepared.plan.steps.contains { $0.kind == .reapply || $0.kind == .reactivate || ($0.kind == .activate && prepared.modifies[$0.uuid] != nil) }
+        try await step(.verify, "addresses, gateway, ports, MAC" + (applied ? ", applied connections, routes, DNS" : "")) {
             // Subscribed before the first read (the kept rule: no round trip), so that a change
             // landing between a read and the wait is not missed.
             let signals = try await client.allSignals()
@@ -802,7 +856,7 @@ final class TransactionRun: Sendable {
                     let changed = try? signal.argument(1, as: [String: DBusVariant].self)
                 else { return false }
                 let relevant: Set<String> = ["State", "AddressData", "Addresses", "Gateway", "Ip4Config", "HwAddress",
-                                             "ActiveConnection", "Devices", "Controller", "Master"]
+                                             "ActiveConnection", "Devices", "Controller", "Master", "RouteData", "NameserverData"]
                 return changed.keys.contains(where: relevant.contains)
             }
             let settled = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -862,6 +916,60 @@ final class TransactionRun: Sendable {
                 let portDevice = try await deviceNamed(port)
                 guard host.isPort(portDevice.path, of: [device.path]) else {
                     throw NMError(.activationFailed, "\(port) is not attached to \(interface)")
+                }
+            }
+        }
+        try await verifyApplied(prepared, host: host, deviceNamed: deviceNamed)
+    }
+
+    /// A modified profile that is active (reapplied, reactivated, or activated by the
+    /// transaction): each of its devices must run it. The device's applied connection
+    /// (`Device.GetAppliedConnection`) is compared with the profile as NetworkManager stores it
+    /// now (so both sides are normalised alike; the staging tags in `user.data` aside), and
+    /// what NetworkManager reads back from the kernel (`IP4Config`: addresses, routes, DNS)
+    /// must hold the profile's static addresses, routes and DNS servers. A change that was
+    /// stored but did not reach the device, or that the kernel refused (a route whose next
+    /// hop is not reachable), fails here, and the transaction rolls back.
+    func verifyApplied(_ prepared: NMClient.Prepared, host: NMClient.HostObjects,
+                       deviceNamed: (String) async throws -> NMDevice) async throws {
+        for planned in prepared.plan.steps {
+            let interfaces: [String]
+            switch planned.kind {
+            case .reapply, .reactivate: interfaces = planned.devices
+            case .activate: interfaces = [prepared.modifies[planned.uuid]?.interfaceName?.rawValue].compactMap { $0 }
+            default: continue
+            }
+            guard let desired = prepared.modifies[planned.uuid], let stored = prepared.existing[planned.uuid], !interfaces.isEmpty else { continue }
+            let reference = try NMClient.planText(try await client.profile(at: stored.path).profile, codec: prepared.codec)
+            for interface in interfaces {
+                let device = try await deviceNamed(interface)
+                guard device.state == .activated else {
+                    throw NMError(.activationFailed, "\(interface) is \(device.state), not activated")
+                }
+                let applied = try await client.appliedProfile(of: device.path).profile
+                let differences = NMTransactionPlan.diff(from: try NMClient.planText(applied, codec: prepared.codec), to: reference)
+                guard differences.isEmpty else {
+                    throw NMError(.failed, "\(interface) does not run \(desired.name) as stored: its applied connection differs in "
+                                  + differences.map { "\($0.setting).\($0.key)" }.joined(separator: ", "),
+                                  hint: "the change was stored but did not reach the device; it was rolled back")
+                }
+                guard let ipv4 = desired.ipv4, ipv4.method != .disabled else { continue }
+                let config = host.ipv4[device.path] ?? NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: [])
+                for address in ipv4.addresses where !config.addresses.contains(address) {
+                    throw NMError(.ipConfigFailed, "\(interface) lacks \(address) (has \(config.addresses.map(\.description).joined(separator: ", ")))")
+                }
+                // Routes in the main table (RouteData lists others with their table too).
+                for route in ipv4.routes where route.attributes["table"] == nil {
+                    let present = config.routes.contains {
+                        $0.destination == route.destination && $0.nextHop == route.nextHop && (route.metric == nil || $0.metric == route.metric)
+                    }
+                    guard present else {
+                        throw NMError(.ipConfigFailed, "\(interface) lacks the route \(route) (has \(config.routes.map(\.description).joined(separator: ", ")))",
+                                      hint: "NetworkManager applied the profile but the kernel does not have the route: is its next hop reachable?")
+                    }
+                }
+                for server in ipv4.dns where !config.dnsServers.contains(server) {
+                    throw NMError(.ipConfigFailed, "\(interface) lacks the DNS server \(server) (has \(config.dnsServers.map(\.description).joined(separator: ", ")))")
                 }
             }
         }

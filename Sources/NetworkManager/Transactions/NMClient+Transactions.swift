@@ -104,6 +104,8 @@ extension NMClient {
         var adds: [UUID: NMConnectionProfile] = [:]
         var modifies: [UUID: NMConnectionProfile] = [:]
         var steps: [NMTransactionPlan.Step] = []
+        // Reapplications (or reactivations) of modified profiles that are active.
+        var effects: [NMTransactionPlan.Step] = []
 
         func wireText(_ profile: NMConnectionProfile) throws(NMError) -> [String: [String: DBusValueText]] {
             try Self.planText(profile, codec: codec)
@@ -155,6 +157,35 @@ extension NMClient {
                 let diff = NMTransactionPlan.diff(from: currentText, to: try wireText(profile))
                 steps.append(.init(kind: .modify, profile: profile.name, uuid: profile.uuid, ports: [], changes: diff, alreadyDone: diff.isEmpty,
                                    baseline: NMTransactionPlan.fingerprint(currentText), versionID: current.versionID))
+                // Active on a device: what that device applies must become the profile too. A
+                // profile that matches on disk while its device runs something else (an
+                // earlier modify that was only stored) still has this to do.
+                var devices: [(interface: String, changes: [NMTransactionPlan.SettingChange])] = []
+                for connection in active where transaction.modifiesTakeEffect
+                    && connection.uuid.lowercased() == profile.uuid.uuidString.lowercased() && connection.state == .activated
+                {
+                    for path in connection.devices {
+                        guard let device = host.device(at: path) else { continue }
+                        // Gone from the device since the read (deactivated meanwhile): nothing to reapply there.
+                        let applied: NMConnectionProfile
+                        do {
+                            applied = try await appliedProfile(of: path).profile
+                        } catch let error as NMError where error.code == .deviceNotActive {
+                            continue
+                        }
+                        // Against the profile as NetworkManager normalised it when nothing is to
+                        // be written; otherwise against what will be written.
+                        let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))
+                        devices.append((device.interface, changes))
+                    }
+                }
+                if !devices.isEmpty {
+                    var changes: [NMTransactionPlan.SettingChange] = []
+                    for device in devices { for change in device.changes where !changes.contains(change) { changes.append(change) } }
+                    let inPlace = changes.allSatisfy { NMTransactionPlan.reapplicable(setting: $0.setting, key: $0.key) }
+                    effects.append(.init(kind: inPlace ? .reapply : .reactivate, profile: profile.name, uuid: profile.uuid, ports: [],
+                                         changes: changes, alreadyDone: changes.isEmpty, devices: devices.map(\.interface).sorted()))
+                }
             default:
                 continue
             }
@@ -192,6 +223,10 @@ extension NMClient {
                 if done, modifies[uuid] != nil, let step = steps.first(where: { $0.uuid == uuid && $0.kind == .modify }), !step.alreadyDone {
                     done = false
                 }
+                // Activating a modified profile is a full reactivation, which carries the change
+                // (and is what the caller asked for): it replaces the reapply; it is to do
+                // while the device runs something else than the profile.
+                if done, effects.contains(where: { $0.uuid == uuid && !$0.alreadyDone }) { done = false }
                 if done, !ports.isEmpty, let running {
                     // Each port must be attached to this controller's device.
                     for port in ports {
@@ -247,7 +282,10 @@ extension NMClient {
         }
         // Controllers before ports.
         let orderedActivations = activations.filter(\.controller).map(\.step) + activations.filter { !$0.controller }.map(\.step)
-        let allSteps = steps + deactivations + orderedActivations + commits
+        // A reapply only where the transaction neither activates nor deactivates the profile.
+        let activatedOrDeactivated = Set((deactivations + orderedActivations).map(\.uuid))
+        let reapplies = effects.filter { !activatedOrDeactivated.contains($0.uuid) }
+        let allSteps = steps + deactivations + reapplies + orderedActivations + commits
         return Prepared(plan: NMTransactionPlan(steps: allSteps, networkManagerVersion: codec.version.rawValue),
                         codec: codec, existing: existing, active: active, devices: host.devices, adds: adds, modifies: modifies,
                         activeBefore: activeBefore, newDevices: newDevices.sorted())

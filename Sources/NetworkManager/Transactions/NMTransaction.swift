@@ -11,6 +11,13 @@ public enum NMChange: Sendable, Hashable {
     /// its own autoconnect setting only at commit.
     case add(NMConnectionProfile)
     /// Replace an existing profile's settings (staged in memory, shadowing its file, until commit).
+    ///
+    /// When the profile is active, the change also takes effect on its devices within the
+    /// transaction, before verification: in place with `Device.Reapply` where NetworkManager
+    /// can apply it (the plan's ``NMTransactionPlan/Step/Kind/reapply`` step), by activating
+    /// the profile again where it cannot (``NMTransactionPlan/Step/Kind/reactivate``, also the
+    /// fallback when `Reapply` answers `IncompatibleConnection`). With an `.activate` of the
+    /// same profile in the transaction, that activation carries the change instead.
     case modify(NMConnectionProfile)
     /// Delete a profile, at commit.
     case delete(uuid: UUID)
@@ -50,6 +57,12 @@ public struct NMTransaction: Sendable {
     public var verify: Bool
     /// A label stored with a pending transaction, so another process can tell what it is.
     public var label: String
+    /// Whether a ``NMChange/modify(_:)`` of a profile that is active also takes effect on its
+    /// devices (`Device.Reapply`, or a reactivation), and is verified there: true by default.
+    /// False stores the change only: the devices keep running the old settings (their applied
+    /// connection) until the profile is activated again, and the plan compares stored
+    /// settings only, so a rerun with the default plans the reapply still to do.
+    public var modifiesTakeEffect: Bool = true
 
     public init(_ changes: [NMChange], probes: [NMProbe] = [], rollbackTimeout: Duration = .seconds(30),
                 activationTimeout: Duration = .seconds(45), verify: Bool = true, label: String = "") {

@@ -10,14 +10,28 @@ public import Foundation
 public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConvertible {
     /// One planned step.
     public struct Step: Sendable, Codable, Hashable {
-        public enum Kind: String, Sendable, Codable { case add, modify, delete, activate, deactivate, supersede }
+        public enum Kind: String, Sendable, Codable {
+            case add, modify, delete, activate, deactivate, supersede
+            /// Make a modified profile that is active take effect on its devices in place
+            /// (`org.freedesktop.NetworkManager.Device.Reapply`), without taking them down. If
+            /// NetworkManager refuses (`IncompatibleConnection`), the profile is reactivated instead.
+            case reapply
+            /// Make a modified profile that is active take effect by activating it again on its
+            /// devices (`ActivateConnection`): its changes include a key that `Reapply` cannot
+            /// apply in place (see ``NMTransactionPlan/reapplicable(setting:key:)``).
+            case reactivate
+        }
         public var kind: Kind
         /// The profile's name.
         public var profile: String
         public var uuid: UUID
         /// For an activation: the ports waited for.
         public var ports: [String]
-        /// The settings this step writes, against what exists now.
+        /// For ``Kind/reapply`` and ``Kind/reactivate``: the interfaces the profile is active on,
+        /// whose applied connection (`Device.GetAppliedConnection`) the step brings to the profile.
+        public var devices: [String]
+        /// The settings this step writes, against what exists now; for ``Kind/reapply`` and
+        /// ``Kind/reactivate``, against what the device applies now.
         public var changes: [SettingChange]
         /// Whether the step is already in effect (nothing to do).
         public var alreadyDone: Bool
@@ -31,11 +45,12 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
         public var versionID: UInt64?
 
         public init(kind: Kind, profile: String, uuid: UUID, ports: [String], changes: [SettingChange], alreadyDone: Bool,
-                    baseline: String? = nil, versionID: UInt64? = nil) {
+                    baseline: String? = nil, versionID: UInt64? = nil, devices: [String] = []) {
             self.kind = kind
             self.profile = profile
             self.uuid = uuid
             self.ports = ports
+            self.devices = devices
             self.changes = changes
             self.alreadyDone = alreadyDone
             self.baseline = baseline
@@ -64,8 +79,23 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
         var lines: [String] = []
         for (index, step) in steps.enumerated() {
             let ports = step.ports.isEmpty ? "" : " (waiting for ports \(step.ports.joined(separator: ", ")))"
-            lines.append("\(index + 1). \(step.kind.rawValue) \(step.profile)\(ports)\(step.alreadyDone ? ": already done" : "")")
-            for change in step.changes {
+            var how = ""
+            switch step.kind {
+            case .reapply:
+                how = " on \(step.devices.joined(separator: ", ")) in place (Reapply; reactivated if NetworkManager refuses)"
+            case .reactivate:
+                let blocking = step.changes.filter { !Self.reapplicable(setting: $0.setting, key: $0.key) }
+                    .map { "\($0.setting).\($0.key)" }
+                how = " on \(step.devices.joined(separator: ", "))"
+                    + (blocking.isEmpty ? "" : " (Reapply cannot change \(blocking.joined(separator: ", ")) in place)")
+            default:
+                break
+            }
+            lines.append("\(index + 1). \(step.kind.rawValue) \(step.profile)\(ports)\(how)\(step.alreadyDone ? ": already done" : "")")
+            // A reapply of changes just listed under the modify step is not listed again.
+            let repeated = (step.kind == .reapply || step.kind == .reactivate)
+                && steps.contains { $0.kind == .modify && $0.uuid == step.uuid && $0.changes == step.changes }
+            for change in step.changes where !repeated {
                 let key = "\(change.setting).\(change.key)"
                 switch (change.before, change.after) {
                 case (nil, let after?): lines.append("     + \(key) = \(after)")
@@ -76,6 +106,22 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether NetworkManager can apply a change of `setting.key` to a running device in place
+    /// (`Device.Reapply`): the IP settings, user data, and a few `connection` and ethernet keys.
+    /// Found by trying on 1.42 and 1.52 (docs/networkmanager-quirks.md); a key not listed is
+    /// planned as a reactivation, and a listed one that NetworkManager refuses after all
+    /// (`IncompatibleConnection`) falls back to one when applied.
+    public static func reapplicable(setting: String, key: String) -> Bool {
+        switch setting {
+        case "ipv4", "ipv6", "user": return true
+        case "connection":
+            return ["id", "stable-id", "autoconnect", "autoconnect-priority", "zone", "metered", "lldp", "mdns", "llmnr",
+                    "dns-over-tls"].contains(key)
+        case "802-3-ethernet": return ["mtu", "wake-on-lan"].contains(key)
+        default: return false
+        }
     }
 
     /// The first difference between this plan and `other`, in words, or nil when they are the
