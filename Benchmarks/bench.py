@@ -1391,6 +1391,17 @@ VERSIONS_SEED_NOTE = (
     "and the host offline (docs/networkmanager-quirks.md).")
 
 
+def expected_failure(tool, version):
+    """A tool's failure that is this version's documented behaviour, not the harness's: the seed's
+    nmcli procedure leaves eno1 disconnected from 1.52 on (docs/networkmanager-quirks.md). The
+    table still says FAILS; the run does not exit 1 for it."""
+    parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
+    if tool.startswith("nmcli, the seed's 5 commands") and len(parts) == 2 and tuple(parts) >= (1, 52):
+        log(f"{tool} fails on {version} as documented (docs/networkmanager-quirks.md): not a harness failure")
+        return True
+    return False
+
+
 def release_label(release):
     version = Container.versions.get(release, "?")
     return f"{version} ({'Debian ' + release if release else 'host'})"
@@ -1632,7 +1643,8 @@ def main():
                 json.dump(raw, f, indent=1)
             shutil.rmtree(workdir, ignore_errors=True)
             log(f"wrote the versions section of {options.out} in {elapsed:.0f} s")
-            failed = [(release or "host", i.key, str(t)) for release, items in runs for i in items for t in i.failures]
+            failed = [(release or "host", i.key, str(t)) for release, items in runs for i in items for t in i.failures
+                      if not expected_failure(str(t), Container.versions.get(release, ""))]
             if failed:
                 log(f"{len(failed)} tool(s) failed: {failed}")
                 return 1
