@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .library(name: "DBus", targets: ["DBus"]),
         .library(name: "NetworkManager", targets: ["NetworkManager"]),
+        // For other packages' tests: a real NetworkManager in the project's container
+        // (docs/testing.md, "Testing your own tool"; Examples/downstream-tool uses it).
+        .library(name: "NMTestSupport", targets: ["NMTestSupport"]),
         .executable(name: "nm-inventory", targets: ["nm-inventory"]),
         .executable(name: "bridgeify", targets: ["bridgeify"]),
     ],
@@ -45,11 +48,15 @@ let package = Package(
             dependencies: ["DBus", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        // Starts and stops the project's NetworkManager container (scripts/nm-container) and
-        // private buses for integration tests. Not a product: tests only.
+        // Starts and stops the project's NetworkManager container and private buses for
+        // integration tests, ours and other packages'. The container script ships as its
+        // resource (scripts/nm-container is a symlink to it), so that a package depending on
+        // this one finds it in the bundle. Tests only; Foundation is fine here (not in
+        // NetworkManager: decision 0003).
         .target(
             name: "NMTestSupport",
             dependencies: [],
+            resources: [.copy("Resources/nm-container")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -53,14 +53,24 @@ public final class NMContainer: Sendable {
         }
     }
 
-    /// Path of `scripts/nm-container`: `$NM_CONTAINER_SCRIPT`, or found from this source
-    /// file's location in the package.
-    public static var scriptPath: String {
+    /// Path of the container script (`scripts/nm-container` in this repository): in order,
+    ///
+    /// 1. `$NM_CONTAINER_SCRIPT`, if set and not empty (an override, for trying a changed script);
+    /// 2. the copy in NMTestSupport's resource bundle, next to the test executable: what a
+    ///    downstream package that depends on the `NMTestSupport` product uses, with nothing
+    ///    to copy or set;
+    /// 3. the script in the sources this file was compiled from
+    ///    (`Sources/NMTestSupport/Resources/nm-container`), when no bundle is found.
+    ///
+    /// ``start(name:nics:dhcp:eno1Static:release:)`` throws ``TestSupportError`` when the
+    /// path it settles on holds no executable. Found once per process.
+    public static let scriptPath: String = {
         if let path = ProcessInfo.processInfo.environment["NM_CONTAINER_SCRIPT"], !path.isEmpty {
             return path
         }
-        return PackageRoot.path + "/scripts/nm-container"
-    }
+        if let path = ResourceBundle.file("nm-container") { return path }
+        return PackageRoot.path + "/Sources/NMTestSupport/Resources/nm-container"
+    }()
 
     /// The Debian release whose NetworkManager containers run unless told otherwise:
     /// `$NM_CONTAINER_RELEASE` (`scripts/test` sets it to `trixie` for its second pass), or
@@ -233,7 +243,8 @@ public final class NMContainer: Sendable {
 }
 
 /// The package's root directory, found from this file's path
-/// (`<root>/Sources/NMTestSupport/NMContainer.swift`).
+/// (`<root>/Sources/NMTestSupport/NMContainer.swift`). Holds in this repository and in a
+/// downstream package's checkout of it, as long as the sources stay where they were built.
 enum PackageRoot {
     static var path: String {
         URL(fileURLWithPath: #filePath)
@@ -241,6 +252,29 @@ enum PackageRoot {
             .deletingLastPathComponent()  // Sources
             .deletingLastPathComponent()  // root
             .path
+    }
+}
+
+/// NMTestSupport's resources (Package.swift: `resources: [.copy("Resources/nm-container")]`).
+///
+/// Not `Bundle.module`: its accessor traps when the bundle is missing, and the bundle's name
+/// starts with the package's identity (`swift-networkmanager_NMTestSupport.resources`, but a
+/// dependency on a fork or a renamed checkout gets another). SwiftPM puts the bundle next to
+/// the executables it builds, so this looks there for any `*_NMTestSupport.resources`.
+enum ResourceBundle {
+    static func file(_ name: String) -> String? {
+        var directories = [Bundle.main.bundleURL.path]
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            directories.append(URL(fileURLWithPath: executable).deletingLastPathComponent().path)
+        }
+        for directory in directories {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for entry in entries.sorted() where entry.hasSuffix("_NMTestSupport.resources") {
+                let path = directory + "/" + entry + "/" + name
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+        }
+        return nil
     }
 }
 
