@@ -151,8 +151,20 @@ struct ConversionDesign: Sendable {
         var notes: [String] = []
         // What the bridge takes over: the settings the NIC runs with now.
         let old = reading.applied
-        let (ipv4, ipv4Notes) = try request.ipv4(over: old?.ipv4, now: reading.ipv4Now)
+        var (ipv4, ipv4Notes) = try request.ipv4(over: old?.ipv4, now: reading.ipv4Now)
         notes += ipv4Notes
+        // Addresses this host holds on the NIC right now move to the bridge: probing the LAN
+        // for them first (duplicate address detection, on by default from NetworkManager 1.46)
+        // cannot find anyone but this host, and keeps the host unreachable for those ~200 ms.
+        // Only NetworkManager's default is replaced: an explicit ipv4.dad-timeout is kept.
+        if var setting = ipv4, setting.method == .manual, setting.dadTimeout == nil, !setting.addresses.isEmpty,
+            setting.addresses.allSatisfy(reading.ipv4Now.addresses.contains)
+        {
+            setting.dadTimeout = .zero
+            ipv4 = setting
+            notes.append("\(bridgeName) skips duplicate address detection (ipv4.dad-timeout 0): "
+                + "its addresses are \(interface)'s now; set ipv4.dad-timeout on \(bridgeName)'s profile to probe on later activations")
+        }
         var ipv6 = try request.ipv6(over: old?.ipv6)
         if old == nil && ipv6 == nil && ipv4 != nil {
             // An interface with no profile: IPv6 as nmcli would configure it.
