@@ -46,18 +46,20 @@ extension NMClient {
         _ transaction: NMTransaction, plan: NMTransactionPlan? = nil, commit: Bool = true,
         confirmTimeout: Duration = .seconds(120), basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
         progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
-    ) async throws -> NMTransactionResult {
-        let run = TransactionRun(client: self, transaction: transaction, progress: progress)
-        let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
-                                           ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
-        // The run works in a task of its own, which the caller's cancellation does not reach:
-        // it only asks the run to stop at its next safe point (and interrupts its waits), so no
-        // write is abandoned half way and the undo always runs to its end.
-        let task = Task { try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout, host: host) }
-        return try await withTaskCancellationHandler {
-            try await task.value
-        } onCancel: {
-            run.requestCancellation()
+    ) async throws(NMError) -> NMTransactionResult {
+        return try await NMError.boundary {
+            let run = TransactionRun(client: self, transaction: transaction, progress: progress)
+            let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
+                                               ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
+            // The run works in a task of its own, which the caller's cancellation does not reach:
+            // it only asks the run to stop at its next safe point (and interrupts its waits), so no
+            // write is abandoned half way and the undo always runs to its end.
+            let task = Task { try await run.execute(expected: plan, commit: commit, confirmTimeout: confirmTimeout, host: host) }
+            return try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                run.requestCancellation()
+            }
         }
     }
 
@@ -390,7 +392,7 @@ final class TransactionRun: Sendable {
     /// can exist beside one of all devices).
     func createCheckpoint(timeout: Duration, flags: NMCheckpointFlags) async throws -> NMCheckpoint {
         let sent = NMCheckpoint.bootTimeMilliseconds()
-        do {
+        do throws(any Error) {
             return try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
         } catch let error as NMError where ![.checkpointOverlap, .permissionDenied, .unsupportedByVersion, .invalidArguments].contains(error.code) {
             try? await client.waitUntilRunning(timeout: .seconds(30))
@@ -523,7 +525,7 @@ final class TransactionRun: Sendable {
     func requireCheckpoint(_ checkpoint: NMCheckpoint) async throws {
         // The checkpoint itself, read by its path (one call): no such object means it is gone.
         let current: NMCheckpoint?
-        do {
+        do throws(any Error) {
             current = try await client.checkpoint(at: checkpoint.path)
         } catch let error as NMError where error.code == .notImplemented || error.dbusError?.code == .unknownObject
             || error.dbusError?.code == .unknownMethod || error.dbusError?.code == .unknownInterface

@@ -53,17 +53,21 @@ extension NMClient {
     /// - Throws: ``NMError`` for an invalid profile, a reference to a profile that does not
     ///   exist, a key the running NetworkManager lacks, or an end state in which two profiles
     ///   could autoconnect on one interface.
-    public func plan(_ transaction: NMTransaction) async throws -> NMTransactionPlan {
-        try await prepare(transaction).plan
+    public func plan(_ transaction: NMTransaction) async throws(NMError) -> NMTransactionPlan {
+        return try await NMError.boundary {
+            try await prepare(transaction).plan
+        }
     }
 
     /// ``plan(_:)`` against a state the caller has just read (from ``snapshotWithProfiles()``)
     /// instead of reading the host again: a preview consistent with what the caller decided
     /// on. ``apply(_:plan:commit:confirmTimeout:basedOn:progress:)`` reads the host itself
     /// unless given the same state.
-    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws -> NMTransactionPlan {
-        let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
-        return try await prepare(transaction, host: host).plan
+    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws(NMError) -> NMTransactionPlan {
+        return try await NMError.boundary {
+            let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
+            return try await prepare(transaction, host: host).plan
+        }
     }
 
     struct Prepared {
