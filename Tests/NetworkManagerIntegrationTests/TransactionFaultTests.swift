@@ -562,6 +562,7 @@ struct TransactionFaultTests {
             }
             #expect(error.step == .activate)
             #expect(error.cause.message.contains("cancelled"), "\(error.cause)")
+            #expect(error.cause.code == .cancelled, "cancellation has its own code: \(error.cause)")
             guard case .restored = error.rollback else {
                 Issue.record("rollback: \(error.rollback)")
                 return

@@ -139,6 +139,10 @@ extension NMError.Code {
     /// and no profile's UUID, on the host or in the transaction. Found at plan time, before
     /// any checkpoint.
     public static let missingParent = Self(rawValue: "missing-parent")
+    /// A port's controller (`connection.controller`) names no device, no profile's interface
+    /// and no profile's UUID, on the host or in the transaction. Found at plan time, before any
+    /// checkpoint.
+    public static let missingController = Self(rawValue: "missing-controller")
     /// The gateway lies outside the subnet of every configured address.
     public static let gatewayOutsideSubnet = Self(rawValue: "gateway-outside-subnet")
     /// The gateway is one of the profile's own addresses: the host would route through itself.

@@ -602,7 +602,7 @@ final class TransactionRun: Sendable {
         case let error as NMError: return error
         case let error as DBusError: return NMError(error)
         case let failure as StepFailure: return nmError(failure.error)
-        case is CancellationError: return NMError(.failed, "the transaction's task was cancelled", hint: "the change was rolled back")
+        case is CancellationError: return NMError(.cancelled, "the transaction's task was cancelled", hint: "the change was rolled back")
         case let skipped as NMProbeSkipped: return NMError(.failed, skipped.reason)
         default: return NMError(.failed, "\(error)")
         }

@@ -228,6 +228,10 @@ extension NMClient {
                           "after this transaction \(names.count) profiles could autoconnect on \(interface): \(names.sorted().joined(separator: ", "))",
                           hint: "supersede the profiles this transaction replaces (.supersede(uuid:)), or give the new one autoconnect false")
         }
+        // Profiles that do not fit their devices, parents and controllers that do not exist:
+        // refused here, before any checkpoint (NMClient+DeviceFit.swift).
+        try Self.checkDeviceFit(changed: Array(adds.values) + Array(modifies.values),
+                                profiles: finalProfiles.filter { !deleted.contains($0.key) }.map(\.value), devices: host.devices)
         // What was active before, controllers first (NetworkManager's own external "connections",
         // such as lo's, come back by themselves).
         var activeBefore: [ActiveBefore] = []
