@@ -77,7 +77,9 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
         }
     } catch let error as NMError {
         // PermissionDenied and friends: refused before anything changed.
-        report.result = error.code == .permissionDenied || error.code == .notRunning ? .rejected : .failed
+        // A call NetworkManager took with it when it left the bus is notRunning too, but it may
+        // have acted: not a refusal.
+        report.result = (error.code == .permissionDenied || error.code == .notRunning) && !error.outcomeUnknown ? .rejected : .failed
         report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
     } catch {
         report.result = .failed

@@ -39,6 +39,7 @@ struct ErrorBoundaryIntegrationTests {
                     Issue.record("\(name) returned \(value) with NetworkManager stopped")
                 } catch let error as NMError {
                     codes[name] = error.code
+                    if error.code != .notRunning { print("\(name): \(error) [\(String(describing: error.dbusError))]") }
                     #expect(error.hint != nil, "\(name): \(error)")
                 } catch {
                     Issue.record("\(name) threw \(type(of: error)), not NMError: \(error)")

@@ -16,6 +16,20 @@ struct ErrorBoundaryTests {
         #expect(vanished.hint?.contains("subscribe again") == true, "\(vanished)")
     }
 
+    @Test("a call NetworkManager took with it when it left the bus is notRunning, outcome unknown")
+    func recipientLeft() {
+        var noReply = DBusError.remote(name: "org.freedesktop.DBus.Error.NoReply",
+                                       message: "Message recipient disconnected from message bus without replying")
+        noReply.outcomeUnknown = true
+        let error = NMError(noReply)
+        #expect(error.code == .notRunning)
+        #expect(error.outcomeUnknown)
+        #expect(error.hint?.contains("may have taken effect") == true)
+        // The bus's own reply timeout stays a timeout.
+        let timedOut = DBusError.remote(name: "org.freedesktop.DBus.Error.NoReply", message: "Did not receive a reply.")
+        #expect(NMError(timedOut).code == .timeout)
+    }
+
     @Test("a closed connection stays disconnected, not notRunning")
     func disconnected() {
         #expect(NMError(DBusError(.disconnected, "closed")).code == .disconnected)

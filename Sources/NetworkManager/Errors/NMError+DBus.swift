@@ -83,6 +83,16 @@ extension NMError {
             default: code = .dbus
             }
             var hint = dbusError.hint
+            // dbus-daemon answers a call whose recipient left the bus before replying with
+            // NoReply "Message recipient disconnected from message bus without replying"
+            // (bus/connection.c): NetworkManager went away (a crash, a stop) with the call in
+            // its hands, the same fault as a call that finds no owner, though it may have acted.
+            if dbusError.code == .noReply && dbusError.message.contains("disconnected from message bus") {
+                self.init(.notRunning, message, hint: "NetworkManager left the bus (it stopped or crashed) before answering: "
+                              + "the call may have taken effect; read the state once NetworkManager is back",
+                          domain: .dbus, dbusError: dbusError)
+                return
+            }
             switch code {
             case .notRunning:
                 hint = "NetworkManager is not running on this bus; start it (systemctl start NetworkManager) or connect to the right bus"
