@@ -13,8 +13,12 @@ extension NMClient {
     ///
     /// On any failure, timeout or task cancellation it rolls back through the checkpoint, waits
     /// until the devices settle, removes what it staged, reads the host back, and throws
-    /// ``NMTransactionError`` with the step, the root cause, the rollback's own outcome, where
-    /// the host ended (``NMTransactionError/endState``) and a hint. If nothing had been
+    /// ``NMError`` (the root cause's code, message and hint) whose ``NMError/transaction``
+    /// report gives the step, the rollback's own outcome and where the host ended
+    /// (``NMTransactionError/endState``). It throws nothing but ``NMError``: a cancelled task is
+    /// ``NMError/Code/cancelled``, NetworkManager not running ``NMError/Code/notRunning``, a
+    /// profile that cannot fit its device ``NMError/Code/deviceTypeMismatch`` (refused before
+    /// any checkpoint, see ``plan(_:)``). If nothing had been
     /// written yet, it destroys the checkpoint instead (a rollback would re-activate every
     /// device for nothing). If NetworkManager lost the checkpoint (it restarted), it waits for
     /// NetworkManager to come back and undoes the staging itself: staged profiles removed,
@@ -32,7 +36,7 @@ extension NMClient {
     ///   - plan: the plan shown to whoever approved the change (from ``plan(_:)``). The
     ///     transaction is planned again; if the result differs (someone changed a profile it
     ///     modifies, or the host changed so that a step is now done or to do), nothing is
-    ///     touched and ``NMTransactionError`` is thrown with ``NMError/Code/versionIDMismatch``.
+    ///     touched and ``NMError/Code/versionIDMismatch`` is thrown.
     ///   - commit: false leaves the checkpoint armed for `confirmTimeout`: confirm with
     ///     ``confirm(_:)`` (from this or another process) or it reverts by itself.
     ///   - progress: called as each step starts and ends.

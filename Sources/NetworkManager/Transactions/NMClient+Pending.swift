@@ -89,9 +89,9 @@ extension NMClient {
     /// - Returns: ``NMTransactionEndState/committed``.
     /// - Throws: ``NMError`` (``NMError/Code/invalidArguments``) when it cannot be confirmed
     ///   and nothing was done: confirmed already, or still in progress in another process;
-    ///   ``NMTransactionError`` when it was rolled back (by its timeout, by hand, or because the
-    ///   commit was cut short: what the rollback does not cover is undone), with the state the
-    ///   host was read back in.
+    ///   ``NMError`` with its ``NMError/transaction`` report when it was rolled back (by its
+    ///   timeout, by hand, or because the commit was cut short: what the rollback does not
+    ///   cover is undone), with the state the host was read back in. Nothing but ``NMError``.
     @discardableResult
     public func confirm(_ pending: NMPendingTransaction) async throws(NMError) -> NMTransactionEndState {
         return try await NMError.boundary {

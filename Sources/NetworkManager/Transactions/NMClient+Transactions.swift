@@ -52,7 +52,10 @@ extension NMClient {
     ///
     /// - Throws: ``NMError`` for an invalid profile, a reference to a profile that does not
     ///   exist, a key the running NetworkManager lacks, or an end state in which two profiles
-    ///   could autoconnect on one interface.
+    ///   could autoconnect on one interface; ``NMError/Code/deviceTypeMismatch`` for a profile
+    ///   on a device of another type or a port whose controller is of another type,
+    ///   ``NMError/Code/missingParent`` / ``NMError/Code/missingController`` for a VLAN parent or a
+    ///   controller that does not exist; ``NMError/Code/notRunning`` when NetworkManager is not.
     public func plan(_ transaction: NMTransaction) async throws(NMError) -> NMTransactionPlan {
         return try await NMError.boundary {
             try await prepare(transaction).plan
