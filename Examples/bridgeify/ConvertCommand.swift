@@ -214,8 +214,8 @@ struct ConvertCommand: AsyncParsableCommand {
         let plan: NMTransactionPlan
         do {
             plan = try await nm.plan(transaction, basedOn: (reading.snapshot, reading.profiles))
-        } catch let error as NMError {
-            throw Rejection(error)
+        } catch {
+            throw Rejection(error)  // plan throws NMError only
         }
         report.plan = plan
         output.record("plan", "\(plan.steps.count) steps, \(plan.steps.filter { !$0.alreadyDone }.count) to do", since: checksStarted)
@@ -252,7 +252,8 @@ struct ConvertCommand: AsyncParsableCommand {
         // 7. Apply. The library validates again, makes a checkpoint of every device (with a
         //    heartbeat, so NetworkManager restores the host if this process dies), stages the
         //    profiles in memory, activates the bridge and waits for the port, verifies, probes,
-        //    and commits, or rolls back and throws NMTransactionError saying what the rollback did.
+        //    and commits, or rolls back and throws an NMError whose `transaction` report says
+        //    what the rollback did.
         output.note("Converting \(interface) to a port of \(bridge)"
             + (report.configuration?.ipv4.map { " (\($0.text))" } ?? "") + "; rollback timeout \(report.rollbackTimeoutSeconds ?? 0) s")
         let commit = confirm == nil
@@ -285,7 +286,16 @@ struct ConvertCommand: AsyncParsableCommand {
                 report.result = .unchanged
                 report.summary = "Nothing to do: the desired state already holds."
             }
-        } catch let error as NMTransactionError {
+        } catch {
+            // apply throws NMError only; every failure of the transaction carries its report.
+            guard let error = error.transaction else {
+                // Not expected, but if it happens, nobody can say what state the host is in.
+                report.result = .failed
+                report.state = "needs-attention"
+                report.error = .init(code: error.code.rawValue, message: error.message,
+                                     hint: "check the host: nmcli device; nmcli connection; bridgeify status")
+                return
+            }
             report.error = .init(code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint,
                                  step: error.step.rawValue)
             if let signal = Interruption.shared.signalName {
@@ -331,13 +341,6 @@ struct ConvertCommand: AsyncParsableCommand {
                     + ". Check it now (nmcli device; nmcli connection; bridgeify status). NetworkManager's checkpoint, "
                     + "if it still exists, restores the host when its timeout passes."
             }
-        } catch {
-            // Not expected (the library reports every failure of apply as NMTransactionError),
-            // but if it happens, nobody can say what state the host is in.
-            report.result = .failed
-            report.state = "needs-attention"
-            report.error = .init(code: "failed", message: "\(error)",
-                                 hint: "check the host: nmcli device; nmcli connection; bridgeify status")
         }
     }
 

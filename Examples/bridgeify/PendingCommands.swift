@@ -50,7 +50,7 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
                 try await body(nm, output, &box.report)
             }.value
         }
-    } catch where Interruption.shared.signal != nil && !(error is NMTransactionError) {
+    } catch where Interruption.shared.signal != nil && (error as? NMError)?.transaction == nil {
         // Stopped while reading, before confirm or rollback began (once begun, they run to
         // their end and report): nothing was done.
         report.result = .rejected
@@ -59,7 +59,8 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
     } catch let rejection as Rejection {
         report.result = .rejected
         report.error = .init(code: rejection.code, message: rejection.message, hint: rejection.hint)
-    } catch let error as NMTransactionError {
+    } catch let thrown as NMError where thrown.transaction != nil {
+        let error = thrown.transaction!
         // Confirm found it rolled back, or its commit was cut short and undone: the report
         // says where the host was read back in.
         report.error = .init(code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint)
@@ -76,7 +77,9 @@ func runPendingCommand(_ name: String, _ common: CommonOptions,
         }
     } catch let error as NMError {
         // PermissionDenied and friends: refused before anything changed.
-        report.result = error.code == .permissionDenied || error.code == .notRunning ? .rejected : .failed
+        // A call NetworkManager took with it when it left the bus is notRunning too, but it may
+        // have acted: not a refusal.
+        report.result = (error.code == .permissionDenied || error.code == .notRunning) && !error.outcomeUnknown ? .rejected : .failed
         report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
     } catch {
         report.result = .failed

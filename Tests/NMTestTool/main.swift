@@ -165,7 +165,8 @@ do {
     default:
         emit(Outcome(ok: false, code: "usage"))
     }
-} catch let error as NMTransactionError {
+} catch let thrown as NMError where thrown.transaction != nil {
+    let error = thrown.transaction!
     var outcome = Outcome(ok: false, code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint,
                           dbusName: error.cause.dbusName, step: error.step.rawValue)
     switch error.rollback {

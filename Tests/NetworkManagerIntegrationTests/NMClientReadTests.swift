@@ -69,7 +69,8 @@ struct NMClientReadTests {
         let bus = try PrivateBus.start()
         defer { bus.stop() }
         let nm = try await NMClient.connect(address: bus.address)
-        let error = try await #require(throws: DBusError.self) { try await nm.version() }
-        #expect(error.code == .serviceUnknown)
+        let error = try await #require(throws: NMError.self) { try await nm.version() }
+        #expect(error.code == .notRunning, "\(error)")
+        #expect(error.dbusError?.code == .serviceUnknown, "the D-Bus error stays available as the cause")
     }
 }

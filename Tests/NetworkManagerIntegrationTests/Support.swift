@@ -64,3 +64,12 @@ extension NMContainer {
             }.sorted()
     }
 }
+
+/// The failure report of a transaction that must fail: `apply`, `confirm` and `rollback` throw
+/// `NMError` only (docs/decisions/0007), with the report in `transaction`.
+func requireTransactionFailure<T>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+) async throws -> NMTransactionError {
+    let error = try await #require(throws: NMError.self, sourceLocation: sourceLocation) { try await body() }
+    return try #require(error.transaction, "an NMError without a transaction report: \(error)", sourceLocation: sourceLocation)
+}

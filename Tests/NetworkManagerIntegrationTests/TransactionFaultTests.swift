@@ -53,7 +53,7 @@ struct TransactionFaultTests {
             let before = try await HostSnapshot.take(container, nm)
             let conversion = try await BridgeConversion.make(nm, ipv4: Self.unansweredDHCP(timeout: .seconds(3)),
                                                              probes: [container.gatewayProbe()])
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(conversion.transaction) }
             #expect(error.step == .activate)
             // The root cause is NetworkManager's own reason, not "activation failed".
             #expect([NMError.Code.dhcpFailed, .ipConfigFailed].contains(error.cause.code), "\(error.cause)")
@@ -78,7 +78,7 @@ struct TransactionFaultTests {
             // Someone else changes br0's MAC behind NetworkManager's back as verification starts:
             // the bridge no longer has the NIC's MAC, which DHCP leases and switch port
             // security depend on.
-            let error = try await #require(throws: NMTransactionError.self) {
+            let error = try await requireTransactionFailure {
                 try await nm.apply(conversion.transaction) { event in
                     if case .started(.verify, _) = event {
                         _ = try? container.exec(["ip", "link", "set", "dev", "br0", "address", "02:00:5e:00:53:42"])
@@ -106,7 +106,7 @@ struct TransactionFaultTests {
             let conversion = try await BridgeConversion.make(
                 nm, ipv4: .static(addresses: ["192.168.2.200/24"], gateway: "192.168.2.1"),
                 probes: [container.gatewayProbe("192.168.2.1", budget: .seconds(2))])
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(conversion.transaction) }
             #expect(error.step == .probe)
             #expect(error.cause.message.contains("192.168.2.1"), "\(error.cause)")
             guard case .restored(let restore) = error.rollback else {
@@ -233,7 +233,7 @@ struct TransactionFaultTests {
             // A DHCP bridge that waits (no server) long enough for the crash to come first.
             let conversion = try await BridgeConversion.make(nm, ipv4: Self.unansweredDHCP(timeout: .seconds(30)))
             let crashed = Shared<ContinuousClock.Instant?>(nil)
-            let error = try await #require(throws: NMTransactionError.self) {
+            let error = try await requireTransactionFailure {
                 try await nm.apply(conversion.transaction) { event in
                     guard case .started(.activate, _) = event else { return }
                     Task {
@@ -275,7 +275,7 @@ struct TransactionFaultTests {
             let transaction = kind == "bridge"
                 ? try await BridgeConversion.make(nm, probes: [crash]).transaction
                 : try await Self.readdressing(nm, probes: [crash])
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(transaction) }
             let restore = ContinuousClock.now - (crashed.value ?? .now)
             #expect(error.step == .commit, "\(error)")
             #expect(error.cause.message.contains("checkpoint"), "\(error.cause)")
@@ -425,7 +425,7 @@ struct TransactionFaultTests {
             #expect(before.checkpoints == 1)
             let conversion = try await BridgeConversion.make(nm, probes: [container.gatewayProbe()])
             let started = ContinuousClock.now
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(conversion.transaction) }
             let elapsed = ContinuousClock.now - started
             #expect(error.step == .checkpoint)
             #expect(error.cause.code == .checkpointOverlap, "\(error.cause)")
@@ -459,7 +459,7 @@ struct TransactionFaultTests {
             #expect(winners.count == 1, "\(results.map(\.1))")
             for (_, result) in results {
                 guard case .failure(let failure) = result else { continue }
-                let error = try #require(failure as? NMTransactionError, "\(failure)")
+                let error = try #require((failure as? NMError)?.transaction, "\(failure)")
                 #expect(error.step == .checkpoint && error.cause.code == .checkpointOverlap, "\(error)")
                 guard case .notNeeded = error.rollback else {
                     Issue.record("the loser rolled back: \(error.rollback)")
@@ -481,7 +481,7 @@ struct TransactionFaultTests {
             let plan = try await nm.plan(transaction)
             try container.execChecked(["nmcli", "connection", "modify", "eno1", "ipv4.dns", "192.0.2.53"])
             let before = try await HostSnapshot.take(container, nm)
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(transaction, plan: plan) }
+            let error = try await requireTransactionFailure { try await nm.apply(transaction, plan: plan) }
             #expect(error.step == .plan)
             #expect(error.cause.code == .versionIDMismatch, "\(error.cause)")
             #expect(error.hint?.contains("plan again") == true)
@@ -505,7 +505,7 @@ struct TransactionFaultTests {
             let nm = try await container.client()
             let transaction = try await Self.readdressing(nm)
             let edited = Shared(false)
-            let error = try await #require(throws: NMTransactionError.self) {
+            let error = try await requireTransactionFailure {
                 try await nm.apply(transaction) { event in
                     guard case .started(.stage, _) = event, !edited.exchange(true) else { return }
                     _ = try? container.execChecked(["nmcli", "connection", "modify", "eno1", "ipv4.dns", "192.0.2.53"])
@@ -556,12 +556,13 @@ struct TransactionFaultTests {
             task.cancel()
             let result = await task.result
             let restore = ContinuousClock.now - cancelled
-            guard case .failure(let failure) = result, let error = failure as? NMTransactionError else {
+            guard case .failure(let failure) = result, let error = (failure as? NMError)?.transaction else {
                 Issue.record("apply returned \(result)")
                 return
             }
             #expect(error.step == .activate)
             #expect(error.cause.message.contains("cancelled"), "\(error.cause)")
+            #expect(error.cause.code == .cancelled, "cancellation has its own code: \(error.cause)")
             guard case .restored = error.rollback else {
                 Issue.record("rollback: \(error.rollback)")
                 return

@@ -91,7 +91,7 @@ struct TransactionTests {
             let before = try await HostSnapshot.take(container, nm)
             let conversion = try await BridgeConversion.make(
                 nm, probes: [.custom("always fails", budget: .seconds(1)) { throw NMError(.failed, "unreachable on purpose") }])
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(conversion.transaction) }
             #expect(error.step == .probe)
             #expect(error.cause.message.contains("unreachable on purpose"))
             guard case .restored(let restoreTime) = error.rollback else {
@@ -153,7 +153,7 @@ struct TransactionTests {
             conversion.transaction.afterActivation = [
                 NMTransactionHook("required", required: true) { throw NMError(.failed, "cannot carry on purpose") }
             ]
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(conversion.transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(conversion.transaction) }
             #expect(error.step == .afterActivation)
             #expect(error.cause.message == "required: cannot carry on purpose")
             guard case .restored = error.rollback else {

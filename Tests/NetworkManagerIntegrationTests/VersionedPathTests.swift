@@ -184,7 +184,7 @@ struct VersionedPathTests {
                 return "set"
             }]
             transaction.probes = [.custom("fails on purpose", budget: .seconds(2)) { throw NMError(.failed, "on purpose") }]
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(transaction) }
             #expect(error.step == .probe && error.hostRestored, "\(error)")
             let after = try await globalDNS()
             if tracked {
@@ -232,7 +232,7 @@ struct VersionedPathTests {
             // Rolled back, then committed: lo as before each time.
             var failing = conversion.transaction
             failing.probes = [.custom("fails on purpose", budget: .seconds(2)) { throw NMError(.failed, "on purpose") }]
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(failing) }
+            let error = try await requireTransactionFailure { try await nm.apply(failing) }
             #expect(error.hostRestored, "\(error)")
             var now = try await loopback()
             #expect(now.settings == before.settings && now.flags == before.flags && now.active == before.active && now.state == before.state)

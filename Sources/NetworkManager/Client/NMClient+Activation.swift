@@ -34,55 +34,63 @@ extension NMClient {
     public func activate(
         _ profile: ObjectPath, on device: ObjectPath? = nil, waitFor wait: NMActivationWait = .activated,
         timeout: Duration = .seconds(60)
-    ) async throws -> NMActiveConnection {
-        let signals = wait == .started ? nil : try await allSignals()
-        let reply = try await nmCall(Self.managerPath, Self.managerInterface, "ActivateConnection",
-                                     [.objectPath(profile), .objectPath(device ?? .root), .objectPath(.root)],
-                                     operation: .networkControl)
-        guard case .objectPath(let active)? = reply.first else {
-            throw NMError(.failed, "ActivateConnection returned no active connection")
+    ) async throws(NMError) -> NMActiveConnection {
+        return try await NMError.boundary {
+            let signals = wait == .started ? nil : try await allSignals()
+            let reply = try await nmCall(Self.managerPath, Self.managerInterface, "ActivateConnection",
+                                         [.objectPath(profile), .objectPath(device ?? .root), .objectPath(.root)],
+                                         operation: .networkControl)
+            guard case .objectPath(let active)? = reply.first else {
+                throw NMError(.failed, "ActivateConnection returned no active connection")
+            }
+            guard let signals else { return try await activeConnection(at: active) }
+            var ports: [String] = []
+            if case .activatedWithPorts(let names) = wait { ports = names }
+            return try await waitUntilActivated(active, ports: ports, signals: signals, timeout: timeout)
         }
-        guard let signals else { return try await activeConnection(at: active) }
-        var ports: [String] = []
-        if case .activatedWithPorts(let names) = wait { ports = names }
-        return try await waitUntilActivated(active, ports: ports, signals: signals, timeout: timeout)
     }
 
     /// Deactivates an active connection.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.DeactivateConnection`.
     /// - Throws: ``NMError`` (``NMError/Code/connectionNotActive``) when it is not active.
-    public func deactivate(_ activeConnection: ObjectPath, timeout: Duration? = .seconds(30)) async throws {
-        let signals = timeout == nil ? nil : try await allSignals()
-        let state = try? await self.activeConnection(at: activeConnection).state
-        try await nmCall(Self.managerPath, Self.managerInterface, "DeactivateConnection", [.objectPath(activeConnection)],
-                         operation: .networkControl)
-        guard let signals, let timeout, state != .deactivated else { return }
-        // Wait for DEACTIVATED (or the object's disappearance, which NetworkManager signals too).
-        try await withDeadline(timeout, what: "deactivation of \(activeConnection)") {
-            for try await signal in signals {
-                if let change = Self.activeStateChange(signal), change.activeConnection == activeConnection,
-                    change.state == .deactivated
-                {
-                    return
+    public func deactivate(_ activeConnection: ObjectPath, timeout: Duration? = .seconds(30)) async throws(NMError) {
+        try await NMError.boundary {
+            let signals = timeout == nil ? nil : try await allSignals()
+            let state = try? await self.activeConnection(at: activeConnection).state
+            try await nmCall(Self.managerPath, Self.managerInterface, "DeactivateConnection", [.objectPath(activeConnection)],
+                             operation: .networkControl)
+            guard let signals, let timeout, state != .deactivated else { return }
+            // Wait for DEACTIVATED (or the object's disappearance, which NetworkManager signals too).
+            try await withDeadline(timeout, what: "deactivation of \(activeConnection)") {
+                for try await signal in signals {
+                    if let change = Self.activeStateChange(signal), change.activeConnection == activeConnection,
+                        change.state == .deactivated
+                    {
+                        return
+                    }
                 }
+                try Task.checkCancellation()
+                throw NMError(.disconnected, "NetworkManager's signals ended while waiting for the deactivation")
             }
-            try Task.checkCancellation()
-            throw NMError(.disconnected, "NetworkManager's signals ended while waiting for the deactivation")
         }
     }
 
     /// The active connection at `path`, read now.
-    public func activeConnection(at path: ObjectPath) async throws -> NMActiveConnection {
-        NMActiveConnection(path: path, properties: try await nmProperties(path, Self.activeInterface))
+    public func activeConnection(at path: ObjectPath) async throws(NMError) -> NMActiveConnection {
+        return try await NMError.boundary {
+            NMActiveConnection(path: path, properties: try await nmProperties(path, Self.activeInterface))
+        }
     }
 
     /// Every active connection.
     ///
     /// Read with `org.freedesktop.DBus.ObjectManager.GetManagedObjects` (one round trip).
-    public func activeConnections() async throws -> [NMActiveConnection] {
-        // One GetManagedObjects rather than the property and a GetAll per active connection.
-        try await managedObjects(withProfiles: false).active
+    public func activeConnections() async throws(NMError) -> [NMActiveConnection] {
+        return try await NMError.boundary {
+            // One GetManagedObjects rather than the property and a GetAll per active connection.
+            try await managedObjects(withProfiles: false).active
+        }
     }
 
     func waitUntilActivated(_ active: ObjectPath, ports: [String], signals: DBusSignalSequence, timeout: Duration) async throws -> NMActiveConnection {

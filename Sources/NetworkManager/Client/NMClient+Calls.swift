@@ -39,8 +39,10 @@ extension NMClient {
     }
 
     /// The settings codec for the running NetworkManager (its version is read once and cached).
-    public func codec() async throws -> NMSettingsCodec {
-        NMSettingsCodec(version: try await cachedVersion())
+    public func codec() async throws(NMError) -> NMSettingsCodec {
+        return try await NMError.boundary {
+            NMSettingsCodec(version: try await cachedVersion())
+        }
     }
 
     func cachedVersion() async throws -> NMVersion {

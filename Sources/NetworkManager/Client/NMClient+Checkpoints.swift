@@ -24,35 +24,37 @@ extension NMClient {
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.CheckpointCreate`.
     public func createCheckpoint(
         devices: [ObjectPath] = [], rollbackTimeout: Duration, flags: NMCheckpointFlags = []
-    ) async throws -> NMCheckpoint {
-        let version = try await cachedVersion()
-        for (flag, since, name) in NMCheckpointFlags.since where flags.contains(flag) && version < since {
-            throw NMError.lacks("the checkpoint flag \(name)", version: version, since: since)
-        }
-        if flags.contains(.disconnectNewDevices) && !devices.isEmpty {
-            throw NMError(.invalidArguments, "DISCONNECT_NEW_DEVICES can only be used for a checkpoint of all devices",
-                          hint: "pass an empty device list")
-        }
-        let seconds = rollbackTimeout.components.seconds + (rollbackTimeout.components.attoseconds > 0 ? 1 : 0)
-        guard seconds >= 0, seconds <= Int64(UInt32.max) else {
-            throw NMError(.invalidArguments, "rollback timeout \(rollbackTimeout) is out of range")
-        }
-        let reply: [DBusValue]
-        do {
-            reply = try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointCreate",
-                                     [.array(.objectPath, devices.map { .objectPath($0) }), .uint32(UInt32(seconds)), .uint32(flags.rawValue)],
-                                     operation: .checkpoint)
-        } catch var error as NMError where error.code == .checkpointOverlap {
-            if let other = error.overlappingCheckpoint?.checkpoint, let existing = try? await checkpoint(at: other) {
-                error = error.withCheckpointExpiry(existing.expiry)
+    ) async throws(NMError) -> NMCheckpoint {
+        return try await NMError.boundary {
+            let version = try await cachedVersion()
+            for (flag, since, name) in NMCheckpointFlags.since where flags.contains(flag) && version < since {
+                throw NMError.lacks("the checkpoint flag \(name)", version: version, since: since)
             }
-            throw error
+            if flags.contains(.disconnectNewDevices) && !devices.isEmpty {
+                throw NMError(.invalidArguments, "DISCONNECT_NEW_DEVICES can only be used for a checkpoint of all devices",
+                              hint: "pass an empty device list")
+            }
+            let seconds = rollbackTimeout.components.seconds + (rollbackTimeout.components.attoseconds > 0 ? 1 : 0)
+            guard seconds >= 0, seconds <= Int64(UInt32.max) else {
+                throw NMError(.invalidArguments, "rollback timeout \(rollbackTimeout) is out of range")
+            }
+            let reply: [DBusValue]
+            do {
+                reply = try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointCreate",
+                                         [.array(.objectPath, devices.map { .objectPath($0) }), .uint32(UInt32(seconds)), .uint32(flags.rawValue)],
+                                         operation: .checkpoint)
+            } catch var error as NMError where error.code == .checkpointOverlap {
+                if let other = error.overlappingCheckpoint?.checkpoint, let existing = try? await checkpoint(at: other) {
+                    error = error.withCheckpointExpiry(existing.expiry)
+                }
+                throw error
+            }
+            guard case .objectPath(let path)? = reply.first else {
+                throw NMError(.failed, "CheckpointCreate returned no checkpoint")
+            }
+            logger?.debug("checkpoint created", metadata: ["path": "\(path)", "timeout": "\(seconds)"])
+            return try await checkpoint(at: path)
         }
-        guard case .objectPath(let path)? = reply.first else {
-            throw NMError(.failed, "CheckpointCreate returned no checkpoint")
-        }
-        logger?.debug("checkpoint created", metadata: ["path": "\(path)", "timeout": "\(seconds)"])
-        return try await checkpoint(at: path)
     }
 
     /// Restores the configuration saved in `checkpoint` and destroys it (and any younger
@@ -65,19 +67,21 @@ extension NMClient {
     /// - Returns: the outcome for each device, keyed by the device's path at checkpoint time.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.CheckpointRollback`.
-    public func rollback(_ checkpoint: ObjectPath, settle: Duration? = .seconds(30)) async throws -> [ObjectPath: NMRollbackResult] {
-        let signals = settle == nil ? nil : try await allSignals()
-        let reply = try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointRollback", [.objectPath(checkpoint)],
-                                     operation: .checkpoint, timeout: .seconds(120))
-        let results = try [String: UInt32](dbusValue: reply.first ?? .dictionary(key: .string, value: .uint32, []))
-        var byDevice: [ObjectPath: NMRollbackResult] = [:]
-        for (path, result) in results {
-            if let devicePath = ObjectPath(rawValue: path) { byDevice[devicePath] = NMRollbackResult(rawValue: result) }
+    public func rollback(_ checkpoint: ObjectPath, settle: Duration? = .seconds(30)) async throws(NMError) -> [ObjectPath: NMRollbackResult] {
+        return try await NMError.boundary {
+            let signals = settle == nil ? nil : try await allSignals()
+            let reply = try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointRollback", [.objectPath(checkpoint)],
+                                         operation: .checkpoint, timeout: .seconds(120))
+            let results = try [String: UInt32](dbusValue: reply.first ?? .dictionary(key: .string, value: .uint32, []))
+            var byDevice: [ObjectPath: NMRollbackResult] = [:]
+            for (path, result) in results {
+                if let devicePath = ObjectPath(rawValue: path) { byDevice[devicePath] = NMRollbackResult(rawValue: result) }
+            }
+            if let signals, let settle {
+                try await waitUntilSettled(Set(byDevice.keys), signals: signals, timeout: settle)
+            }
+            return byDevice
         }
-        if let signals, let settle {
-            try await waitUntilSettled(Set(byDevice.keys), signals: signals, timeout: settle)
-        }
-        return byDevice
     }
 
     /// Waits until none of `devices` (every device when nil) is in a transitional state
@@ -122,17 +126,21 @@ extension NMClient {
     /// Destroys `checkpoint` without rolling back: the current configuration stays.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.CheckpointDestroy`.
-    public func destroyCheckpoint(_ checkpoint: ObjectPath) async throws {
-        try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointDestroy", [.objectPath(checkpoint)],
-                         operation: .checkpoint)
+    public func destroyCheckpoint(_ checkpoint: ObjectPath) async throws(NMError) {
+        try await NMError.boundary {
+            try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointDestroy", [.objectPath(checkpoint)],
+                             operation: .checkpoint)
+        }
     }
 
     /// Destroys every checkpoint (including other tools' pending ones: use with care).
     ///
     /// `CheckpointDestroy` with the path `/`.
-    public func destroyAllCheckpoints() async throws {
-        try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointDestroy", [.objectPath(.root)],
-                         operation: .checkpoint)
+    public func destroyAllCheckpoints() async throws(NMError) {
+        try await NMError.boundary {
+            try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointDestroy", [.objectPath(.root)],
+                             operation: .checkpoint)
+        }
     }
 
     /// Sets the checkpoint's automatic rollback to happen `timeout` from **now** (not added to
@@ -140,31 +148,37 @@ extension NMClient {
     /// process lives the rollback is postponed, and when it dies the rollback happens.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.CheckpointAdjustRollbackTimeout` (1.12).
-    public func adjustRollbackTimeout(_ checkpoint: ObjectPath, to timeout: Duration) async throws {
-        let version = try await cachedVersion()
-        guard version >= NMVersion(1, 12) else {
-            throw NMError.lacks("CheckpointAdjustRollbackTimeout", version: version, since: NMVersion(1, 12))
+    public func adjustRollbackTimeout(_ checkpoint: ObjectPath, to timeout: Duration) async throws(NMError) {
+        try await NMError.boundary {
+            let version = try await cachedVersion()
+            guard version >= NMVersion(1, 12) else {
+                throw NMError.lacks("CheckpointAdjustRollbackTimeout", version: version, since: NMVersion(1, 12))
+            }
+            let seconds = UInt32(clamping: timeout.components.seconds + (timeout.components.attoseconds > 0 ? 1 : 0))
+            try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointAdjustRollbackTimeout",
+                             [.objectPath(checkpoint), .uint32(seconds)], operation: .checkpoint)
         }
-        let seconds = UInt32(clamping: timeout.components.seconds + (timeout.components.attoseconds > 0 ? 1 : 0))
-        try await nmCall(Self.managerPath, Self.managerInterface, "CheckpointAdjustRollbackTimeout",
-                         [.objectPath(checkpoint), .uint32(seconds)], operation: .checkpoint)
     }
 
     /// The checkpoint at `path`, read now.
-    public func checkpoint(at path: ObjectPath) async throws -> NMCheckpoint {
-        NMCheckpoint(path: path, properties: try await nmProperties(path, Self.checkpointInterface))
+    public func checkpoint(at path: ObjectPath) async throws(NMError) -> NMCheckpoint {
+        return try await NMError.boundary {
+            NMCheckpoint(path: path, properties: try await nmProperties(path, Self.checkpointInterface))
+        }
     }
 
     /// Every checkpoint that exists now, with its devices, age and timeout.
     ///
     /// The corresponding D-Bus property is `org.freedesktop.NetworkManager.Checkpoints`.
-    public func checkpoints() async throws -> [NMCheckpoint] {
-        let paths: [ObjectPath] = try await nmProperty(Self.managerPath, Self.managerInterface, "Checkpoints")
-        var result: [NMCheckpoint] = []
-        for path in paths {
-            if let checkpoint = try? await checkpoint(at: path) { result.append(checkpoint) }
+    public func checkpoints() async throws(NMError) -> [NMCheckpoint] {
+        return try await NMError.boundary {
+            let paths: [ObjectPath] = try await nmProperty(Self.managerPath, Self.managerInterface, "Checkpoints")
+            var result: [NMCheckpoint] = []
+            for path in paths {
+                if let checkpoint = try? await checkpoint(at: path) { result.append(checkpoint) }
+            }
+            return result
         }
-        return result
     }
 }
 

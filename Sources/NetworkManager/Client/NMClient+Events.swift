@@ -17,8 +17,9 @@ public struct NMActiveConnectionStateChange: Sendable, Hashable {
 
 /// State changes as async sequences. Each is subscribed when the call returns: subscribe
 /// first, then act, and no change is missed. Each follows the NetworkManager that runs when it
-/// is made and ends with ``DBusError/Code/peerVanished`` if that NetworkManager goes away
-/// (subscribe again once it is back).
+/// is made and ends with ``NMError`` ``NMError/Code/notRunning`` if that NetworkManager goes
+/// away (subscribe again once it is back), ``NMError/Code/disconnected`` if the bus connection
+/// closes. A sequence ends with ``NMError`` only.
 extension NMClient {
     /// Every signal NetworkManager emits, through one match rule (one `AddMatch`).
     ///
@@ -81,11 +82,13 @@ extension NMClient {
     /// Device state changes, of one device or of all.
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.NetworkManager.Device.StateChanged`.
-    public func deviceStateChanges(of device: ObjectPath? = nil) async throws -> some AsyncSequence<NMDeviceStateChange, any Error> {
-        let signals = try await subscribe { owner in
-            DBusMatchRule(sender: owner, path: device, interface: Self.deviceInterface, member: "StateChanged")
+    public func deviceStateChanges(of device: ObjectPath? = nil) async throws(NMError) -> some AsyncSequence<NMDeviceStateChange, NMError> {
+        let signals = try await NMError.boundary {
+            try await subscribe { owner in
+                DBusMatchRule(sender: owner, path: device, interface: Self.deviceInterface, member: "StateChanged")
+            }
         }
-        return signals.compactMap { signal -> NMDeviceStateChange? in
+        return NMEventSequence(base: signals) { signal -> NMDeviceStateChange? in
             Self.deviceStateChange(signal)
         }
     }
@@ -93,11 +96,13 @@ extension NMClient {
     /// Active connection state changes, of one active connection or of all.
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.NetworkManager.Connection.Active.StateChanged`.
-    public func activeConnectionStateChanges(of activeConnection: ObjectPath? = nil) async throws -> some AsyncSequence<NMActiveConnectionStateChange, any Error> {
-        let signals = try await subscribe { owner in
-            DBusMatchRule(sender: owner, path: activeConnection, interface: Self.activeInterface, member: "StateChanged")
+    public func activeConnectionStateChanges(of activeConnection: ObjectPath? = nil) async throws(NMError) -> some AsyncSequence<NMActiveConnectionStateChange, NMError> {
+        let signals = try await NMError.boundary {
+            try await subscribe { owner in
+                DBusMatchRule(sender: owner, path: activeConnection, interface: Self.activeInterface, member: "StateChanged")
+            }
         }
-        return signals.compactMap { signal -> NMActiveConnectionStateChange? in
+        return NMEventSequence(base: signals) { signal -> NMActiveConnectionStateChange? in
             Self.activeStateChange(signal)
         }
     }
@@ -106,11 +111,13 @@ extension NMClient {
     ///
     /// The corresponding D-Bus signals are `org.freedesktop.NetworkManager.Settings.NewConnection`
     /// and `ConnectionRemoved`.
-    public func profileEvents() async throws -> some AsyncSequence<NMProfileEvent, any Error> {
-        let signals = try await subscribe { owner in
-            DBusMatchRule(sender: owner, path: Self.settingsPath, interface: Self.settingsInterface)
+    public func profileEvents() async throws(NMError) -> some AsyncSequence<NMProfileEvent, NMError> {
+        let signals = try await NMError.boundary {
+            try await subscribe { owner in
+                DBusMatchRule(sender: owner, path: Self.settingsPath, interface: Self.settingsInterface)
+            }
         }
-        return signals.compactMap { signal -> NMProfileEvent? in
+        return NMEventSequence(base: signals) { signal -> NMProfileEvent? in
             guard case .objectPath(let path)? = signal.body.first else { return nil }
             switch signal.member.rawValue {
             case "NewConnection": return .added(path)
@@ -123,18 +130,17 @@ extension NMClient {
     /// Property changes of NetworkManager's objects (all, or one object, or one interface).
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.DBus.Properties.PropertiesChanged`.
-    public func propertyChanges(of path: ObjectPath? = nil, interface: InterfaceName? = nil) async throws -> some AsyncSequence<PropertiesChange, any Error> {
+    public func propertyChanges(of path: ObjectPath? = nil, interface: InterfaceName? = nil) async throws(NMError) -> some AsyncSequence<PropertiesChange, NMError> {
         // From the NetworkManager running now, by its unique name (see subscribe(_:)).
-        do {
+        let changes = try await NMError.boundary {
             for _ in 0..<3 {
                 let owner = try await connection.nameOwner(Self.service)
                 let changes = try await connection.propertiesChanges(on: owner, path: path, interface: interface)
                 if try await connection.nameOwner(Self.service) == owner { return changes }
             }
-        } catch let error as DBusError {
-            throw NMError(error)
+            throw NMError(.notRunning, "NetworkManager kept restarting while subscribing to its signals")
         }
-        throw NMError(.notRunning, "NetworkManager kept restarting while subscribing to its signals")
+        return NMEventSequence(base: changes) { $0 }
     }
 
     static func deviceStateChange(_ signal: DBusSignal) -> NMDeviceStateChange? {

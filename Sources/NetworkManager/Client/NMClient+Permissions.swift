@@ -8,9 +8,11 @@ extension NMClient {
     /// `no`; with polkit, `auth` means the user could be allowed after authenticating.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.GetPermissions`.
-    public func permissions() async throws -> [String: NMPermission] {
-        let reply = try await nmCall(Self.managerPath, Self.managerInterface, "GetPermissions")
-        let raw = try [String: String](dbusValue: reply.first ?? .dictionary(key: .string, value: .string, []))
-        return raw.mapValues(NMPermission.init(rawValue:))
+    public func permissions() async throws(NMError) -> [String: NMPermission] {
+        return try await NMError.boundary {
+            let reply = try await nmCall(Self.managerPath, Self.managerInterface, "GetPermissions")
+            let raw = try [String: String](dbusValue: reply.first ?? .dictionary(key: .string, value: .string, []))
+            return raw.mapValues(NMPermission.init(rawValue:))
+        }
     }
 }

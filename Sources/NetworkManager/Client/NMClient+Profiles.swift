@@ -4,8 +4,10 @@ public import DBus
 extension NMClient {
     /// Every profile with its typed settings: one `GetManagedObjects`, then every
     /// `GetSettings` sent at once (pipelined).
-    public func profiles() async throws -> [NMStoredProfile] {
-        try await hostObjects().profiles
+    public func profiles() async throws(NMError) -> [NMStoredProfile] {
+        return try await NMError.boundary {
+            try await hostObjects().profiles
+        }
     }
 
     /// NetworkManager's objects as one `GetManagedObjects` shows them: profiles (their settings
@@ -237,24 +239,26 @@ extension NMClient {
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
     /// - Throws: ``NMError`` (``NMError/Code/unknownConnection``) when there is no such profile.
-    public func profile(at path: ObjectPath) async throws -> NMStoredProfile {
-        // The cache serves only when the instance is known without a round trip (tracked
-        // through the kept signal rule); then properties and settings are asked of it.
-        let tracked = runningInstance
-        let read: (BusName?) async throws -> NMStoredProfile? = { instance in
-            let properties = try await self.nmProperties(path, Self.profileInterface, on: instance ?? Self.service)
-            return try await self.storedProfile(path: path, properties: properties, instance: instance)
+    public func profile(at path: ObjectPath) async throws(NMError) -> NMStoredProfile {
+        return try await NMError.boundary {
+            // The cache serves only when the instance is known without a round trip (tracked
+            // through the kept signal rule); then properties and settings are asked of it.
+            let tracked = runningInstance
+            let read: (BusName?) async throws -> NMStoredProfile? = { instance in
+                let properties = try await self.nmProperties(path, Self.profileInterface, on: instance ?? Self.service)
+                return try await self.storedProfile(path: path, properties: properties, instance: instance)
+            }
+            let stored: NMStoredProfile?
+            do {
+                stored = try await read(tracked)
+            } catch let error where tracked != nil && Self.isGone(error) {
+                stored = try await read(nil)  // restarted since: the well-known name, uncached
+            }
+            guard let profile = stored else {
+                throw NMError(.unknownConnection, "profile \(path) no longer exists")
+            }
+            return profile
         }
-        let stored: NMStoredProfile?
-        do {
-            stored = try await read(tracked)
-        } catch let error where tracked != nil && Self.isGone(error) {
-            stored = try await read(nil)  // restarted since: the well-known name, uncached
-        }
-        guard let profile = stored else {
-            throw NMError(.unknownConnection, "profile \(path) no longer exists")
-        }
-        return profile
     }
 
     /// `stored` with its settings read again (one `GetSettings`), its storage (flags, file) as
@@ -275,23 +279,27 @@ extension NMClient {
     /// The profile with `uuid`, or nil.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.GetConnectionByUuid`.
-    public func profile(uuid: String) async throws -> NMStoredProfile? {
-        let path: ObjectPath
-        do {
-            path = try await connection.call(
-                destination: Self.service, path: Self.settingsPath, interface: Self.settingsInterface,
-                member: "GetConnectionByUuid", arguments: [.string(uuid)], returning: ObjectPath.self)
-        } catch let error as DBusError {
-            let converted = NMError(error)
-            if converted.code == .invalidConnection || converted.code == .unknownConnection { return nil }
-            throw converted
+    public func profile(uuid: String) async throws(NMError) -> NMStoredProfile? {
+        return try await NMError.boundary {
+            let path: ObjectPath
+            do {
+                path = try await connection.call(
+                    destination: Self.service, path: Self.settingsPath, interface: Self.settingsInterface,
+                    member: "GetConnectionByUuid", arguments: [.string(uuid)], returning: ObjectPath.self)
+            } catch let error as DBusError {
+                let converted = NMError(error)
+                if converted.code == .invalidConnection || converted.code == .unknownConnection { return nil }
+                throw converted
+            }
+            return try await profile(at: path)
         }
-        return try await profile(at: path)
     }
 
     /// The profiles named `name` (`connection.id`; names need not be unique).
-    public func profiles(named name: String) async throws -> [NMStoredProfile] {
-        try await profiles().filter { $0.profile.name == name }
+    public func profiles(named name: String) async throws(NMError) -> [NMStoredProfile] {
+        return try await NMError.boundary {
+            try await profiles().filter { $0.profile.name == name }
+        }
     }
 
     func storedProfile(path: ObjectPath, properties: [String: DBusValue], instance: BusName?) async throws -> NMStoredProfile? {
@@ -328,22 +336,24 @@ extension NMClient {
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.AddConnection2`
     /// (NetworkManager 1.20), with flags `TO_DISK` or `IN_MEMORY` and `BLOCK_AUTOCONNECT`.
     @discardableResult
-    public func addProfile(_ profile: NMConnectionProfile, storage: NMProfileStorage = .disk, blockAutoconnect: Bool = false) async throws -> ObjectPath {
-        let codec = try await codec()
-        let settings = NMSettingsCodec.wireValue(try codec.encode(profile))
-        guard codec.version >= NMVersion(1, 20) else {
-            throw NMError.lacks("AddConnection2 (needed to add profiles with flags)", version: codec.version, since: NMVersion(1, 20))
+    public func addProfile(_ profile: NMConnectionProfile, storage: NMProfileStorage = .disk, blockAutoconnect: Bool = false) async throws(NMError) -> ObjectPath {
+        return try await NMError.boundary {
+            let codec = try await codec()
+            let settings = NMSettingsCodec.wireValue(try codec.encode(profile))
+            guard codec.version >= NMVersion(1, 20) else {
+                throw NMError.lacks("AddConnection2 (needed to add profiles with flags)", version: codec.version, since: NMVersion(1, 20))
+            }
+            var flags: UInt32 = storage == .disk ? 0x1 : 0x2
+            if blockAutoconnect { flags |= 0x20 }
+            let reply = try await nmCall(Self.settingsPath, Self.settingsInterface, "AddConnection2",
+                                         [settings, .uint32(flags), .dictionary(key: .string, value: .variant, [])],
+                                         operation: .modifySettings)
+            guard case .objectPath(let path)? = reply.first else {
+                throw NMError(.failed, "AddConnection2 returned no object path")
+            }
+            logger?.debug("profile added", metadata: ["name": "\(profile.name)", "path": "\(path)"])
+            return path
         }
-        var flags: UInt32 = storage == .disk ? 0x1 : 0x2
-        if blockAutoconnect { flags |= 0x20 }
-        let reply = try await nmCall(Self.settingsPath, Self.settingsInterface, "AddConnection2",
-                                     [settings, .uint32(flags), .dictionary(key: .string, value: .variant, [])],
-                                     operation: .modifySettings)
-        guard case .objectPath(let path)? = reply.first else {
-            throw NMError(.failed, "AddConnection2 returned no object path")
-        }
-        logger?.debug("profile added", metadata: ["name": "\(profile.name)", "path": "\(path)"])
-        return path
     }
 
     /// Replaces the settings of the profile at `path` with `profile` (a whole profile: read it,
@@ -359,35 +369,41 @@ extension NMClient {
     public func updateProfile(
         _ path: ObjectPath, to profile: NMConnectionProfile?, storage: NMUpdateStorage = .unchanged,
         options: NMUpdateOptions = [], expectedVersionID: UInt64? = nil
-    ) async throws {
-        let codec = try await codec()
-        // An empty dictionary means "keep the current settings" (used to persist or re-flag).
-        let settings: DBusValue = try profile.map { NMSettingsCodec.wireValue(try codec.encode($0)) }
-            ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), [])
-        if options.contains(.noReapply) && codec.version < NMVersion(1, 20) {
-            throw NMError.lacks("Update2 flag NO_REAPPLY", version: codec.version, since: NMVersion(1, 20))
+    ) async throws(NMError) {
+        try await NMError.boundary {
+            let codec = try await codec()
+            // An empty dictionary means "keep the current settings" (used to persist or re-flag).
+            let settings: DBusValue = try profile.map { NMSettingsCodec.wireValue(try codec.encode($0)) }
+                ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), [])
+            if options.contains(.noReapply) && codec.version < NMVersion(1, 20) {
+                throw NMError.lacks("Update2 flag NO_REAPPLY", version: codec.version, since: NMVersion(1, 20))
+            }
+            var arguments: [DBusValue.DictionaryEntry] = []
+            if let expectedVersionID, codec.version >= NMVersion(1, 44) {
+                arguments.append(.init(.string("version-id"), .variant(.uint64(expectedVersionID))))
+            }
+            try await nmCall(path, Self.profileInterface, "Update2",
+                             [settings, .uint32(storage.flag | options.rawValue), .dictionary(key: .string, value: .variant, arguments)],
+                             operation: .modifySettings)
         }
-        var arguments: [DBusValue.DictionaryEntry] = []
-        if let expectedVersionID, codec.version >= NMVersion(1, 44) {
-            arguments.append(.init(.string("version-id"), .variant(.uint64(expectedVersionID))))
-        }
-        try await nmCall(path, Self.profileInterface, "Update2",
-                         [settings, .uint32(storage.flag | options.rawValue), .dictionary(key: .string, value: .variant, arguments)],
-                         operation: .modifySettings)
     }
 
     /// Writes an in-memory profile (or an in-memory change shadowing a file) to disk, unchanged.
     ///
     /// `Update2` with empty settings and `TO_DISK`.
-    public func persistProfile(_ path: ObjectPath) async throws {
-        try await updateProfile(path, to: nil, storage: .disk)
+    public func persistProfile(_ path: ObjectPath) async throws(NMError) {
+        try await NMError.boundary {
+            try await updateProfile(path, to: nil, storage: .disk)
+        }
     }
 
     /// Deletes the profile at `path` (both its on-disk and in-memory copies).
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.Connection.Delete`.
-    public func deleteProfile(_ path: ObjectPath) async throws {
-        try await nmCall(path, Self.profileInterface, "Delete", operation: .modifySettings)
+    public func deleteProfile(_ path: ObjectPath) async throws(NMError) {
+        try await NMError.boundary {
+            try await nmCall(path, Self.profileInterface, "Delete", operation: .modifySettings)
+        }
     }
 
     /// Re-reads every profile from disk.
@@ -396,7 +412,9 @@ extension NMClient {
     ///   of keyfiles (about 1 s for 1,100, 15-30 s for 5,000 on a 2-core machine).
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.ReloadConnections`.
-    public func reloadProfiles(timeout: Duration = .seconds(300)) async throws {
-        try await nmCall(Self.settingsPath, Self.settingsInterface, "ReloadConnections", operation: .modifySettings, timeout: timeout)
+    public func reloadProfiles(timeout: Duration = .seconds(300)) async throws(NMError) {
+        try await NMError.boundary {
+            try await nmCall(Self.settingsPath, Self.settingsInterface, "ReloadConnections", operation: .modifySettings, timeout: timeout)
+        }
     }
 }

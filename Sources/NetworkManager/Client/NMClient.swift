@@ -68,10 +68,14 @@ public final class NMClient: Sendable {
     ///   timeout (10 s), the grace a cancelled call that was already sent keeps waiting for its
     ///   reply (5 s), the window of calls on the wire (64), and whether a system bus address
     ///   that is not a socket is allowed (no). See ``DBusConnection/Options``.
-    /// - Throws: ``DBusError`` as ``DBusConnection/system(options:logger:)``: a bad or refused
-    ///   address, nothing listening, a handshake that does not finish within the timeout.
-    public static func system(options: DBusConnection.Options = .init(), logger: Logger? = nil) async throws -> NMClient {
-        NMClient(connection: try await DBusConnection.system(options: options, logger: logger), owned: true, logger: logger)
+    /// - Throws: ``NMError`` wrapping the ``DBus/DBusError`` of
+    ///   ``DBusConnection/system(options:logger:)`` (kept as ``NMError/dbusError``): a bad or
+    ///   refused address, nothing listening (``NMError/Code/notRunning`` when the bus's socket
+    ///   is missing), a handshake that does not finish within the timeout.
+    public static func system(options: DBusConnection.Options = .init(), logger: Logger? = nil) async throws(NMError) -> NMClient {
+        return try await NMError.boundary {
+            NMClient(connection: try await DBusConnection.system(options: options, logger: logger), owned: true, logger: logger)
+        }
     }
 
     /// Connects to NetworkManager on the bus at `address`, such as a container's
@@ -80,21 +84,25 @@ public final class NMClient: Sendable {
     ///
     /// - Parameter options: as for ``system(options:logger:)``; the transport of an explicit
     ///   address is not checked.
-    public static func connect(address: String, options: DBusConnection.Options = .init(), logger: Logger? = nil) async throws -> NMClient {
-        NMClient(connection: try await DBusConnection.connect(address: address, options: options, logger: logger),
-                 owned: true, logger: logger)
+    public static func connect(address: String, options: DBusConnection.Options = .init(), logger: Logger? = nil) async throws(NMError) -> NMClient {
+        return try await NMError.boundary {
+            NMClient(connection: try await DBusConnection.connect(address: address, options: options, logger: logger),
+                     owned: true, logger: logger)
+        }
     }
 
     /// NetworkManager's version.
     ///
     /// The corresponding D-Bus property is `org.freedesktop.NetworkManager.Version`.
-    /// - Throws: ``DBusError`` with ``DBusError/Code/serviceUnknown`` when NetworkManager is not running.
-    public func version() async throws -> NMVersion {
-        let text: String = try await connection.property("Version", of: Self.managerInterface, at: Self.managerPath, on: Self.service)
-        guard let version = NMVersion(text) else {
-            throw DBusError(.typeMismatch, "NetworkManager reported an unparseable version \"\(text)\"")
+    /// - Throws: ``NMError`` with ``NMError/Code/notRunning`` when NetworkManager is not running.
+    public func version() async throws(NMError) -> NMVersion {
+        return try await NMError.boundary {
+            let text: String = try await connection.property("Version", of: Self.managerInterface, at: Self.managerPath, on: Self.service)
+            guard let version = NMVersion(text) else {
+                throw NMError(.invalidSettings, "NetworkManager reported an unparseable version \"\(text)\"", domain: .dbus)
+            }
+            return version
         }
-        return version
     }
 
     /// Everything NetworkManager exports, read in one `GetManagedObjects` round trip, then the
@@ -103,15 +111,19 @@ public final class NMClient: Sendable {
     ///
     /// The corresponding D-Bus methods are `org.freedesktop.DBus.ObjectManager.GetManagedObjects`
     /// on `/org/freedesktop` and `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
-    public func snapshot() async throws -> NMSnapshot {
-        try await snapshot(withStoredProfiles: false).snapshot
+    public func snapshot() async throws(NMError) -> NMSnapshot {
+        return try await NMError.boundary {
+            try await snapshot(withStoredProfiles: false).snapshot
+        }
     }
 
     /// ``snapshot()`` and every profile's typed settings (as ``profiles()``), from one
     /// `GetManagedObjects` and one `GetSettings` per profile.
-    public func snapshotWithProfiles() async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]) {
-        let (snapshot, profiles) = try await snapshot(withStoredProfiles: true)
-        return (snapshot, profiles ?? [])
+    public func snapshotWithProfiles() async throws(NMError) -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]) {
+        return try await NMError.boundary {
+            let (snapshot, profiles) = try await snapshot(withStoredProfiles: true)
+            return (snapshot, profiles ?? [])
+        }
     }
 
     private func snapshot(withStoredProfiles: Bool) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
@@ -127,12 +139,12 @@ public final class NMClient: Sendable {
     private func snapshot(withStoredProfiles: Bool, from instance: BusName?) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
         let objects = try await connection.managedObjects(at: "/org/freedesktop", on: instance ?? Self.service)
         guard let manager = objects[Self.managerPath]?[Self.managerInterface] else {
-            throw DBusError(.serviceUnknown, "NetworkManager did not export its manager object",
-                            hint: "is NetworkManager running on this bus?")
+            throw NMError(.notRunning, "NetworkManager did not export its manager object",
+                          hint: "is NetworkManager running on this bus?", domain: .dbus)
         }
         let versionText = (try? manager["Version"]?.decode(String.self)) ?? ""
         guard let version = NMVersion(versionText) else {
-            throw DBusError(.typeMismatch, "NetworkManager reported an unparseable version \"\(versionText)\"")
+            throw NMError(.invalidSettings, "NetworkManager reported an unparseable version \"\(versionText)\"", domain: .dbus)
         }
         versionCache.withLock { $0 = version }
         let parsed = Self.parse(objects)
@@ -165,13 +177,17 @@ public final class NMClient: Sendable {
     }
 
     /// NetworkManager's devices, in one round trip.
-    public func devices() async throws -> [NMDevice] {
-        try await snapshot().devices
+    public func devices() async throws(NMError) -> [NMDevice] {
+        return try await NMError.boundary {
+            try await snapshot().devices
+        }
     }
 
     /// The connection profiles NetworkManager knows.
-    public func profileSummaries() async throws -> [NMProfileSummary] {
-        try await snapshot().profiles
+    public func profileSummaries() async throws(NMError) -> [NMProfileSummary] {
+        return try await NMError.boundary {
+            try await snapshot().profiles
+        }
     }
 
     private func profileSummary(path: ObjectPath, properties: [String: DBusValue], reply: DBusValue) throws -> NMProfileSummary? {

@@ -19,10 +19,12 @@ extension NMClient {
     ///
     /// The corresponding D-Bus properties are `org.freedesktop.NetworkManager.Device.Ip4Config`
     /// and the `org.freedesktop.NetworkManager.IP4Config` object's.
-    public func ipv4Configuration(of device: ObjectPath) async throws -> NMIPv4Configuration {
+    public func ipv4Configuration(of device: ObjectPath) async throws(NMError) -> NMIPv4Configuration {
+        return try await NMError.boundary {
         let path: ObjectPath = try await nmProperty(device, Self.deviceInterface, "Ip4Config")
         guard path != .root else { return NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: []) }
         return NMIPv4Configuration(properties: try await nmProperties(path, Self.ip4ConfigInterface))
+    }
     }
 
     static let ip4ConfigInterface: InterfaceName = "org.freedesktop.NetworkManager.IP4Config"

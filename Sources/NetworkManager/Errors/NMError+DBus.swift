@@ -49,12 +49,22 @@ extension NMError {
         let message = NMText.sanitized(dbusError.message)
         guard let name = dbusError.name else {
             let code: Code
+            var hint = dbusError.hint
             switch dbusError.code {
             case .timeout: code = .timeout
-            case .disconnected, .peerVanished: code = .disconnected
+            case .disconnected: code = .disconnected
+            case .peerVanished:
+                // The bus is still there; NetworkManager left it (crash, restart, stop): the
+                // same fault a call meets as ServiceUnknown, so the same code.
+                code = .notRunning
+                hint = "NetworkManager left the bus (it stopped, crashed or restarted); subscribe again once it is back"
+            case .inDoubt:
+                code = .cancelled
+                hint = "the task was cancelled after the call was sent and its reply did not come in time: it may have "
+                    + "taken effect; read the state before acting again"
             default: code = .dbus
             }
-            self.init(code, message, hint: dbusError.hint, domain: .dbus, dbusError: dbusError)
+            self.init(code, message, hint: hint, domain: .dbus, dbusError: dbusError)
             return
         }
         if let (domain, code) = Self.dbusNames[name] {
@@ -73,6 +83,16 @@ extension NMError {
             default: code = .dbus
             }
             var hint = dbusError.hint
+            // dbus-daemon answers a call whose recipient left the bus before replying with
+            // NoReply "Message recipient disconnected from message bus without replying"
+            // (bus/connection.c): NetworkManager went away (a crash, a stop) with the call in
+            // its hands, the same fault as a call that finds no owner, though it may have acted.
+            if dbusError.code == .noReply && dbusError.message.contains("disconnected from message bus") {
+                self.init(.notRunning, message, hint: "NetworkManager left the bus (it stopped or crashed) before answering: "
+                              + "the call may have taken effect; read the state once NetworkManager is back",
+                          domain: .dbus, dbusError: dbusError)
+                return
+            }
             switch code {
             case .notRunning:
                 hint = "NetworkManager is not running on this bus; start it (systemctl start NetworkManager) or connect to the right bus"
@@ -87,6 +107,54 @@ extension NMError {
         }
         let domain: Domain = name.hasPrefix("org.freedesktop.NetworkManager.") ? .manager : .dbus
         self.init(.unknown(name), message, hint: dbusError.hint, domain: domain, dbusError: dbusError)
+    }
+
+    /// Converts any error that reaches the NetworkManager module's public API into an
+    /// `NMError`: the one conversion point of its error boundary (docs/decisions/0007).
+    ///
+    /// - an `NMError` is returned as it is;
+    /// - a ``DBus/DBusError`` as ``init(_:operation:)`` (it stays available as ``dbusError``);
+    /// - Swift's `CancellationError` becomes ``Code/cancelled``;
+    /// - a transaction's failure report (``NMTransactionError``) becomes its cause, with the
+    ///   report attached as ``transaction``;
+    /// - anything else (an error thrown by a caller's probe or hook that was not an `NMError`)
+    ///   becomes ``Code/failed`` with the error's description as the message.
+    public init(wrapping error: any Error, operation: Operation? = nil) {
+        switch error {
+        case let error as NMError:
+            self = error
+        case let error as DBusError:
+            self.init(error, operation: operation)
+        case is CancellationError:
+            self.init(.cancelled, "the task was cancelled", hint: "nothing more was sent after the cancellation")
+        case let failure as NMTransactionError:
+            self.init(transactionFailure: failure)
+        default:
+            self.init(.failed, NMText.sanitized("\(error)"))
+        }
+    }
+
+    /// The error a failed transaction throws: its root cause (code, message, hint, D-Bus
+    /// error) with the whole report (step, rollback, end state) in ``transaction``.
+    public init(transactionFailure failure: NMTransactionError) {
+        self = failure.cause
+        self.transaction = failure
+    }
+
+    /// Whether the operation may have taken effect although it failed: a call sent and not
+    /// answered (``DBus/DBusError/outcomeUnknown``: a timeout, a lost connection, a
+    /// cancellation past the call's grace). Read the state before acting again.
+    public var outcomeUnknown: Bool { dbusError?.outcomeUnknown ?? false }
+
+    /// Runs `body` and converts whatever it throws with ``init(wrapping:operation:)``: how every
+    /// public throwing function of the module keeps to `throws(NMError)`.
+    @discardableResult
+    static func boundary<T>(operation: Operation? = nil, _ body: () async throws -> T) async throws(NMError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw NMError(wrapping: error, operation: operation)
+        }
     }
 
     /// Every NetworkManager D-Bus error name this library knows, with its domain and code.

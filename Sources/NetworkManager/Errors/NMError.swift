@@ -67,6 +67,24 @@ public struct NMError: Error, Hashable, Sendable, CustomStringConvertible {
     public var hint: String?
     /// The D-Bus error this was converted from, with its name and message verbatim.
     public var dbusError: DBusError?
+    /// For an error thrown by ``NMClient/apply(_:plan:commit:confirmTimeout:basedOn:progress:)``,
+    /// ``NMClient/confirm(_:)`` or ``NMClient/rollback(_:)-(NMPendingTransaction)``: the
+    /// transaction's failure report (the step that failed, what the rollback did, where the
+    /// host ended, read back). The error's own code, message and hint are the report's
+    /// ``NMTransactionError/cause``.
+    public var transaction: NMTransactionError? {
+        get { transactionBox?.value }
+        set { transactionBox = newValue.map(TransactionBox.init) }
+    }
+    // A box: a transaction report holds NMErrors itself (its cause, a failed rollback's error).
+    private var transactionBox: TransactionBox?
+
+    final class TransactionBox: Hashable, Sendable {
+        let value: NMTransactionError
+        init(_ value: NMTransactionError) { self.value = value }
+        static func == (lhs: TransactionBox, rhs: TransactionBox) -> Bool { lhs.value.description == rhs.value.description }
+        func hash(into hasher: inout Hasher) { hasher.combine(value.description) }
+    }
 
     public init(_ code: Code, _ message: String, hint: String? = nil, domain: Domain = .local, dbusError: DBusError? = nil) {
         self.code = code
@@ -80,6 +98,7 @@ public struct NMError: Error, Hashable, Sendable, CustomStringConvertible {
     public var dbusName: String? { dbusError?.name }
 
     public var description: String {
+        if let transaction { return transaction.description }
         var text = dbusName.map { "\($0): \(message)" } ?? "\(code): \(message)"
         if let hint { text += " (hint: \(hint))" }
         return text
@@ -111,6 +130,19 @@ extension NMError.Code {
     /// An IPv4 address that is the network address (host bits all zero) or the broadcast
     /// address (host bits all one) of its own prefix, for prefixes up to /30.
     public static let networkOrBroadcastAddress = Self(rawValue: "network-or-broadcast-address")
+    /// A profile does not fit the device it names: an ethernet profile on `lo` (a loopback
+    /// device), a bridge port whose controller is a NIC, a bond port whose controller is a
+    /// bridge. Found at plan time from NetworkManager's device list, before any checkpoint; the
+    /// hint names the device's real type and what the profile needs.
+    public static let deviceTypeMismatch = Self(rawValue: "device-type-mismatch")
+    /// A profile's parent (a VLAN's `vlan.parent`) names no device, no profile's interface
+    /// and no profile's UUID, on the host or in the transaction. Found at plan time, before
+    /// any checkpoint.
+    public static let missingParent = Self(rawValue: "missing-parent")
+    /// A port's controller (`connection.controller`) names no device, no profile's interface
+    /// and no profile's UUID, on the host or in the transaction. Found at plan time, before any
+    /// checkpoint.
+    public static let missingController = Self(rawValue: "missing-controller")
     /// The gateway lies outside the subnet of every configured address.
     public static let gatewayOutsideSubnet = Self(rawValue: "gateway-outside-subnet")
     /// The gateway is one of the profile's own addresses: the host would route through itself.
@@ -237,14 +269,21 @@ extension NMError.Code {
 
     // MARK: D-Bus errors that are not NetworkManager's
 
-    /// NetworkManager is not on the bus (`ServiceUnknown`, `NameHasNoOwner`).
+    /// NetworkManager is not on the bus (`ServiceUnknown`, `NameHasNoOwner`), or left it while
+    /// a signal sequence followed it (the D-Bus module's `peer-vanished`).
     public static let notRunning = Self(rawValue: "not-running")
     /// NetworkManager lacks a method, property or object: usually an older version
     /// (`UnknownMethod`, `UnknownProperty`, `UnknownInterface`, `UnknownObject`).
     public static let notImplemented = Self(rawValue: "not-implemented")
     /// No reply in time.
     public static let timeout = Self(rawValue: "timeout")
-    /// The connection to the bus is gone.
+    /// The calling task was cancelled. A call already sent when it was cancelled, whose reply
+    /// did not come within the connection's grace, may have taken effect
+    /// (``NMError/outcomeUnknown``); a transaction rolls back instead (its
+    /// ``NMError/transaction`` says where the host ended).
+    public static let cancelled = Self(rawValue: "cancelled")
+    /// The connection to the bus is gone (closed, or the bus itself went away). NetworkManager
+    /// leaving a bus that is still there is ``notRunning``.
     public static let disconnected = Self(rawValue: "disconnected")
     /// Any other D-Bus failure; see ``NMError/dbusError``.
     public static let dbus = Self(rawValue: "dbus")

@@ -17,8 +17,12 @@ extension NMClient {
     ///
     /// On any failure, timeout or task cancellation it rolls back through the checkpoint, waits
     /// until the devices settle, removes what it staged, reads the host back, and throws
-    /// ``NMTransactionError`` with the step, the root cause, the rollback's own outcome, where
-    /// the host ended (``NMTransactionError/endState``) and a hint. If nothing had been
+    /// ``NMError`` (the root cause's code, message and hint) whose ``NMError/transaction``
+    /// report gives the step, the rollback's own outcome and where the host ended
+    /// (``NMTransactionError/endState``). It throws nothing but ``NMError``: a cancelled task is
+    /// ``NMError/Code/cancelled``, NetworkManager not running ``NMError/Code/notRunning``, a
+    /// profile that cannot fit its device ``NMError/Code/deviceTypeMismatch`` (refused before
+    /// any checkpoint, see ``plan(_:)``). If nothing had been
     /// written yet, it destroys the checkpoint instead (a rollback would re-activate every
     /// device for nothing). If NetworkManager lost the checkpoint (it restarted), it waits for
     /// NetworkManager to come back and undoes the staging itself: staged profiles removed,
@@ -36,7 +40,7 @@ extension NMClient {
     ///   - plan: the plan shown to whoever approved the change (from ``plan(_:)``). The
     ///     transaction is planned again; if the result differs (someone changed a profile it
     ///     modifies, or the host changed so that a step is now done or to do), nothing is
-    ///     touched and ``NMTransactionError`` is thrown with ``NMError/Code/versionIDMismatch``.
+    ///     touched and ``NMError/Code/versionIDMismatch`` is thrown.
     ///   - commit: false leaves the checkpoint armed for `confirmTimeout`: confirm with
     ///     ``confirm(_:)`` (from this or another process) or it reverts by itself.
     ///   - progress: called as each step starts and ends.
@@ -50,7 +54,8 @@ extension NMClient {
         _ transaction: NMTransaction, plan: NMTransactionPlan? = nil, commit: Bool = true,
         confirmTimeout: Duration = .seconds(120), basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
         progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
-    ) async throws -> NMTransactionResult {
+    ) async throws(NMError) -> NMTransactionResult {
+        return try await NMError.boundary {
         let run = TransactionRun(client: self, transaction: transaction, progress: progress)
         let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
                                            ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
@@ -63,6 +68,7 @@ extension NMClient {
         } onCancel: {
             run.requestCancellation()
         }
+    }
     }
 
     /// Returns once NetworkManager owns its bus name and has finished starting up (its
@@ -394,7 +400,7 @@ final class TransactionRun: Sendable {
     /// can exist beside one of all devices).
     func createCheckpoint(timeout: Duration, flags: NMCheckpointFlags) async throws -> NMCheckpoint {
         let sent = NMCheckpoint.bootTimeMilliseconds()
-        do {
+        do throws(any Error) {
             return try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
         } catch let error as NMError where ![.checkpointOverlap, .permissionDenied, .unsupportedByVersion, .invalidArguments].contains(error.code) {
             try? await client.waitUntilRunning(timeout: .seconds(30))
@@ -527,7 +533,7 @@ final class TransactionRun: Sendable {
     func requireCheckpoint(_ checkpoint: NMCheckpoint) async throws {
         // The checkpoint itself, read by its path (one call): no such object means it is gone.
         let current: NMCheckpoint?
-        do {
+        do throws(any Error) {
             current = try await client.checkpoint(at: checkpoint.path)
         } catch let error as NMError where error.code == .notImplemented || error.dbusError?.code == .unknownObject
             || error.dbusError?.code == .unknownMethod || error.dbusError?.code == .unknownInterface
@@ -604,7 +610,7 @@ final class TransactionRun: Sendable {
         case let error as NMError: return error
         case let error as DBusError: return NMError(error)
         case let failure as StepFailure: return nmError(failure.error)
-        case is CancellationError: return NMError(.failed, "the transaction's task was cancelled", hint: "the change was rolled back")
+        case is CancellationError: return NMError(.cancelled, "the transaction's task was cancelled", hint: "the change was rolled back")
         case let skipped as NMProbeSkipped: return NMError(.failed, skipped.reason)
         default: return NMError(.failed, "\(error)")
         }
@@ -810,7 +816,7 @@ final class TransactionRun: Sendable {
     func reapply(_ profile: NMConnectionProfile, on device: ObjectPath) async throws -> NMError? {
         let applied = try await client.appliedProfile(of: device)
         markTouched()
-        do {
+        do throws(any Error) {
             try await client.reapply(profile, on: device, versionID: applied.versionID)
             return nil
         } catch let error as NMError where error.code == .incompatibleConnection {

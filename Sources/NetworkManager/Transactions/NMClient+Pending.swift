@@ -15,45 +15,47 @@ extension NMClient {
     ///   exists but they do not wait for confirmation: their process is working on them, or
     ///   died and the checkpoint reverts them at its timeout) and stale ones (their checkpoint
     ///   is gone, some of what they changed remains: see ``NMPendingTransaction/State/stale``).
-    public func pendingTransactions(includingStale: Bool = false) async throws -> [NMPendingTransaction] {
-        let host = try await hostObjects()
-        var result: [NMPendingTransaction] = []
-        for view in Self.transactionViews(host) {
-            var pending = NMPendingTransaction(
-                id: view.id, checkpoint: view.checkpointPath ?? "", label: view.label,
-                staged: view.record.map { $0.adds + $0.modifies }
-                    ?? view.staged.filter { $0.profile.userData[Tag.staged] != "backup" }.map(\.profile.uuid),
-                superseded: view.record?.superseded.map(\.uuid)
-                    ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
-                deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
-                revertsAt: view.checkpoint?.expiry, checkpointCreated: view.checkpointCreated)
-            switch view.condition {
-            case .live:
-                // A transaction staged by an older version kept no record: live means waiting.
-                pending.state = view.record.map { $0.awaitingConfirmation ? .awaitingConfirmation : .inProgress } ?? .awaitingConfirmation
-            case .noCheckpoint(let abandoned):
-                if abandoned {
+    public func pendingTransactions(includingStale: Bool = false) async throws(NMError) -> [NMPendingTransaction] {
+        return try await NMError.boundary {
+            let host = try await hostObjects()
+            var result: [NMPendingTransaction] = []
+            for view in Self.transactionViews(host) {
+                var pending = NMPendingTransaction(
+                    id: view.id, checkpoint: view.checkpointPath ?? "", label: view.label,
+                    staged: view.record.map { $0.adds + $0.modifies }
+                        ?? view.staged.filter { $0.profile.userData[Tag.staged] != "backup" }.map(\.profile.uuid),
+                    superseded: view.record?.superseded.map(\.uuid)
+                        ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
+                    deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
+                    revertsAt: view.checkpoint?.expiry, checkpointCreated: view.checkpointCreated)
+                switch view.condition {
+                case .live:
+                    // A transaction staged by an older version kept no record: live means waiting.
+                    pending.state = view.record.map { $0.awaitingConfirmation ? .awaitingConfirmation : .inProgress } ?? .awaitingConfirmation
+                case .noCheckpoint(let abandoned):
+                    if abandoned {
+                        pending.state = .stale
+                        pending.staleReason = "its process stopped before making its checkpoint; only its bookkeeping is left"
+                    } else {
+                        pending.state = .inProgress
+                    }
+                case .rolledBack:
                     pending.state = .stale
-                    pending.staleReason = "its process stopped before making its checkpoint; only its bookkeeping is left"
-                } else {
-                    pending.state = .inProgress
+                    pending.staleReason = "NetworkManager rolled its checkpoint back (its timeout passed, or someone rolled it back)"
+                        + Self.leftovers(view)
+                case .checkpointLost:
+                    pending.state = .stale
+                    pending.staleReason = (view.recordProfile == nil
+                        ? "its commit finished; only its bookkeeping is left"
+                        : view.phase == .committing
+                        ? "its checkpoint was destroyed after the commit had begun (or NetworkManager restarted during it)"
+                        : "its checkpoint is gone without a rollback: NetworkManager restarted, or someone destroyed it")
+                        + "; what it staged is still in effect" + Self.leftovers(view)
                 }
-            case .rolledBack:
-                pending.state = .stale
-                pending.staleReason = "NetworkManager rolled its checkpoint back (its timeout passed, or someone rolled it back)"
-                    + Self.leftovers(view)
-            case .checkpointLost:
-                pending.state = .stale
-                pending.staleReason = (view.recordProfile == nil
-                    ? "its commit finished; only its bookkeeping is left"
-                    : view.phase == .committing
-                    ? "its checkpoint was destroyed after the commit had begun (or NetworkManager restarted during it)"
-                    : "its checkpoint is gone without a rollback: NetworkManager restarted, or someone destroyed it")
-                    + "; what it staged is still in effect" + Self.leftovers(view)
+                if pending.state == .awaitingConfirmation || includingStale { result.append(pending) }
             }
-            if pending.state == .awaitingConfirmation || includingStale { result.append(pending) }
+            return result
         }
-        return result
     }
 
     /// ", leaving ..." for a stale transaction's report.
@@ -87,12 +89,14 @@ extension NMClient {
     /// - Returns: ``NMTransactionEndState/committed``.
     /// - Throws: ``NMError`` (``NMError/Code/invalidArguments``) when it cannot be confirmed
     ///   and nothing was done: confirmed already, or still in progress in another process;
-    ///   ``NMTransactionError`` when it was rolled back (by its timeout, by hand, or because the
-    ///   commit was cut short: what the rollback does not cover is undone), with the state the
-    ///   host was read back in.
+    ///   ``NMError`` with its ``NMError/transaction`` report when it was rolled back (by its
+    ///   timeout, by hand, or because the commit was cut short: what the rollback does not
+    ///   cover is undone), with the state the host was read back in. Nothing but ``NMError``.
     @discardableResult
-    public func confirm(_ pending: NMPendingTransaction) async throws -> NMTransactionEndState {
-        try await Task { try await self.confirmNow(pending) }.value
+    public func confirm(_ pending: NMPendingTransaction) async throws(NMError) -> NMTransactionEndState {
+        return try await NMError.boundary {
+            try await Task { try await self.confirmNow(pending) }.value
+        }
     }
 
     func confirmNow(_ pending: NMPendingTransaction) async throws -> NMTransactionEndState {
@@ -170,22 +174,24 @@ extension NMClient {
     /// - Returns: where the host was read back in: ``NMTransactionEndState/before``, or
     ///   ``NMTransactionEndState/needsAttention(_:)`` with what differs.
     @discardableResult
-    public func rollback(_ pending: NMPendingTransaction) async throws -> NMTransactionEndState {
-        try await Task {
-            guard let view = try await self.view(of: pending) else { return .before }
-            if case .live = view.condition, let record = view.record, !record.awaitingConfirmation {
-                throw NMError(.invalidArguments, "transaction \(pending.id.uuidString.lowercased()) is still in progress, not waiting for confirmation",
-                              hint: "cancel the process applying it (it rolls back by itself); if it died, its checkpoint reverts it at its timeout")
-            }
-            if view.recordProfile == nil, view.witness != nil, view.staged.isEmpty {
-                // Only the witness of a finished commit is left: nothing to roll back.
-                for stored in view.bookkeeping { try await self.deleteIgnoringGone(stored.path) }
-                return .committed
-            }
-            let expected = Self.expectations(of: view)
-            _ = try await self.settle(view.id, plan: UndoPlan(), intent: .before, settle: .seconds(30))
-            return try await self.assess(expected)
-        }.value
+    public func rollback(_ pending: NMPendingTransaction) async throws(NMError) -> NMTransactionEndState {
+        return try await NMError.boundary {
+            try await Task {
+                guard let view = try await self.view(of: pending) else { return .before }
+                if case .live = view.condition, let record = view.record, !record.awaitingConfirmation {
+                    throw NMError(.invalidArguments, "transaction \(pending.id.uuidString.lowercased()) is still in progress, not waiting for confirmation",
+                                  hint: "cancel the process applying it (it rolls back by itself); if it died, its checkpoint reverts it at its timeout")
+                }
+                if view.recordProfile == nil, view.witness != nil, view.staged.isEmpty {
+                    // Only the witness of a finished commit is left: nothing to roll back.
+                    for stored in view.bookkeeping { try await self.deleteIgnoringGone(stored.path) }
+                    return .committed
+                }
+                let expected = Self.expectations(of: view)
+                _ = try await self.settle(view.id, plan: UndoPlan(), intent: .before, settle: .seconds(30))
+                return try await self.assess(expected)
+            }.value
+        }
     }
 
     /// Finishes or undoes what transactions left whose checkpoint no longer exists, from the
@@ -200,27 +206,29 @@ extension NMClient {
     /// - Returns: one line per profile removed, restored or committed.
     @discardableResult
     public func removeStaleTransactions(basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
-                                        settle: Duration = .seconds(30)) async throws -> [String] {
-        let host: HostObjects
-        if let state {
-            host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices,
-                               ipv4: state.snapshot.ipv4, checkpoints: state.snapshot.checkpoints)
-        } else {
-            host = try await hostObjects()
-        }
-        return try await Task {
-            var names: [String] = []
-            for view in Self.transactionViews(host) {
-                switch view.condition {
-                case .live, .noCheckpoint(abandoned: false): continue
-                default: break
-                }
-                let (settled, touched) = try await self.settle(view.id, plan: UndoPlan(), intent: nil, settle: settle)
-                names += touched.map { settled == .committed ? "\($0) (committed: its transaction had begun committing)" : $0 }
-                if touched.isEmpty { names.append("the bookkeeping of transaction \(view.id.uuidString.prefix(8).lowercased())") }
+                                        settle: Duration = .seconds(30)) async throws(NMError) -> [String] {
+        return try await NMError.boundary {
+            let host: HostObjects
+            if let state {
+                host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices,
+                                   ipv4: state.snapshot.ipv4, checkpoints: state.snapshot.checkpoints)
+            } else {
+                host = try await hostObjects()
             }
-            return names
-        }.value
+            return try await Task {
+                var names: [String] = []
+                for view in Self.transactionViews(host) {
+                    switch view.condition {
+                    case .live, .noCheckpoint(abandoned: false): continue
+                    default: break
+                    }
+                    let (settled, touched) = try await self.settle(view.id, plan: UndoPlan(), intent: nil, settle: settle)
+                    names += touched.map { settled == .committed ? "\($0) (committed: its transaction had begun committing)" : $0 }
+                    if touched.isEmpty { names.append("the bookkeeping of transaction \(view.id.uuidString.prefix(8).lowercased())") }
+                }
+                return names
+            }.value
+        }
     }
 
     static func uuidList(_ text: String?) -> [UUID] {

@@ -197,7 +197,7 @@ extension NMClient {
         for interface in newDevices {
             guard host.device(named: interface)?.isReal == true, let device = try? await device(named: interface), device.isReal else { continue }
             let removal = try await allSignals()
-            do {
+            do throws(any Error) {
                 try await deleteDevice(device.path)
             } catch let error as NMError where error.dbusName?.hasSuffix(".NotSoftware") == true {
                 continue  // unrealized meanwhile: its profile was deleted above
@@ -302,7 +302,7 @@ extension NMClient {
 
     /// Deletes a profile; one that is gone already is fine.
     func deleteIgnoringGone(_ path: ObjectPath) async throws {
-        do {
+        do throws(any Error) {
             try await deleteProfile(path)
         } catch let error as NMError where error.code == .unknownConnection || error.code == .invalidConnection
             || error.dbusError?.code == .unknownObject || error.dbusError?.code == .unknownMethod

@@ -52,18 +52,25 @@ extension NMClient {
     ///
     /// - Throws: ``NMError`` for an invalid profile, a reference to a profile that does not
     ///   exist, a key the running NetworkManager lacks, or an end state in which two profiles
-    ///   could autoconnect on one interface.
-    public func plan(_ transaction: NMTransaction) async throws -> NMTransactionPlan {
-        try await prepare(transaction).plan
+    ///   could autoconnect on one interface; ``NMError/Code/deviceTypeMismatch`` for a profile
+    ///   on a device of another type or a port whose controller is of another type,
+    ///   ``NMError/Code/missingParent`` / ``NMError/Code/missingController`` for a VLAN parent or a
+    ///   controller that does not exist; ``NMError/Code/notRunning`` when NetworkManager is not.
+    public func plan(_ transaction: NMTransaction) async throws(NMError) -> NMTransactionPlan {
+        return try await NMError.boundary {
+            try await prepare(transaction).plan
+        }
     }
 
     /// ``plan(_:)`` against a state the caller has just read (from ``snapshotWithProfiles()``)
     /// instead of reading the host again: a preview consistent with what the caller decided
     /// on. ``apply(_:plan:commit:confirmTimeout:basedOn:progress:)`` reads the host itself
     /// unless given the same state.
-    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws -> NMTransactionPlan {
-        let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
-        return try await prepare(transaction, host: host).plan
+    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws(NMError) -> NMTransactionPlan {
+        return try await NMError.boundary {
+            let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
+            return try await prepare(transaction, host: host).plan
+        }
     }
 
     struct Prepared {
@@ -168,7 +175,7 @@ extension NMClient {
                         guard let device = host.device(at: path) else { continue }
                         // Gone from the device since the read (deactivated meanwhile): nothing to reapply there.
                         let applied: NMConnectionProfile
-                        do {
+                        do throws(any Error) {
                             applied = try await appliedProfile(of: path).profile
                         } catch let error as NMError where error.code == .deviceNotActive {
                             continue
@@ -259,6 +266,10 @@ extension NMClient {
                           "after this transaction \(names.count) profiles could autoconnect on \(interface): \(names.sorted().joined(separator: ", "))",
                           hint: "supersede the profiles this transaction replaces (.supersede(uuid:)), or give the new one autoconnect false")
         }
+        // Profiles that do not fit their devices, parents and controllers that do not exist:
+        // refused here, before any checkpoint (NMClient+DeviceFit.swift).
+        try Self.checkDeviceFit(changed: Array(adds.values) + Array(modifies.values),
+                                profiles: finalProfiles.filter { !deleted.contains($0.key) }.map(\.value), devices: host.devices)
         // What was active before, controllers first. NetworkManager's own external "connections"
         // come back by themselves: an active connection flagged external, a profile flagged
         // external (lo's on 1.50 and later, docs/networkmanager-quirks.md), and loopback itself,

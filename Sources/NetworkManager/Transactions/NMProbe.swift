@@ -73,7 +73,10 @@ public struct NMProbeContext: Sendable {
     /// Runs `attempt` until it succeeds or the deadline passes, 200 ms apart; rethrows the
     /// last failure. (A neighbour lookup lost while a bridge had no carrier is retried by the
     /// kernel only after a second: a single attempt would fail a working change.)
-    public func retry(_ attempt: @Sendable () async throws -> Void) async throws {
+    ///
+    /// - Throws: the last failure as ``NMError`` (``NMError/init(wrapping:operation:)``), or
+    ///   ``NMError/Code/cancelled`` when the task is cancelled between attempts.
+    public func retry(_ attempt: @Sendable () async throws -> Void) async throws(NMError) {
         // An attempt takes up to about a second (connect and ping time out at 0.5-1 s): after
         // a failure, the next one starts only if it can finish before the deadline.
         while true {
@@ -81,8 +84,8 @@ public struct NMProbeContext: Sendable {
                 try await attempt()
                 return
             } catch {
-                if ContinuousClock.now + .milliseconds(1200) >= deadline { throw error }
-                try await Task.sleep(for: .milliseconds(200))
+                if ContinuousClock.now + .milliseconds(1200) >= deadline { throw NMError(wrapping: error) }
+                do { try await Task.sleep(for: .milliseconds(200)) } catch { throw NMError(wrapping: error) }
             }
         }
     }

@@ -1,6 +1,7 @@
-/// Why a transaction failed, and what the rollback did about it.
-///
-/// Thrown by ``NMClient/apply(_:commit:confirmTimeout:progress:)``. `rollback` tells whether
+/// Why a transaction failed, and what the rollback did about it: the report that
+/// ``NMClient/apply(_:plan:commit:confirmTimeout:basedOn:progress:)``, ``NMClient/confirm(_:)``
+/// and ``NMClient/rollback(_:)-(NMPendingTransaction)`` attach to the ``NMError`` they throw, as
+/// ``NMError/transaction`` (the module throws nothing but ``NMError``, decision 0007). `rollback` tells whether
 /// the host is back where it was (``Rollback/restored``) or needs attention
 /// (``Rollback/failed(_:)``).
 public struct NMTransactionError: Error, Sendable, CustomStringConvertible {
