@@ -171,7 +171,7 @@ struct ReapplyTests {
             let profile = try await Self.eno1WithRouteAndDNS(nm, route: unreachable)
             let transaction = NMTransaction([.modify(profile)], label: "route with a foreign source")
             #expect(try await nm.plan(transaction).steps.map(\.kind) == [.modify, .reapply])
-            let error = try await #require(throws: NMTransactionError.self) { try await nm.apply(transaction) }
+            let error = try await requireTransactionFailure { try await nm.apply(transaction) }
             #expect(error.step == .verify, "\(error)")
             #expect(error.cause.message.contains("lacks the route 198.51.100.0/24 via 192.168.1.1"), "\(error.cause)")
             guard case .restored = error.rollback else {

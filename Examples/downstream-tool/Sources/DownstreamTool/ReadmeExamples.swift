@@ -32,13 +32,26 @@ public func readmeBridge(nm: NMClient) async throws -> NMTransactionResult {
     let transaction = NMTransaction([.add(bridge), .add(port), .activate(uuid: bridge.uuid, ports: [eno1]),
                                      .supersede(uuid: oldProfileUUID)], probes: [.gateway()])
     print(try await nm.plan(transaction))         // the diff; nothing changes
-    let result = try await nm.apply(transaction)  // .committed, or throws NMTransactionError whose
-                                                  // endState (read back) says .before or what differs
+    let result = try await nm.apply(transaction)  // .committed, or throws NMError whose transaction
+                                                  // report's endState (read back) says .before or what differs
     // README end
     return result
 }
 
-/// The README's third example: the DBus module by itself (the README imports `DBus`; here
+/// The README's third example: one error type, with its code, message and hint. Compiled, not
+/// run (the test runs the transaction example, whose failures take this path).
+public func readmeErrors(nm: NMClient, transaction: NMTransaction) async {
+    // README: errors
+    do {
+        print(try await nm.plan(transaction))
+    } catch {                                     // error is an NMError (in a closure's body Swift 6.3
+                                                  // does not infer it: `catch let error as NMError`)
+        print("\(error.code): \(error.message)", error.hint ?? "")
+    }
+    // README end
+}
+
+/// The README's fourth example: the DBus module by itself (the README imports `DBus`; here
 /// `NetworkManager` re-exports it). Compiled, not run: it reads the system bus and never ends.
 public func readmeDBus() async throws {
     // README: dbus
