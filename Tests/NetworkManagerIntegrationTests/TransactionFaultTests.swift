@@ -23,6 +23,12 @@ struct TransactionFaultTests {
         return ipv4
     }
 
+    /// A hang check, not a speed claim (restores take 0.3-3 s on a quiet machine; speed is for
+    /// scripts/bench): the undo finished well before NetworkManager's own rollback, 30 s after
+    /// the checkpoint, could have been what restored the host. Tight bounds failed at load
+    /// average 9-12 (10.6 and 10.9 s against 10).
+    static let restoreBound: Duration = .seconds(25)
+
     static func report(_ name: String, _ duration: Duration) {
         print("RESTORE \(name): \(ms(duration)) ms")
     }
@@ -64,7 +70,7 @@ struct TransactionFaultTests {
                 return
             }
             Self.report("activation fails (DHCP timeout), cause \(error.cause.code)", restore)
-            #expect(restore < .seconds(10))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -92,7 +98,7 @@ struct TransactionFaultTests {
                 return
             }
             Self.report("verification fails (bridge MAC changed), cause \(error.cause.code)", restore)
-            #expect(restore < .seconds(10))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -114,7 +120,7 @@ struct TransactionFaultTests {
                 return
             }
             Self.report("probe fails (gateway unreachable)", restore)
-            #expect(restore < .seconds(10))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -161,7 +167,7 @@ struct TransactionFaultTests {
             let restore = ContinuousClock.now - killed
             Self.report("client SIGKILLed at \(pausePoint) (\(transaction)): NetworkManager's rollback", rolledBack)
             Self.report("client SIGKILLed at \(pausePoint) (\(transaction)): + removeStaleTransactions \(cleaned)", restore)
-            #expect(restore < .seconds(15))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             if transaction == "bridge" {
                 // The checkpoint covers all of it; only the transaction's record is left to delete.
                 #expect(cleaned.allSatisfy { $0.hasPrefix("the bookkeeping of transaction") }, "the checkpoint covers all of it: \(cleaned)")
@@ -197,7 +203,7 @@ struct TransactionFaultTests {
             try await nm.removeStaleTransactions()
             let restore = ContinuousClock.now - started
             Self.report("pending, not confirmed (3 s timeout)", restore)
-            #expect(restore < .seconds(15))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -251,7 +257,7 @@ struct TransactionFaultTests {
             }
             #expect(error.steps.last?.detail.contains("without the checkpoint") == true, "\(error.steps)")
             Self.report("NetworkManager crashed mid-activation, client alive, cause \(error.cause.code)", restore)
-            #expect(restore < .seconds(20))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -285,7 +291,7 @@ struct TransactionFaultTests {
             }
             #expect(error.steps.last?.detail.contains("without the checkpoint") == true, "\(error.steps)")
             Self.report("NetworkManager crashed before commit (\(kind)), client alive, cause \(error.cause.code)", restore)
-            #expect(restore < .seconds(20))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -326,7 +332,7 @@ struct TransactionFaultTests {
             try await client.waitUntilLike(before, timeout: .seconds(30), "the stale transaction undone")
             let restore = ContinuousClock.now - crashed
             Self.report("client and NetworkManager crashed at verify (\(transaction)), then removeStaleTransactions", restore)
-            #expect(restore < .seconds(20))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, client)
             #expect(after == before, "\(after.differences(from: before))")
             #expect(try await client.removeStaleTransactions().isEmpty)
@@ -349,7 +355,7 @@ struct TransactionFaultTests {
             try await client.waitUntilLike(before, timeout: .seconds(30), "the host booting")
             let restore = ContinuousClock.now - rebooted
             Self.report("reboot mid-transaction", restore)
-            #expect(restore < .seconds(20))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, client)
             #expect(after == before, "\(after.differences(from: before))")
         }
@@ -371,7 +377,7 @@ struct TransactionFaultTests {
             try await client.waitUntilLike(committed, timeout: .seconds(30), "the committed state coming back")
             let restore = ContinuousClock.now - rebooted
             Self.report("committed, then reboot", restore)
-            #expect(restore < .seconds(20))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, client)
             #expect(after == committed, "\(after.differences(from: committed))")
         }
@@ -568,7 +574,7 @@ struct TransactionFaultTests {
                 return
             }
             Self.report("task cancelled mid-activation, cause \(error.cause.code)", restore)
-            #expect(restore < .seconds(10))
+            #expect(restore < Self.restoreBound, "restored after \(restore)")
             let after = try await HostSnapshot.take(container, nm)
             #expect(after == before, "\(after.differences(from: before))")
         }
