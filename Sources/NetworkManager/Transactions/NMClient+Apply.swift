@@ -617,11 +617,11 @@ final class TransactionRun: Sendable {
     }
 
     func superseded(_ prepared: NMClient.Prepared) -> [UUID] {
-        transaction.changes.compactMap { if case .supersede(let uuid) = $0 { return uuid } else { return nil } }
+        prepared.changes.compactMap { if case .supersede(let uuid) = $0 { return uuid } else { return nil } }
     }
 
     func deleted(_ prepared: NMClient.Prepared) -> [UUID] {
-        transaction.changes.compactMap { if case .delete(let uuid) = $0 { return uuid } else { return nil } }
+        prepared.changes.compactMap { if case .delete(let uuid) = $0 { return uuid } else { return nil } }
     }
 
     func tags(_ autoconnect: Bool?, staged: String, checkpoint: NMCheckpoint, prepared: NMClient.Prepared) -> [String: String] {
