@@ -59,8 +59,8 @@ extension NMClient {
     /// `desired` made the new content of `existing`: its UUID is `existing`'s, and what this
     /// library does not model is kept from `existing` (whole settings, each modelled setting's
     /// other keys, `user` data), as a read-modify-write keeps it. Everything modelled is
-    /// `desired`'s: a setting it leaves out is removed, a key it leaves at `nil` goes back to
-    /// NetworkManager's default.
+    /// `desired`'s: a setting it leaves out is removed (unless it holds only keys this library
+    /// does not model: see below), a key it leaves at `nil` goes back to NetworkManager's default.
     static func ensured(_ desired: NMConnectionProfile, onto existing: NMConnectionProfile) -> NMConnectionProfile {
         var result = desired
         result.connection.uuid = existing.uuid
@@ -77,6 +77,25 @@ extension NMClient {
         if result.vlan != nil { keep(existing.vlan?.extraKeys, &result.vlan!.extraKeys) }
         if result.bond != nil { keep(existing.bond?.extraKeys, &result.bond!.extraKeys) }
         if result.dummy != nil { keep(existing.dummy?.extraKeys, &result.dummy!.extraKeys) }
+        // A setting `desired` leaves out that holds nothing this library models (only keys it
+        // does not know) is kept: NetworkManager adds such settings itself when it stores a
+        // profile (a bridge profile gets an `802-3-ethernet` setting with `auto-negotiate`,
+        // `mac-address-blacklist` and `s390-options`, docs/networkmanager-quirks.md), so
+        // removing it would be a change that never holds. One with modelled content (an MTU,
+        // a MAC address) is removed, as `desired` says.
+        func keepIfBlank<Setting: Equatable>(_ wanted: inout Setting?, _ old: Setting?, _ blank: Setting,
+                                             _ extraKeys: KeyPath<Setting, [String: DBusValue]>,
+                                             _ setExtra: (inout Setting, [String: DBusValue]) -> Void) {
+            guard wanted == nil, let old else { return }
+            var empty = blank
+            setExtra(&empty, old[keyPath: extraKeys])
+            if empty == old { wanted = old }
+        }
+        keepIfBlank(&result.ethernet, existing.ethernet, NMEthernetSetting(), \.extraKeys) { $0.extraKeys = $1 }
+        keepIfBlank(&result.bridgePort, existing.bridgePort, NMBridgePortSetting(), \.extraKeys) { $0.extraKeys = $1 }
+        keepIfBlank(&result.bridge, existing.bridge, NMBridgeSetting(), \.extraKeys) { $0.extraKeys = $1 }
+        keepIfBlank(&result.bond, existing.bond, NMBondSetting(), \.extraKeys) { $0.extraKeys = $1 }
+        keepIfBlank(&result.dummy, existing.dummy, NMDummySetting(), \.extraKeys) { $0.extraKeys = $1 }
         for (setting, keys) in existing.unknownSettings where result.unknownSettings[setting] == nil {
             result.unknownSettings[setting] = keys
         }

@@ -187,7 +187,14 @@ extension NMClient {
                         }
                         // Against the profile as NetworkManager normalised it when nothing is to
                         // be written; otherwise against what will be written.
+                        // `connection.autoconnect(-priority)` say what NetworkManager does with
+                        // the profile, not what the device runs: a difference there is nothing to
+                        // reapply. (A profile a transaction added and activated keeps the staged
+                        // copy's `autoconnect=false` in its applied connection after the commit,
+                        // docs/networkmanager-quirks.md; without this every later modify or
+                        // ensure of it would plan a reapply that never settles.)
                         let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))
+                            .filter { !NMTransactionPlan.isProfileOnly(setting: $0.setting, key: $0.key) }
                         devices.append((device.interface, changes))
                     }
                 }
