@@ -162,7 +162,7 @@ struct EnsureTests {
             #expect(port.profile.connection.portType == .bond)
             #expect(port.profile.ipv4 == nil && port.profile.ipv6 == nil, "\(port.profile)")
             #expect(port.profile.interfaceName?.rawValue == "eno2")
-            print("bond port as NetworkManager stores it: \(port.profile.unknownSettings.keys.sorted())")
+            print("bond port as NetworkManager \(try await nm.version()) stores it: settings the model does not know: \(port.profile.unknownSettings.keys.sorted())")
 
             let second = try build()
             let rerun = try await nm.apply(NMTransaction([.ensure(second.bond), .ensure(second.port)], label: "bond port again"))

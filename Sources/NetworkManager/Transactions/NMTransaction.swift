@@ -25,7 +25,7 @@ public enum NMChange: Sendable, Hashable {
     /// (a new random UUID each run) can be run again safely.
     ///
     /// At plan time, before anything is touched, the existing profile it stands for is found
-    /// (``NMEnsureMatch`` says how; the rule in full is ``NMClient/ensureCandidates(for:matching:among:excluding:)``):
+    /// (``NMEnsureMatch`` says how; docs/transactions.md, "The changes", has the rule in full):
     /// a stored profile with the same UUID, or with the same `connection.id` (``NMEnsureMatch/name``,
     /// the default), or of the same `connection.type` on the same `connection.interface-name`
     /// (``NMEnsureMatch/interface``). Then:
