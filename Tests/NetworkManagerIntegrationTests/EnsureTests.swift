@@ -75,6 +75,20 @@ struct EnsureTests {
             let last = try await nm.apply(NMTransaction([.ensure(try Self.bridge("192.0.2.20/24"))]))
             #expect(last.outcome == .unchanged, "\(last.plan)")
             #expect(!last.steps.contains { $0.step == .checkpoint })
+
+            // Down, then ensured with an activation by the fresh profile's UUID: the existing
+            // profile is the one activated.
+            _ = try container.execChecked(["nmcli", "connection", "down", first.uuid.uuidString.lowercased()])
+            let fresh = try Self.bridge("192.0.2.20/24")
+            let up = try await nm.apply(NMTransaction([.ensure(fresh), .activate(uuid: fresh.uuid)], label: "ensure 4"))
+            #expect(up.outcome == .committed)
+            #expect(up.plan.steps.map(\.kind) == [.modify, .activate] && up.plan.steps[0].alreadyDone && !up.plan.steps[1].alreadyDone,
+                    "\(up.plan)")
+            let active = try await nm.activeConnections().filter { $0.state == .activated }.map { $0.uuid.lowercased() }
+            #expect(active.contains(first.uuid.uuidString.lowercased()), "\(active)")
+            #expect(!active.contains(fresh.uuid.uuidString.lowercased()))
+            #expect(try container.kernelIPv4("ensbr0") == ["192.0.2.20/24"])
+            #expect(try await Self.uuids(named: "ensure-bridge", nm) == [first.uuid])
         }
     }
 
