@@ -143,6 +143,14 @@ extension NMError.Code {
     /// and no profile's UUID, on the host or in the transaction. Found at plan time, before any
     /// checkpoint.
     public static let missingController = Self(rawValue: "missing-controller")
+    /// ``NMChange/ensure(_:matching:)`` found two or more existing profiles that its profile
+    /// could stand for (the same name, the same interface, the same UUID); the message names
+    /// them. Found at plan time, before any checkpoint.
+    public static let ambiguousProfile = Self(rawValue: "ambiguous-profile")
+    /// ``NMChange/ensure(_:matching:)`` found the existing profile its profile stands for, but
+    /// of another `connection.type` (NetworkManager cannot change a profile's type). Found at
+    /// plan time, before any checkpoint.
+    public static let profileTypeMismatch = Self(rawValue: "profile-type-mismatch")
     /// The gateway lies outside the subnet of every configured address.
     public static let gatewayOutsideSubnet = Self(rawValue: "gateway-outside-subnet")
     /// The gateway is one of the profile's own addresses: the host would route through itself.

@@ -75,6 +75,68 @@ extension NMConnectionProfile {
         return profile
     }
 
+    /// A profile attaching an Ethernet interface to a bond, like
+    /// `nmcli connection add type ethernet port-type bond controller bond0 ifname eno1`
+    /// (`type bond-slave ... master bond0` in older nmcli). It has no IP settings: the bond
+    /// carries them. NetworkManager adds an empty `bond-port` setting when it stores it (1.34
+    /// and later); per-port bond options (`bond-port.queue-id`, `prio`) are kept in
+    /// ``unknownSettings`` if set there.
+    ///
+    /// - Parameters:
+    ///   - controller: the bond's interface name or its profile's UUID (`connection.master`).
+    /// - Throws: ``NMError`` when the profile breaks a rule of ``validate()``.
+    public static func bondPort(name: String, interface: NMInterfaceName, controller: String, uuid: UUID = UUID(),
+                                autoconnect: Bool? = nil) throws(NMError) -> NMConnectionProfile {
+        try port(name: name, interface: interface, controller: controller, type: .bond, uuid: uuid, autoconnect: autoconnect)
+    }
+
+    /// A profile putting an Ethernet interface into a VRF (a Linux VRF device, `vrf.table`),
+    /// like `nmcli connection add type ethernet port-type vrf controller vrf0 ifname eno1 ...`.
+    /// Unlike the other ports, a VRF port keeps its own IP settings: the VRF only chooses the
+    /// routing table they go into (NetworkManager's `_supports_addr_family`).
+    ///
+    /// - Parameters:
+    ///   - controller: the VRF's interface name or its profile's UUID (`connection.master`).
+    ///   - ipv4: default DHCP. - ipv6: default `auto` (as nmcli).
+    /// - Throws: ``NMError`` when the profile breaks a rule of ``validate()``.
+    public static func vrfPort(name: String, interface: NMInterfaceName, controller: String, uuid: UUID = UUID(),
+                               autoconnect: Bool? = nil, ipv4: NMIPv4Setting = .dhcp,
+                               ipv6: NMIPv6Setting = .auto) throws(NMError) -> NMConnectionProfile {
+        let profile = NMConnectionProfile(
+            connection: NMConnectionSetting(id: name, uuid: uuid, type: .ethernet, interfaceName: interface,
+                                            autoconnect: autoconnect, controller: controller, portType: .vrf),
+            ethernet: NMEthernetSetting(), ipv4: ipv4, ipv6: ipv6)
+        try profile.validate()
+        return profile
+    }
+
+    /// A profile attaching an Ethernet interface to a controller of `type` that has no IP
+    /// settings of its own: ``bridgePort(name:interface:controller:uuid:autoconnect:port:)``
+    /// (with an empty `bridge-port` setting) and
+    /// ``bondPort(name:interface:controller:uuid:autoconnect:)`` are this for
+    /// ``NMPortType/bridge`` and ``NMPortType/bond``.
+    ///
+    /// For a team port (``NMPortType/team``; teams need `teamd`, and NetworkManager
+    /// recommends bonds instead) this builds the `connection` part and NetworkManager adds the
+    /// `team-port` setting when it stores it. A VRF port built here has no IP settings; to
+    /// give it its own, use ``vrfPort(name:interface:controller:uuid:autoconnect:ipv4:ipv6:)``.
+    /// - Throws: ``NMError/Code/invalidProfile`` for an Open vSwitch port type (an Ethernet
+    ///   interface joins an OVS bridge through `ovs-port` and `ovs-interface` profiles, which
+    ///   this library does not build), or when the profile breaks a rule of ``validate()``.
+    public static func port(name: String, interface: NMInterfaceName, controller: String, type: NMPortType,
+                            uuid: UUID = UUID(), autoconnect: Bool? = nil) throws(NMError) -> NMConnectionProfile {
+        if type == .ovsPort || type == .ovsBridge {
+            throw NMError(.invalidProfile, "'\(name)': an Ethernet interface cannot be a port of type \(type) by itself",
+                          hint: "Open vSwitch needs an ovs-bridge, an ovs-port and an ovs-interface profile; build them with nmcli or nmstate")
+        }
+        let profile = NMConnectionProfile(
+            connection: NMConnectionSetting(id: name, uuid: uuid, type: .ethernet, interfaceName: interface,
+                                            autoconnect: autoconnect, controller: controller, portType: type),
+            ethernet: NMEthernetSetting(), bridgePort: type == .bridge ? NMBridgePortSetting() : nil)
+        try profile.validate()
+        return profile
+    }
+
     /// An 802.1Q VLAN profile, like `nmcli connection add type vlan dev eno1 id 100`.
     ///
     /// - Parameters:

@@ -100,8 +100,8 @@ extension NMConnectionProfile {
             let family = carriesIPv4 ? "ipv4" : "ipv6"
             throw NMError(.portWithIPSettings,
                           "'\(connection.id)' is a port of '\(controller)' but carries \(family) settings",
-                          hint: "a bridge port cannot carry IP settings: move the addresses to the bridge "
-                              + "and set ipv4 and ipv6 to nil on the port")
+                          hint: "a \(connection.portType.map { "\($0)" } ?? "bridge") port cannot carry IP settings: move the addresses to "
+                              + "the controller and set ipv4 and ipv6 to nil on the port")
         }
     }
 

@@ -617,11 +617,11 @@ final class TransactionRun: Sendable {
     }
 
     func superseded(_ prepared: NMClient.Prepared) -> [UUID] {
-        transaction.changes.compactMap { if case .supersede(let uuid) = $0 { return uuid } else { return nil } }
+        prepared.changes.compactMap { if case .supersede(let uuid) = $0 { return uuid } else { return nil } }
     }
 
     func deleted(_ prepared: NMClient.Prepared) -> [UUID] {
-        transaction.changes.compactMap { if case .delete(let uuid) = $0 { return uuid } else { return nil } }
+        prepared.changes.compactMap { if case .delete(let uuid) = $0 { return uuid } else { return nil } }
     }
 
     func tags(_ autoconnect: Bool?, staged: String, checkpoint: NMCheckpoint, prepared: NMClient.Prepared) -> [String: String] {
@@ -953,7 +953,10 @@ final class TransactionRun: Sendable {
                     throw NMError(.activationFailed, "\(interface) is \(device.state), not activated")
                 }
                 let applied = try await client.appliedProfile(of: device.path).profile
+                // Not `connection.autoconnect(-priority)`: they are nothing a device runs, and an
+                // applied connection can keep a stale value (the planner ignores them too).
                 let differences = NMTransactionPlan.diff(from: try NMClient.planText(applied, codec: prepared.codec), to: reference)
+                    .filter { !NMTransactionPlan.isProfileOnly(setting: $0.setting, key: $0.key) }
                 guard differences.isEmpty else {
                     throw NMError(.failed, "\(interface) does not run \(desired.name) as stored: its applied connection differs in "
                                   + differences.map { "\($0.setting).\($0.key)" }.joined(separator: ", "),

@@ -83,6 +83,9 @@ extension NMClient {
         /// New profiles by their UUID, and modified ones (the desired settings).
         var adds: [UUID: NMConnectionProfile]
         var modifies: [UUID: NMConnectionProfile]
+        /// The transaction's changes as planned: each `.ensure` resolved to the `.add` or
+        /// `.modify` it stands for, references to it by UUID resolved too (NMClient+Ensure.swift).
+        var changes: [NMChange]
         /// The profiles active before, controllers first: what an undo without the checkpoint
         /// activates again.
         var activeBefore: [ActiveBefore]
@@ -107,6 +110,8 @@ extension NMClient {
         let stored = host.profiles
         var existing: [UUID: NMStoredProfile] = [:]
         for profile in stored { existing[profile.profile.uuid] = profile }
+        // `.ensure` becomes the `.add` or `.modify` it stands for, before anything is planned.
+        let changes = try Self.resolveEnsures(transaction.changes, existing: stored)
         let active = host.active
         var adds: [UUID: NMConnectionProfile] = [:]
         var modifies: [UUID: NMConnectionProfile] = [:]
@@ -128,7 +133,7 @@ extension NMClient {
         }
 
         // Profiles first, so that later steps can refer to them.
-        for change in transaction.changes {
+        for change in changes {
             switch change {
             case .add(let profile):
                 try profile.validate()
@@ -182,7 +187,14 @@ extension NMClient {
                         }
                         // Against the profile as NetworkManager normalised it when nothing is to
                         // be written; otherwise against what will be written.
+                        // `connection.autoconnect(-priority)` say what NetworkManager does with
+                        // the profile, not what the device runs: a difference there is nothing to
+                        // reapply. (A profile a transaction added and activated keeps the staged
+                        // copy's `autoconnect=false` in its applied connection after the commit,
+                        // docs/networkmanager-quirks.md; without this every later modify or
+                        // ensure of it would plan a reapply that never settles.)
                         let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))
+                            .filter { !NMTransactionPlan.isProfileOnly(setting: $0.setting, key: $0.key) }
                         devices.append((device.interface, changes))
                     }
                 }
@@ -202,9 +214,9 @@ extension NMClient {
         var commits: [NMTransactionPlan.Step] = []
         var superseded: Set<UUID> = []
         var deleted: Set<UUID> = []
-        for change in transaction.changes {
+        for change in changes {
             switch change {
-            case .add, .modify:
+            case .add, .modify, .ensure:
                 continue
             case .delete(let uuid):
                 let exists = existing[uuid] != nil
@@ -298,7 +310,7 @@ extension NMClient {
         let reapplies = effects.filter { !activatedOrDeactivated.contains($0.uuid) }
         let allSteps = steps + deactivations + reapplies + orderedActivations + commits
         return Prepared(plan: NMTransactionPlan(steps: allSteps, networkManagerVersion: codec.version.rawValue),
-                        codec: codec, existing: existing, active: active, devices: host.devices, adds: adds, modifies: modifies,
+                        codec: codec, existing: existing, active: active, devices: host.devices, adds: adds, modifies: modifies, changes: changes,
                         activeBefore: activeBefore, newDevices: newDevices.sorted())
     }
 }

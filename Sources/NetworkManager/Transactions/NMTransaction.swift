@@ -5,7 +5,8 @@ public import Foundation
 #endif
 
 /// One intended change of a transaction. Profiles are named by UUID; a profile added by the
-/// same transaction can be activated by its UUID too.
+/// same transaction can be activated by its UUID too, and so can a profile it ensures
+/// (``ensure(_:matching:)``: its UUID stands for whichever profile the ensure resolves to).
 public enum NMChange: Sendable, Hashable {
     /// Add a profile. It is staged in memory with autoconnect off, and written to disk with
     /// its own autoconnect setting only at commit.
@@ -19,6 +20,33 @@ public enum NMChange: Sendable, Hashable {
     /// fallback when `Reapply` answers `IncompatibleConnection`). With an `.activate` of the
     /// same profile in the transaction, that activation carries the change instead.
     case modify(NMConnectionProfile)
+    /// Make the profile this one stands for look like it: add it if it is missing, modify it
+    /// if it differs, nothing if it already holds; so a tool that builds its profiles afresh
+    /// (a new random UUID each run) can be run again safely.
+    ///
+    /// At plan time, before anything is touched, the existing profile it stands for is found
+    /// (``NMEnsureMatch`` says how; docs/transactions.md, "The changes", has the rule in full):
+    /// a stored profile with the same UUID, or with the same `connection.id` (``NMEnsureMatch/name``,
+    /// the default), or of the same `connection.type` on the same `connection.interface-name`
+    /// (``NMEnsureMatch/interface``). Then:
+    /// - none: the change is an ``add(_:)`` of the profile, with its own UUID;
+    /// - one: a ``modify(_:)`` of that profile, keeping its UUID and its D-Bus path, with the
+    ///   given settings; the settings and keys this library does not model, and its `user`
+    ///   data, are kept as they are (a read-modify-write). When it already holds (compared as
+    ///   ``modify(_:)`` compares: NetworkManager's normalised form, and for an active profile
+    ///   its devices' applied connections too) the step is already done, and a transaction
+    ///   with nothing else to do is `unchanged`, without a checkpoint. A modified profile
+    ///   that is active takes effect on its devices as with ``modify(_:)`` (`Reapply`, or a
+    ///   reactivation);
+    /// - two or more: refused with ``NMError/Code/ambiguousProfile``, naming them; one of
+    ///   another `connection.type` with ``NMError/Code/profileTypeMismatch``. Nothing changes.
+    ///
+    /// Every other reference in the transaction to the given profile's UUID (`.activate`,
+    /// `.deactivate`, `.supersede`, a port's `connection.controller`, a VLAN's `vlan.parent`)
+    /// refers to the resolved profile: `.activate(uuid: bridge.uuid)` activates the existing
+    /// bridge profile when `.ensure(bridge)` resolved to it. The plan's steps carry the
+    /// resolved UUID.
+    case ensure(NMConnectionProfile, matching: NMEnsureMatch = .name)
     /// Delete a profile, at commit.
     case delete(uuid: UUID)
     /// Activate a profile and wait for it; for a controller, also for these ports.
@@ -28,6 +56,20 @@ public enum NMChange: Sendable, Hashable {
     /// Make a profile unable to autoconnect, at commit: the profile it replaces stays for a
     /// person to see and restore, but never competes for the interface again.
     case supersede(uuid: UUID)
+}
+
+/// How ``NMChange/ensure(_:matching:)`` finds the existing profile that its profile stands for.
+/// A stored profile with the same UUID always matches; so does, besides it:
+public enum NMEnsureMatch: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A profile with the same `connection.id` (exact, case-sensitive: the name `nmcli
+    /// connection up NAME` takes).
+    case name
+    /// A profile of the same `connection.type` with the same `connection.interface-name`:
+    /// "the ethernet profile for eno1". The ensured profile must name its interface.
+    case interface
+    /// Either of the above: a profile matching by name and another by interface are two
+    /// candidates, and refused as ambiguous.
+    case nameOrInterface = "name-or-interface"
 }
 
 /// A set of changes applied together: validated before anything is touched, applied under a

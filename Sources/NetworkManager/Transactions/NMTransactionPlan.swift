@@ -124,6 +124,14 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
         }
     }
 
+    /// Whether `setting.key` says what NetworkManager does with a profile rather than what a
+    /// device runs (`connection.autoconnect`, `connection.autoconnect-priority`): a difference
+    /// there between a device's applied connection and the profile is nothing to reapply or
+    /// verify.
+    static func isProfileOnly(setting: String, key: String) -> Bool {
+        setting == "connection" && (key == "autoconnect" || key == "autoconnect-priority")
+    }
+
     /// The first difference between this plan and `other`, in words, or nil when they are the
     /// same plan (same steps, same settings planned against).
     public func firstDifference(from other: NMTransactionPlan) -> String? {
