@@ -162,7 +162,7 @@ struct ConvertCommand: AsyncParsableCommand {
         if let controller = reading.controller {
             // 4. Already a port. Of this bridge: restate the end state, and let the plan say
             //    whether anything is left to do. Of anything else: refuse.
-            guard controller.interface == bridge.rawValue else {
+            guard controller.interface == bridge else {
                 throw Rejection(code: "already-a-port", message: "\(interface) is already a port of \(controller.interface)",
                                 hint: "detach it first (nmcli connection up <its own profile>), or bridge another interface")
             }

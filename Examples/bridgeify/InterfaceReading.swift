@@ -33,8 +33,8 @@ struct InterfaceReading: Sendable {
     static func read(_ interface: NMInterfaceName, with nm: NMClient) async throws -> InterfaceReading {
         // One read of the host: devices, active connections, checkpoints and every profile.
         let (snapshot, profiles) = try await nm.snapshotWithProfiles()
-        guard let device = snapshot.device(named: interface.rawValue), device.isReal else {
-            let known = snapshot.devices.filter { $0.isReal && $0.type.isEthernetLike }.map(\.interface)
+        guard let device = snapshot.device(named: interface), device.isReal else {
+            let known = snapshot.devices.filter { $0.isReal && $0.type.isEthernetLike }.map(\.interface.rawValue)
             throw Rejection(code: "no-such-interface", message: "there is no interface named \(interface)",
                             hint: known.isEmpty ? "NetworkManager sees no Ethernet interface on this host"
                                 : "Ethernet interfaces here: \(known.joined(separator: ", "))")
@@ -78,7 +78,7 @@ struct InterfaceReading: Sendable {
 
     /// The device named `name`, if it exists.
     func device(named name: NMInterfaceName) -> NMDevice? {
-        snapshot.device(named: name.rawValue).flatMap { $0.isReal ? $0 : nil }
+        snapshot.device(named: name).flatMap { $0.isReal ? $0 : nil }
     }
 
     /// The profile active on the device named `name`, if any.

@@ -56,11 +56,11 @@ struct Inventory: AsyncParsableCommand {
         print("NetworkManager \(snapshot.version)")
         print("")
         print(table(["DEVICE", "TYPE", "STATE", "MANAGED", "MAC"], snapshot.devices.map {
-            [$0.interface, $0.type.description, $0.state.description, $0.managed ? "yes" : "no", $0.hardwareAddress ?? "-"]
+            [$0.interface.rawValue, $0.type.description, $0.state.description, $0.managed ? "yes" : "no", $0.hardwareAddress ?? "-"]
         }))
         print("")
         print(table(["PROFILE", "UUID", "TYPE", "INTERFACE", "STORAGE"], snapshot.profiles.map {
-            [$0.name, $0.uuid, $0.type, $0.interfaceName ?? "-", $0.unsaved ? "memory" : "disk"]
+            [$0.name, $0.uuid.uuidString.lowercased(), $0.type.rawValue, $0.interfaceName?.rawValue ?? "-", $0.unsaved ? "memory" : "disk"]
         }))
     }
 
@@ -90,11 +90,11 @@ struct InventoryDocument: Encodable {
     init(_ s: NMSnapshot) {
         version = s.version.rawValue
         devices = s.devices.map {
-            Device(interface: $0.interface, type: $0.type.description, state: $0.state.description, managed: $0.managed,
+            Device(interface: $0.interface.rawValue, type: $0.type.description, state: $0.state.description, managed: $0.managed,
                    mac: $0.hardwareAddress, path: $0.path.rawValue)
         }
         profiles = s.profiles.map {
-            Profile(name: $0.name, uuid: $0.uuid, type: $0.type, interface: $0.interfaceName, inMemory: $0.unsaved, path: $0.path.rawValue)
+            Profile(name: $0.name, uuid: $0.uuid.uuidString.lowercased(), type: $0.type.rawValue, interface: $0.interfaceName?.rawValue, inMemory: $0.unsaved, path: $0.path.rawValue)
         }
     }
 }

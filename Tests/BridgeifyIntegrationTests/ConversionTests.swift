@@ -251,7 +251,7 @@ extension BridgeifyTests {
             #expect(snapshot.checkpoints.isEmpty)
             let active = Dictionary(snapshot.devices.compactMap { device in
                 device.activeConnection.flatMap { path in snapshot.activeConnections.first { $0.path == path } }
-                    .map { (device.interface, $0.name) }
+                    .map { (device.interface.rawValue, $0.name) }
             }, uniquingKeysWith: { a, _ in a })
             #expect(active["br0"] == "br0" && active["eno1"] == "br0-port-eno1", "\(active)")
             #expect(try await autoconnecting(on: "br0", nm) == ["br0"])

@@ -211,9 +211,9 @@ struct HostState: Equatable, CustomStringConvertible {
         var active: [String: String] = [:]
         var states: [String: String] = [:]
         for device in snapshot.devices where device.isReal {
-            states[device.interface] = device.state.description
+            states[device.interface.rawValue] = device.state.description
             if let path = device.activeConnection, let connection = snapshot.activeConnections.first(where: { $0.path == path }) {
-                active[device.interface] = connection.name
+                active[device.interface.rawValue] = connection.name
             }
         }
         var addresses: [String: [String]] = [:]

@@ -39,8 +39,8 @@ struct NMClientReadTests {
             let eno2 = try #require(snapshot.device(named: "eno2"))
             #expect(eno2.state == .disconnected)  // no-auto-default=*: no profile was made for it
             let seed = try #require(snapshot.profiles.first { $0.name == "eno1" })
-            #expect(seed.type == "802-3-ethernet")
-            #expect(seed.interfaceName == "eno1")
+            #expect(seed.type == .ethernet)
+            #expect(seed.interfaceName?.rawValue == "eno1")
             #expect(!seed.unsaved)
             #expect(seed.filename?.hasPrefix("/etc/NetworkManager/system-connections/") == true)
         }
@@ -48,20 +48,20 @@ struct NMClientReadTests {
 
     @Test func seesAProfileThatNmcliCreatedInsideTheContainer() async throws {
         try await withContainer { container in
-            let uuid = UUID().uuidString.lowercased()
+            let uuid = UUID()
             try container.execChecked([
-                "nmcli", "connection", "add", "con-name", "made-by-nmcli", "connection.uuid", uuid, "ifname", "eno2",
+                "nmcli", "connection", "add", "con-name", "made-by-nmcli", "connection.uuid", uuid.uuidString.lowercased(), "ifname", "eno2",
                 "type", "802-3-ethernet", "ipv4.method", "manual", "ipv4.addresses", "192.0.2.10/24", "autoconnect", "no",
             ])
             let nm = try await NMClient.connect(address: container.busAddress)
             let profiles = try await nm.profileSummaries()
             let made = try #require(profiles.first { $0.uuid == uuid })
             #expect(made.name == "made-by-nmcli")
-            #expect(made.interfaceName == "eno2")
+            #expect(made.interfaceName?.rawValue == "eno2")
             // Every profile nmcli lists, the library lists, and no more.
             let nmcliUUIDs = Set(try container.execChecked(["nmcli", "-t", "-f", "UUID", "connection", "show"])
-                .split(separator: "\n").map(String.init))
-            #expect(Set(profiles.map(\.uuid)) == nmcliUUIDs)
+                .split(separator: "\n").map { $0.lowercased() })
+            #expect(Set(profiles.map { $0.uuid.uuidString.lowercased() }) == nmcliUUIDs)
         }
     }
 

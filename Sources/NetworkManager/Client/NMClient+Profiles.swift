@@ -21,7 +21,7 @@ extension NMClient {
         var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
         var checkpoints: [NMCheckpoint] = []
 
-        func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
+        func device(named interface: String) -> NMDevice? { devices.first { $0.interface.rawValue == interface } }
         func device(at path: ObjectPath) -> NMDevice? { devices.first { $0.path == path } }
         func activeConnection(at path: ObjectPath) -> NMActiveConnection? { active.first { $0.path == path } }
 
@@ -279,13 +279,13 @@ extension NMClient {
     /// The profile with `uuid`, or nil.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.GetConnectionByUuid`.
-    public func profile(uuid: String) async throws(NMError) -> NMStoredProfile? {
+    public func profile(uuid: UUID) async throws(NMError) -> NMStoredProfile? {
         return try await NMError.boundary {
             let path: ObjectPath
             do {
                 path = try await connection.call(
                     destination: Self.service, path: Self.settingsPath, interface: Self.settingsInterface,
-                    member: "GetConnectionByUuid", arguments: [.string(uuid)], returning: ObjectPath.self)
+                    member: "GetConnectionByUuid", arguments: [.string(uuid.uuidString.lowercased())], returning: ObjectPath.self)
             } catch let error as DBusError {
                 let converted = NMError(error)
                 if converted.code == .invalidConnection || converted.code == .unknownConnection { return nil }

@@ -169,7 +169,7 @@ public final class NMClient: Sendable {
             for try await entry in group { if let entry { result.append(entry) } }
             return result
         }
-        let profiles = read.map(\.0).sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
+        let profiles = read.map(\.0).sorted { ($0.name, $0.uuid.uuidString) < ($1.name, $1.uuid.uuidString) }
         let stored = withStoredProfiles
             ? read.compactMap(\.1).sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) } : nil
         return (NMSnapshot(version: version, devices: devices, profiles: profiles,
@@ -197,9 +197,9 @@ public final class NMClient: Sendable {
         return NMProfileSummary(
             path: path,
             name: (try? connectionSetting["id"]?.decode(String.self)) ?? "",
-            uuid: (try? connectionSetting["uuid"]?.decode(String.self)) ?? "",
-            type: (try? connectionSetting["type"]?.decode(String.self)) ?? "",
-            interfaceName: try? connectionSetting["interface-name"]?.decode(String.self),
+            uuid: UUID(nmText: (try? connectionSetting["uuid"]?.decode(String.self)) ?? ""),
+            type: NMConnectionType(rawValue: (try? connectionSetting["type"]?.decode(String.self)) ?? ""),
+            interfaceName: (try? connectionSetting["interface-name"]?.decode(String.self)).map(NMInterfaceName.init(unchecked:)),
             filename: (filename?.isEmpty ?? true) ? nil : filename,
             unsaved: (try? properties["Unsaved"]?.decode(Bool.self)) ?? false)
     }
@@ -224,5 +224,9 @@ public struct NMSnapshot: Sendable, Hashable {
     }
 
     /// The device with kernel interface name `interface`.
-    public func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
+    public func device(named interface: NMInterfaceName) -> NMDevice? { devices.first { $0.interface == interface } }
+
+    /// The device with kernel interface name `interface` (any text: a name NetworkManager
+    /// reported need not pass ``NMInterfaceName/init(_:)``).
+    public func device(named interface: String) -> NMDevice? { devices.first { $0.interface.rawValue == interface } }
 }

@@ -734,7 +734,7 @@ final class TransactionRun: Sendable {
             case .deactivate:
                 try await step(.activate, "deactivate \(planned.profile)") {
                     markTouched()
-                    for active in try await client.activeConnections() where active.uuid.lowercased() == planned.uuid.uuidString.lowercased() {
+                    for active in try await client.activeConnections() where active.uuid == planned.uuid {
                         try await client.deactivate(active.path)
                     }
                 }
@@ -744,7 +744,7 @@ final class TransactionRun: Sendable {
                 }
                 if let gw = profile.ipv4?.gateway { gateway = gw }
                 for interface in planned.devices {
-                    guard let device = prepared.devices.first(where: { $0.interface == interface }) else { continue }
+                    guard let device = prepared.devices.first(where: { $0.interface.rawValue == interface }) else { continue }
                     if planned.kind == .reapply {
                         let refused = try await step(.activate, "reapply \(planned.profile) on \(interface)") { () async throws -> NMError? in
                             try await reapply(profile, on: device.path)
@@ -788,7 +788,7 @@ final class TransactionRun: Sendable {
                         }
                         guard let portProfile else { continue }
                         let started = activeNow.contains {
-                            $0.uuid.lowercased() == portProfile.profile.uuid.uuidString.lowercased()
+                            $0.uuid == portProfile.profile.uuid
                                 && ($0.state == .activating || $0.state == .activated)
                         }
                         if !started {

@@ -169,7 +169,7 @@ extension NMClient {
                 // earlier modify that was only stored) still has this to do.
                 var devices: [(interface: String, changes: [NMTransactionPlan.SettingChange])] = []
                 for connection in active where transaction.modifiesTakeEffect
-                    && connection.uuid.lowercased() == profile.uuid.uuidString.lowercased() && connection.state == .activated
+                    && connection.uuid == profile.uuid && connection.state == .activated
                 {
                     for path in connection.devices {
                         guard let device = host.device(at: path) else { continue }
@@ -183,7 +183,7 @@ extension NMClient {
                         // Against the profile as NetworkManager normalised it when nothing is to
                         // be written; otherwise against what will be written.
                         let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))
-                        devices.append((device.interface, changes))
+                        devices.append((device.interface.rawValue, changes))
                     }
                 }
                 if !devices.isEmpty {
@@ -220,12 +220,12 @@ extension NMClient {
                                      alreadyDone: !autoconnect))
             case .deactivate(let uuid):
                 try requireKnown(uuid, for: "deactivate")
-                let isActive = active.contains { $0.uuid.lowercased() == uuid.uuidString.lowercased() && $0.state != .deactivated }
+                let isActive = active.contains { $0.uuid == uuid && $0.state != .deactivated }
                 deactivations.append(.init(kind: .deactivate, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !isActive))
             case .activate(let uuid, let ports):
                 try requireKnown(uuid, for: "activate")
                 let profile = adds[uuid] ?? modifies[uuid] ?? existing[uuid]!.profile
-                let running = active.first { $0.uuid.lowercased() == uuid.uuidString.lowercased() && $0.state == .activated }
+                let running = active.first { $0.uuid == uuid && $0.state == .activated }
                 var done = running != nil && adds[uuid].map({ _ in existing[uuid] != nil }) ?? true
                 if done, modifies[uuid] != nil, let step = steps.first(where: { $0.uuid == uuid && $0.kind == .modify }), !step.alreadyDone {
                     done = false
@@ -276,11 +276,11 @@ extension NMClient {
         // which an undo must never activate (that makes NetworkManager manage lo from then on).
         var activeBefore: [ActiveBefore] = []
         for connection in active where connection.state == .activated && !connection.stateFlags.contains(.external) {
-            guard let uuid = UUID(uuidString: connection.uuid) else { continue }
+            let uuid = connection.uuid
             if existing[uuid]?.flags.contains(.external) == true { continue }
             for devicePath in connection.devices {
                 guard let device = host.device(at: devicePath), device.type != .loopback else { continue }
-                let entry = ActiveBefore(interface: device.interface, uuid: uuid)
+                let entry = ActiveBefore(interface: device.interface.rawValue, uuid: uuid)
                 if existing[uuid]?.profile.isPort == true { activeBefore.append(entry) } else { activeBefore.insert(entry, at: 0) }
             }
         }

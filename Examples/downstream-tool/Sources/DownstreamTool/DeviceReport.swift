@@ -8,7 +8,7 @@ public func deviceReport(_ nm: NMClient) async throws -> [String] {
     let state = try await nm.snapshot()
     return state.devices.sorted { $0.interface < $1.interface }.map { device in
         let addresses = state.ipv4Configuration(of: device.path).addresses.map(\.description)
-        return ([device.interface, "\(device.type)", "\(device.state)"] + addresses).joined(separator: " ")
+        return ([device.interface.rawValue, "\(device.type)", "\(device.state)"] + addresses).joined(separator: " ")
     }
 }
 
