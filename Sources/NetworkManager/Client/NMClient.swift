@@ -206,7 +206,7 @@ public final class NMClient: Sendable {
 }
 
 /// NetworkManager's version, devices and profiles, read together.
-public struct NMSnapshot: Sendable, Hashable {
+public struct NMSnapshot: Sendable, Hashable, Codable {
     public var version: NMVersion
     public var devices: [NMDevice]
     public var profiles: [NMProfileSummary]

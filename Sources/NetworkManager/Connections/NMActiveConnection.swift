@@ -7,7 +7,7 @@ public import Foundation
 
 /// A profile active on one or more devices: a snapshot of an
 /// `org.freedesktop.NetworkManager.Connection.Active` object.
-public struct NMActiveConnection: Sendable, Hashable, Identifiable {
+public struct NMActiveConnection: Sendable, Hashable, Identifiable, Codable {
     /// The object path, `/org/freedesktop/NetworkManager/ActiveConnection/N`.
     public var path: ObjectPath
     /// The profile's name (`Id`).

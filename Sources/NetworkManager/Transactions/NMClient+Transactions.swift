@@ -96,7 +96,7 @@ extension NMClient {
         wire["connection"]?["timestamp"] = nil
         wire["user"]?["data"] = nil
         if wire["user"]?.isEmpty == true { wire["user"] = nil }
-        return wire.mapValues { $0.mapValues { DBusValueText(text: $0.description) } }
+        return wire.mapValues { $0.mapValues { DBusValueText($0) } }
     }
 
     func prepare(_ transaction: NMTransaction, host known: HostObjects? = nil) async throws -> Prepared {
@@ -216,7 +216,7 @@ extension NMClient {
                 superseded.insert(uuid)
                 let autoconnect = (modifies[uuid] ?? existing[uuid]?.profile ?? adds[uuid])?.connection.autoconnect ?? true
                 commits.append(.init(kind: .supersede, profile: name(of: uuid), uuid: uuid, ports: [],
-                                     changes: autoconnect ? [.init(setting: "connection", key: "autoconnect", before: "true", after: "false")] : [],
+                                     changes: autoconnect ? [.init(setting: "connection", key: "autoconnect", before: .boolean(true), after: .boolean(false))] : [],
                                      alreadyDone: !autoconnect))
             case .deactivate(let uuid):
                 try requireKnown(uuid, for: "deactivate")
