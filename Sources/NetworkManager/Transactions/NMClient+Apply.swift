@@ -52,13 +52,13 @@ extension NMClient {
     ///   state already holds.
     public func apply(
         _ transaction: NMTransaction, plan: NMTransactionPlan? = nil, commit: Bool = true,
-        confirmTimeout: Duration = .seconds(120), basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
+        confirmTimeout: Duration = .seconds(120), basedOn state: NMHostState? = nil,
         progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
     ) async throws(NMError) -> NMTransactionResult {
         return try await NMError.boundary {
         let run = TransactionRun(client: self, transaction: transaction, progress: progress)
-        let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
-                                           ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
+        if let state { try Self.requireTypedProfiles(state) }
+        let host = state
         // The run works in a task of its own, which the caller's cancellation does not reach:
         // it only asks the run to stop at its next safe point (and interrupts its waits), so no
         // write is abandoned half way and the undo always runs to its end.

@@ -66,10 +66,22 @@ extension NMClient {
     /// instead of reading the host again: a preview consistent with what the caller decided
     /// on. ``apply(_:plan:commit:confirmTimeout:basedOn:progress:)`` reads the host itself
     /// unless given the same state.
-    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws(NMError) -> NMTransactionPlan {
+    ///
+    /// - Throws: ``NMError/Code/invalidProfile`` when `state` was read without the profiles'
+    ///   settings (``snapshot()``): read it with ``snapshotWithProfiles()``.
+    public func plan(_ transaction: NMTransaction, basedOn state: NMHostState) async throws(NMError) -> NMTransactionPlan {
         return try await NMError.boundary {
-            let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
-            return try await prepare(transaction, host: host).plan
+            try Self.requireTypedProfiles(state)
+            return try await prepare(transaction, host: state).plan
+        }
+    }
+
+    /// Refuses a host state read without the profiles' settings: planning against it would
+    /// take every profile for missing.
+    static func requireTypedProfiles(_ state: NMHostState) throws(NMError) {
+        guard state.hasTypedProfiles else {
+            throw NMError(.invalidProfile, "the host state was read without the profiles' settings (snapshot())",
+                          hint: "read it with snapshotWithProfiles() to plan or apply against it")
         }
     }
 
