@@ -203,8 +203,16 @@ extension DBusValue: Codable {
     }
 }
 
-/// An object path encodes as its text; decoding checks it.
-extension ObjectPath: Codable {
+/// An object path encodes as its text, and is a JSON object key where it keys a dictionary;
+/// decoding checks it.
+extension ObjectPath: Codable, CodingKeyRepresentable {
+    public var codingKey: any CodingKey { DBusValue.JSONTree.AnyKey(stringValue: rawValue) }
+
+    public init?<T: CodingKey>(codingKey: T) {
+        guard let path = ObjectPath(rawValue: codingKey.stringValue) else { return nil }
+        self = path
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
