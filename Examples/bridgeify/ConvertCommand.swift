@@ -145,7 +145,7 @@ struct ConvertCommand: AsyncParsableCommand {
         if !dryRun {
             // Staged profiles of a transaction whose checkpoint died with NetworkManager (a
             // crash half way) are inert, but they would hold the bridge's name: clear them.
-            let removed = try await nm.removeStaleTransactions(basedOn: (reading.snapshot, reading.profiles))
+            let removed = try await nm.removeStaleTransactions(basedOn: reading.snapshot)
             if !removed.isEmpty {
                 report.cleanedUp = removed
                 report.warnings.append("cleaned up after an interrupted conversion: \(removed.joined(separator: ", "))")
@@ -162,7 +162,7 @@ struct ConvertCommand: AsyncParsableCommand {
         if let controller = reading.controller {
             // 4. Already a port. Of this bridge: restate the end state, and let the plan say
             //    whether anything is left to do. Of anything else: refuse.
-            guard controller.interface == bridge.rawValue else {
+            guard controller.interface == bridge else {
                 throw Rejection(code: "already-a-port", message: "\(interface) is already a port of \(controller.interface)",
                                 hint: "detach it first (nmcli connection up <its own profile>), or bridge another interface")
             }
@@ -213,7 +213,7 @@ struct ConvertCommand: AsyncParsableCommand {
         //    two profiles that could autoconnect on one interface, ...) and the diff.
         let plan: NMTransactionPlan
         do {
-            plan = try await nm.plan(transaction, basedOn: (reading.snapshot, reading.profiles))
+            plan = try await nm.plan(transaction, basedOn: reading.snapshot)
         } catch {
             throw Rejection(error)  // plan throws NMError only
         }
@@ -264,7 +264,7 @@ struct ConvertCommand: AsyncParsableCommand {
         do {
             // Against the reading the plan was made from: the host is not read a third time.
             let result = try await nm.apply(transaction, commit: commit, confirmTimeout: confirmTimeout,
-                                            basedOn: (reading.snapshot, reading.profiles)) { output.event($0) }
+                                            basedOn: reading.snapshot) { output.event($0) }
             report.state = result.endState.name
             report.warnings += result.notes
             if let signal = Interruption.shared.signalName, result.outcome == .committed {

@@ -9,10 +9,11 @@ import NetworkManager
 
 /// An interface as it is now, and the host around it.
 struct InterfaceReading: Sendable {
-    /// NetworkManager's version, devices, active connections and checkpoints.
-    var snapshot: NMSnapshot
+    /// NetworkManager's version, devices, active connections, checkpoints and every profile,
+    /// typed: the one read that the conversion plans against.
+    var snapshot: NMHostState
     /// Every profile, typed.
-    var profiles: [NMStoredProfile]
+    var profiles: [NMStoredProfile] { snapshot.profiles }
     /// The interface's device.
     var device: NMDevice
     /// The profile active on it, as stored, if any.
@@ -32,9 +33,10 @@ struct InterfaceReading: Sendable {
     /// NetworkManager reports them as type 20, not 1) and be managed by NetworkManager.
     static func read(_ interface: NMInterfaceName, with nm: NMClient) async throws -> InterfaceReading {
         // One read of the host: devices, active connections, checkpoints and every profile.
-        let (snapshot, profiles) = try await nm.snapshotWithProfiles()
-        guard let device = snapshot.device(named: interface.rawValue), device.isReal else {
-            let known = snapshot.devices.filter { $0.isReal && $0.type.isEthernetLike }.map(\.interface)
+        let snapshot = try await nm.snapshotWithProfiles()
+        let profiles = snapshot.profiles
+        guard let device = snapshot.device(named: interface), device.isReal else {
+            let known = snapshot.devices.filter { $0.isReal && $0.type.isEthernetLike }.map(\.interface.rawValue)
             throw Rejection(code: "no-such-interface", message: "there is no interface named \(interface)",
                             hint: known.isEmpty ? "NetworkManager sees no Ethernet interface on this host"
                                 : "Ethernet interfaces here: \(known.joined(separator: ", "))")
@@ -64,7 +66,7 @@ struct InterfaceReading: Sendable {
             applied = try? await nm.appliedProfile(of: device.path).profile
         }
         let ipv4Now = snapshot.ipv4Configuration(of: device.path)
-        return InterfaceReading(snapshot: snapshot, profiles: profiles, device: device, activeProfile: activeProfile,
+        return InterfaceReading(snapshot: snapshot, device: device, activeProfile: activeProfile,
                                 activeConnection: activeConnection, applied: applied ?? activeProfile?.profile,
                                 ipv4Now: ipv4Now, mac: mac)
     }
@@ -78,7 +80,7 @@ struct InterfaceReading: Sendable {
 
     /// The device named `name`, if it exists.
     func device(named name: NMInterfaceName) -> NMDevice? {
-        snapshot.device(named: name.rawValue).flatMap { $0.isReal ? $0 : nil }
+        snapshot.device(named: name).flatMap { $0.isReal ? $0 : nil }
     }
 
     /// The profile active on the device named `name`, if any.

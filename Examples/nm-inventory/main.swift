@@ -40,7 +40,7 @@ struct Inventory: AsyncParsableCommand {
         } catch {
             throw fail("cannot reach the bus: \(error)")
         }
-        let snapshot: NMSnapshot
+        let snapshot: NMHostState
         do {
             snapshot = try await nm.snapshot()
         } catch {
@@ -56,11 +56,11 @@ struct Inventory: AsyncParsableCommand {
         print("NetworkManager \(snapshot.version)")
         print("")
         print(table(["DEVICE", "TYPE", "STATE", "MANAGED", "MAC"], snapshot.devices.map {
-            [$0.interface, $0.type.description, $0.state.description, $0.managed ? "yes" : "no", $0.hardwareAddress ?? "-"]
+            [$0.interface.rawValue, $0.type.description, $0.state.description, $0.managed ? "yes" : "no", $0.hardwareAddress ?? "-"]
         }))
         print("")
-        print(table(["PROFILE", "UUID", "TYPE", "INTERFACE", "STORAGE"], snapshot.profiles.map {
-            [$0.name, $0.uuid, $0.type, $0.interfaceName ?? "-", $0.unsaved ? "memory" : "disk"]
+        print(table(["PROFILE", "UUID", "TYPE", "INTERFACE", "STORAGE"], snapshot.profileSummaries.map {
+            [$0.name, $0.uuid.uuidString.lowercased(), $0.type.rawValue, $0.interfaceName?.rawValue ?? "-", $0.unsaved ? "memory" : "disk"]
         }))
     }
 
@@ -87,14 +87,14 @@ struct InventoryDocument: Encodable {
     var devices: [Device]
     var profiles: [Profile]
 
-    init(_ s: NMSnapshot) {
+    init(_ s: NMHostState) {
         version = s.version.rawValue
         devices = s.devices.map {
-            Device(interface: $0.interface, type: $0.type.description, state: $0.state.description, managed: $0.managed,
+            Device(interface: $0.interface.rawValue, type: $0.type.description, state: $0.state.description, managed: $0.managed,
                    mac: $0.hardwareAddress, path: $0.path.rawValue)
         }
-        profiles = s.profiles.map {
-            Profile(name: $0.name, uuid: $0.uuid, type: $0.type, interface: $0.interfaceName, inMemory: $0.unsaved, path: $0.path.rawValue)
+        profiles = s.profileSummaries.map {
+            Profile(name: $0.name, uuid: $0.uuid.uuidString.lowercased(), type: $0.type.rawValue, interface: $0.interfaceName?.rawValue, inMemory: $0.unsaved, path: $0.path.rawValue)
         }
     }
 }

@@ -28,7 +28,8 @@ struct BridgeifyRun: CustomStringConvertible {
 /// The JSON document, as docs/bridgeify.md describes it.
 struct BridgeifyReport: Decodable {
     struct Step: Decodable { var step: String; var detail: String; var milliseconds: Int; var endedAtMilliseconds: Int }
-    struct Change: Decodable { var setting: String; var key: String; var before: String?; var after: String? }
+    /// `before` and `after` are structured D-Bus values (`{"signature", "value"}`), not text.
+    struct Change: Decodable { var setting: String; var key: String; var before: DBusValue?; var after: DBusValue? }
     struct PlanStep: Decodable { var kind: String; var profile: String; var changes: [Change]; var alreadyDone: Bool }
     struct Plan: Decodable { var steps: [PlanStep] }
     struct IP: Decodable { var method: String; var addresses: [String]; var gateway: String?; var dns: [String]; var dnsSearch: [String]; var routes: [String] }
@@ -211,9 +212,9 @@ struct HostState: Equatable, CustomStringConvertible {
         var active: [String: String] = [:]
         var states: [String: String] = [:]
         for device in snapshot.devices where device.isReal {
-            states[device.interface] = device.state.description
+            states[device.interface.rawValue] = device.state.description
             if let path = device.activeConnection, let connection = snapshot.activeConnections.first(where: { $0.path == path }) {
-                active[device.interface] = connection.name
+                active[device.interface.rawValue] = connection.name
             }
         }
         var addresses: [String: [String]] = [:]

@@ -161,7 +161,7 @@ do {
         emit(Outcome(ok: true, detail: pending.map(\.checkpoint).joined(separator: ",")))
     case "read":
         let snapshot = try await nm.snapshot()
-        emit(Outcome(ok: true, detail: snapshot.devices.map(\.interface).joined(separator: ",")))
+        emit(Outcome(ok: true, detail: snapshot.devices.map(\.interface.rawValue).joined(separator: ",")))
     default:
         emit(Outcome(ok: false, code: "usage"))
     }

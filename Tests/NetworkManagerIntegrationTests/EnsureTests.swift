@@ -84,9 +84,9 @@ struct EnsureTests {
             #expect(up.outcome == .committed)
             #expect(up.plan.steps.map(\.kind) == [.modify, .activate] && up.plan.steps[0].alreadyDone && !up.plan.steps[1].alreadyDone,
                     "\(up.plan)")
-            let active = try await nm.activeConnections().filter { $0.state == .activated }.map { $0.uuid.lowercased() }
-            #expect(active.contains(first.uuid.uuidString.lowercased()), "\(active)")
-            #expect(!active.contains(fresh.uuid.uuidString.lowercased()))
+            let active = try await nm.activeConnections().filter { $0.state == .activated }.map(\.uuid)
+            #expect(active.contains(first.uuid), "\(active)")
+            #expect(!active.contains(fresh.uuid))
             #expect(try container.kernelIPv4("ensbr0") == ["192.0.2.20/24"])
             #expect(try await Self.uuids(named: "ensure-bridge", nm) == [first.uuid])
         }

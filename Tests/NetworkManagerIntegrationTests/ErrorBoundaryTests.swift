@@ -52,7 +52,7 @@ struct ErrorBoundaryIntegrationTests {
             await record("profileSummaries") { try await nm.profileSummaries() }
             await record("profiles") { try await nm.profiles() }
             await record("profiles(named:)") { try await nm.profiles(named: "eno1") }
-            await record("profile(uuid:)") { try await nm.profile(uuid: eno1Profile.profile.uuid.uuidString.lowercased()) }
+            await record("profile(uuid:)") { try await nm.profile(uuid: eno1Profile.profile.uuid) }
             await record("profile(at:)") { try await nm.profile(at: eno1Profile.path) }
             await record("device(named:)") { try await nm.device(named: "eno1") }
             await record("activeConnections") { try await nm.activeConnections() }

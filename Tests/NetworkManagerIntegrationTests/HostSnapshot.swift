@@ -35,9 +35,9 @@ struct HostSnapshot: Equatable, CustomStringConvertible {
         var activeOnDevice: [String: String] = [:]
         var deviceStates: [String: String] = [:]
         for device in snapshot.devices where device.isReal {
-            deviceStates[device.interface] = device.state.description
+            deviceStates[device.interface.rawValue] = device.state.description
             if let path = device.activeConnection, let active = snapshot.activeConnections.first(where: { $0.path == path }) {
-                activeOnDevice[device.interface] = active.name
+                activeOnDevice[device.interface.rawValue] = active.name
             }
         }
         var kernelAddresses: [String: [String]] = [:]

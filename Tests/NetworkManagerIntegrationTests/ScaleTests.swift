@@ -45,10 +45,11 @@ struct ScaleTests {
             #expect(Set(fresh.map(\.profile.uuid)) == Set(profiles.map(\.profile.uuid)))
 
             // And the snapshot with profiles, which a transaction's plan reads.
-            var withSnapshot: (snapshot: NMSnapshot, profiles: [NMStoredProfile])?
+            var withSnapshot: NMHostState?
             let snapshotRead = try await clock.measure { withSnapshot = try await nm.snapshotWithProfiles() }
             #expect(withSnapshot?.profiles.count == profiles.count)
-            #expect(withSnapshot?.snapshot.device(named: "eno1")?.state == .activated)
+            #expect(withSnapshot?.profileSummaries.count == profiles.count)
+            #expect(withSnapshot?.device(named: "eno1")?.state == .activated)
 
             print("scale \(count): \(load); profiles() \(Self.seconds(first)) (\(profiles.count) profiles), "
                 + "again \(Self.seconds(second)), fresh client \(Self.seconds(freshRead)), "

@@ -161,12 +161,12 @@ struct TypedLayerTests {
                                                          ipv4: .static(addresses: ["198.51.100.7/24"]))
             try await nm.addProfile(extra)
             try await nm.deleteProfile(seed.path)
-            #expect(try await nm.profile(uuid: seed.profile.uuid.uuidString.lowercased()) == nil)
+            #expect(try await nm.profile(uuid: seed.profile.uuid) == nil)
 
             let results = try await nm.rollback(checkpoint.path)
             #expect(results.values.allSatisfy { $0 == .ok }, "\(results)")
             // The seed is back under its own UUID, with its old settings, and active again.
-            let restored = try #require(try await nm.profile(uuid: seed.profile.uuid.uuidString.lowercased()))
+            let restored = try #require(try await nm.profile(uuid: seed.profile.uuid))
             #expect(restored.profile.ipv4?.addresses == seed.profile.ipv4?.addresses)
             #expect(try await nm.profiles(named: "extra").isEmpty)
             #expect(try await nm.checkpoints().isEmpty)

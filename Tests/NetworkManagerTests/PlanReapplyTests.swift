@@ -22,8 +22,9 @@ struct PlanReapplyTests {
     @Test("the human plan says how, and names what prevents a reapply; JSON keeps the kind and devices")
     func rendering() throws {
         let uuid = UUID()
-        let route = NMTransactionPlan.SettingChange(setting: "ipv4", key: "route-data", before: "@aa{sv} []", after: "[...]")
-        let mac = NMTransactionPlan.SettingChange(setting: "802-3-ethernet", key: "assigned-mac-address", before: nil, after: "'02:00:5e:10:20:31'")
+        let route = NMTransactionPlan.SettingChange(setting: "ipv4", key: "route-data", before: .array(.dictionary(key: .string, value: .variant), []),
+                                                    after: .array(.dictionary(key: .string, value: .variant), [.dictionary(key: .string, value: .variant, [.init(.string("dest"), .variant(.string("198.51.100.0")))])]))
+        let mac = NMTransactionPlan.SettingChange(setting: "802-3-ethernet", key: "assigned-mac-address", before: nil, after: .string("02:00:5e:10:20:31"))
         let reapplied = NMTransactionPlan(steps: [
             .init(kind: .modify, profile: "eno1", uuid: uuid, ports: [], changes: [route], alreadyDone: false),
             .init(kind: .reapply, profile: "eno1", uuid: uuid, ports: [], changes: [route], alreadyDone: false, devices: ["eno1"]),

@@ -6,7 +6,7 @@ import Glibc
 /// A checkpoint: NetworkManager's saved copy of the network configuration of some devices,
 /// restored by ``NMClient/rollback(_:)`` or by NetworkManager itself when its rollback timeout
 /// passes. A snapshot of an `org.freedesktop.NetworkManager.Checkpoint` object.
-public struct NMCheckpoint: Sendable, Hashable, Identifiable {
+public struct NMCheckpoint: Sendable, Hashable, Identifiable, Codable {
     /// The object path, `/org/freedesktop/NetworkManager/Checkpoint/N`.
     public var path: ObjectPath
     /// The devices it covers (`Devices`).

@@ -253,7 +253,7 @@ extension NMClient {
         if vague.contains(reason) {
             for device in devices {
                 if let (_, deviceReason) = try? await stateReason(of: device), deviceReason != .none, deviceReason != .unknown {
-                    var error = NMError(deviceStateReason: deviceReason, device: (try? await self.device(at: device))?.interface)
+                    var error = NMError(deviceStateReason: deviceReason, device: (try? await self.device(at: device))?.interface.rawValue)
                     error.message = "activating \(name) failed: " + error.message
                     return error
                 }

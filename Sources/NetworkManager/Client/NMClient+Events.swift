@@ -1,8 +1,15 @@
 public import DBus
+import Synchronization
 
 /// One `org.freedesktop.NetworkManager.Device.StateChanged` signal.
 public struct NMDeviceStateChange: Sendable, Hashable {
+    /// The device's object path (the signal's sender path).
     public var device: ObjectPath
+    /// The device's kernel interface name (its `Interface` property, as NetworkManager reports
+    /// it), which the signal itself does not carry: known from a read when the subscription was
+    /// made, or read when the device first appears. nil only when the device was gone before
+    /// its name could be read (a software device deleted right after it appeared).
+    public var interface: NMInterfaceName?
     public var new: NMDeviceState
     public var old: NMDeviceState
     public var reason: NMDeviceStateReason
@@ -82,14 +89,46 @@ extension NMClient {
     /// Device state changes, of one device or of all.
     ///
     /// The corresponding D-Bus signal is `org.freedesktop.NetworkManager.Device.StateChanged`.
+    ///
+    /// Each change carries the device's interface name as well as its path: the names of the
+    /// devices that exist are read once when subscribing (`GetManagedObjects`, or the one
+    /// device's `Interface` property), and a device that appears later is asked for its
+    /// `Interface` when its first change arrives.
     public func deviceStateChanges(of device: ObjectPath? = nil) async throws(NMError) -> some AsyncSequence<NMDeviceStateChange, NMError> {
-        let signals = try await NMError.boundary {
-            try await subscribe { owner in
+        let (signals, names) = try await NMError.boundary {
+            let signals = try await subscribe { owner in
                 DBusMatchRule(sender: owner, path: device, interface: Self.deviceInterface, member: "StateChanged")
             }
+            // Subscribed first, then read: a device that appears in between is looked up later.
+            var names: [ObjectPath: NMInterfaceName] = [:]
+            if let device {
+                let name: String = try await nmProperty(device, Self.deviceInterface, "Interface")
+                names[device] = NMInterfaceName(unchecked: name)
+            } else {
+                for known in try await managedObjects(withProfiles: false).devices { names[known.path] = known.interface }
+            }
+            return (signals, InterfaceNames(names))
         }
-        return NMEventSequence(base: signals) { signal -> NMDeviceStateChange? in
-            Self.deviceStateChange(signal)
+        return NMEventSequence(base: signals) { [self] signal -> NMDeviceStateChange? in
+            guard var change = Self.deviceStateChange(signal) else { return nil }
+            change.interface = await names.name(of: change.device, reading: self)
+            return change
+        }
+    }
+
+    /// Interface names by device path, for ``deviceStateChanges(of:)``.
+    final class InterfaceNames: Sendable {
+        let names: Mutex<[ObjectPath: NMInterfaceName]>
+        init(_ names: [ObjectPath: NMInterfaceName]) { self.names = Mutex(names) }
+
+        /// The name of the device at `path`: known, else its `Interface` property (nil when
+        /// the device is already gone). Device paths are never reused by one NetworkManager.
+        func name(of path: ObjectPath, reading client: NMClient) async -> NMInterfaceName? {
+            if let known = names.withLock({ $0[path] }) { return known }
+            guard let text: String = try? await client.nmProperty(path, NMClient.deviceInterface, "Interface") else { return nil }
+            let name = NMInterfaceName(unchecked: text)
+            names.withLock { $0[path] = name }
+            return name
         }
     }
 
@@ -148,7 +187,7 @@ extension NMClient {
             case .uint32(let new) = signal.body[0], case .uint32(let old) = signal.body[1],
             case .uint32(let reason) = signal.body[2]
         else { return nil }
-        return NMDeviceStateChange(device: signal.path, new: NMDeviceState(rawValue: new), old: NMDeviceState(rawValue: old),
+        return NMDeviceStateChange(device: signal.path, interface: nil, new: NMDeviceState(rawValue: new), old: NMDeviceState(rawValue: old),
                                    reason: NMDeviceStateReason(rawValue: reason))
     }
 

@@ -10,29 +10,9 @@ extension NMClient {
         }
     }
 
-    /// NetworkManager's objects as one `GetManagedObjects` shows them: profiles (their settings
-    /// read with `GetSettings`, pipelined, unless unchanged since the last read), active
-    /// connections, devices.
-    struct HostObjects: Sendable {
-        var profiles: [NMStoredProfile]
-        var active: [NMActiveConnection]
-        var devices: [NMDevice]
-        /// Each device's IPv4 configuration (`Ip4Config` and its object); absent when it has none.
-        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
-        var checkpoints: [NMCheckpoint] = []
-
-        func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
-        func device(at path: ObjectPath) -> NMDevice? { devices.first { $0.path == path } }
-        func activeConnection(at path: ObjectPath) -> NMActiveConnection? { active.first { $0.path == path } }
-
-        /// Whether `port` is activated as a port of one of `controllerDevices` (as ``NMClient/isPort(_:of:)``).
-        func isPort(_ port: ObjectPath, of controllerDevices: Set<ObjectPath>) -> Bool {
-            guard let state = device(at: port), state.state == .activated, let portActive = state.activeConnection,
-                let controller = activeConnection(at: portActive)?.controllerDevice
-            else { return false }
-            return controllerDevices.contains(controller)
-        }
-    }
+    /// NetworkManager's objects as one `GetManagedObjects` shows them (profiles with their
+    /// settings unless read without): the public host state, under the engine's name.
+    typealias HostObjects = NMHostState
 
     func managedObjects(withProfiles: Bool) async throws -> HostObjects {
         // Without `VersionId` (before 1.44), or on a first read, there is no cache to consult
@@ -152,10 +132,9 @@ extension NMClient {
         {
             versionCache.withLock { $0 = version }
         }
-        let parsed = Self.parse(objects)
-        let (active, devices, checkpoints, ipv4) = (parsed.active, parsed.devices, parsed.checkpoints, parsed.ipv4)
+        let parsed = Self.parse(objects, version: versionCache.withLock { $0 } ?? NMVersion(0, 0))
         let settingsObjects = parsed.settingsObjects
-        guard withProfiles else { return HostObjects(profiles: [], active: active, devices: devices, ipv4: ipv4, checkpoints: checkpoints) }
+        guard withProfiles else { return parsed.host }
         let profiles = try await withThrowingTaskGroup(of: NMStoredProfile?.self) { group in
             for (path, properties) in settingsObjects {
                 if let reply = settings[path] {
@@ -168,38 +147,38 @@ extension NMClient {
             for try await profile in group { if let profile { result.append(profile) } }
             return result.sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) }
         }
-        return HostObjects(profiles: profiles, active: active, devices: devices, ipv4: ipv4, checkpoints: checkpoints)
+        var host = parsed.host
+        host.profiles = profiles
+        host.profileSummaries = profiles.map(NMProfileSummary.init(stored:))
+        return host
     }
 
     func hostObjects() async throws -> HostObjects { try await managedObjects(withProfiles: true) }
 
     /// The objects of a `GetManagedObjects` reply that this module reads, in a stable order:
-    /// devices by interface name, active connections by path, checkpoints, the profiles'
-    /// settings objects (their properties; the settings need `GetSettings`), and each device's
-    /// IPv4 configuration.
+    /// the host state without profiles (devices by interface name, active connections by path,
+    /// checkpoints, each device's IPv4 configuration), and the profiles' settings objects (their
+    /// properties; the settings need `GetSettings`).
     struct ParsedObjects {
-        var devices: [NMDevice] = []
-        var active: [NMActiveConnection] = []
-        var checkpoints: [NMCheckpoint] = []
+        var host: NMHostState
         var settingsObjects: [(ObjectPath, [String: DBusValue])] = []
-        var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
     }
 
-    static func parse(_ objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]) -> ParsedObjects {
-        var parsed = ParsedObjects()
+    static func parse(_ objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], version: NMVersion) -> ParsedObjects {
+        var parsed = ParsedObjects(host: NMHostState(version: version))
         for (path, interfaces) in objects {
-            if let properties = interfaces[checkpointInterface] { parsed.checkpoints.append(NMCheckpoint(path: path, properties: properties)) }
+            if let properties = interfaces[checkpointInterface] { parsed.host.checkpoints.append(NMCheckpoint(path: path, properties: properties)) }
             if let properties = interfaces[profileInterface] { parsed.settingsObjects.append((path, properties)) }
-            if let properties = interfaces[activeInterface] { parsed.active.append(NMActiveConnection(path: path, properties: properties)) }
-            if let properties = interfaces[deviceInterface] { parsed.devices.append(NMDevice(path: path, properties: properties)) }
+            if let properties = interfaces[activeInterface] { parsed.host.activeConnections.append(NMActiveConnection(path: path, properties: properties)) }
+            if let properties = interfaces[deviceInterface] { parsed.host.devices.append(NMDevice(path: path, properties: properties)) }
         }
-        parsed.active.sort { $0.path.rawValue < $1.path.rawValue }
-        parsed.devices.sort { $0.interface < $1.interface }
-        for device in parsed.devices {
+        parsed.host.activeConnections.sort { $0.path.rawValue < $1.path.rawValue }
+        parsed.host.devices.sort { $0.interface < $1.interface }
+        for device in parsed.host.devices {
             guard let configPath = try? objects[device.path]?[deviceInterface]?["Ip4Config"]?.decode(ObjectPath.self),
                 configPath != .root, let config = objects[configPath]?[ip4ConfigInterface]
             else { continue }
-            parsed.ipv4[device.path] = NMIPv4Configuration(properties: config)
+            parsed.host.ipv4[device.path] = NMIPv4Configuration(properties: config)
         }
         return parsed
     }
@@ -279,13 +258,13 @@ extension NMClient {
     /// The profile with `uuid`, or nil.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.NetworkManager.Settings.GetConnectionByUuid`.
-    public func profile(uuid: String) async throws(NMError) -> NMStoredProfile? {
+    public func profile(uuid: UUID) async throws(NMError) -> NMStoredProfile? {
         return try await NMError.boundary {
             let path: ObjectPath
             do {
                 path = try await connection.call(
                     destination: Self.service, path: Self.settingsPath, interface: Self.settingsInterface,
-                    member: "GetConnectionByUuid", arguments: [.string(uuid)], returning: ObjectPath.self)
+                    member: "GetConnectionByUuid", arguments: [.string(uuid.uuidString.lowercased())], returning: ObjectPath.self)
             } catch let error as DBusError {
                 let converted = NMError(error)
                 if converted.code == .invalidConnection || converted.code == .unknownConnection { return nil }

@@ -111,22 +111,22 @@ public final class NMClient: Sendable {
     ///
     /// The corresponding D-Bus methods are `org.freedesktop.DBus.ObjectManager.GetManagedObjects`
     /// on `/org/freedesktop` and `org.freedesktop.NetworkManager.Settings.Connection.GetSettings`.
-    public func snapshot() async throws(NMError) -> NMSnapshot {
+    public func snapshot() async throws(NMError) -> NMHostState {
         return try await NMError.boundary {
-            try await snapshot(withStoredProfiles: false).snapshot
+            try await snapshot(withStoredProfiles: false)
         }
     }
 
-    /// ``snapshot()`` and every profile's typed settings (as ``profiles()``), from one
-    /// `GetManagedObjects` and one `GetSettings` per profile.
-    public func snapshotWithProfiles() async throws(NMError) -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]) {
+    /// ``snapshot()`` and every profile's typed settings (as ``profiles()``, in
+    /// ``NMHostState/profiles``), from one `GetManagedObjects` and one `GetSettings` per profile:
+    /// the state to plan against (``plan(_:basedOn:)``).
+    public func snapshotWithProfiles() async throws(NMError) -> NMHostState {
         return try await NMError.boundary {
-            let (snapshot, profiles) = try await snapshot(withStoredProfiles: true)
-            return (snapshot, profiles ?? [])
+            try await snapshot(withStoredProfiles: true)
         }
     }
 
-    private func snapshot(withStoredProfiles: Bool) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
+    private func snapshot(withStoredProfiles: Bool) async throws -> NMHostState {
         // Objects and settings from one NetworkManager instance, so that cached settings are
         // only ever matched against the VersionIds of the daemon that gave them. Before 1.44
         // there is no VersionId and so no cache: the well-known name, no instance to look up.
@@ -136,7 +136,7 @@ public final class NMClient: Sendable {
         return try await withInstance { instance in try await self.snapshot(withStoredProfiles: withStoredProfiles, from: instance) }
     }
 
-    private func snapshot(withStoredProfiles: Bool, from instance: BusName?) async throws -> (snapshot: NMSnapshot, profiles: [NMStoredProfile]?) {
+    private func snapshot(withStoredProfiles: Bool, from instance: BusName?) async throws -> NMHostState {
         let objects = try await connection.managedObjects(at: "/org/freedesktop", on: instance ?? Self.service)
         guard let manager = objects[Self.managerPath]?[Self.managerInterface] else {
             throw NMError(.notRunning, "NetworkManager did not export its manager object",
@@ -147,8 +147,8 @@ public final class NMClient: Sendable {
             throw NMError(.invalidSettings, "NetworkManager reported an unparseable version \"\(versionText)\"", domain: .dbus)
         }
         versionCache.withLock { $0 = version }
-        let parsed = Self.parse(objects)
-        let (devices, checkpoints, ipv4, profilePaths) = (parsed.devices, parsed.checkpoints, parsed.ipv4, parsed.settingsObjects)
+        let parsed = Self.parse(objects, version: version)
+        let profilePaths = parsed.settingsObjects
         // Each profile's settings are read once, for its summary and (if asked) its typed form.
         let read = try await withThrowingTaskGroup(of: (NMProfileSummary, NMStoredProfile?)?.self) { group in
             for (path, properties) in profilePaths {
@@ -169,11 +169,13 @@ public final class NMClient: Sendable {
             for try await entry in group { if let entry { result.append(entry) } }
             return result
         }
-        let profiles = read.map(\.0).sorted { ($0.name, $0.uuid) < ($1.name, $1.uuid) }
-        let stored = withStoredProfiles
-            ? read.compactMap(\.1).sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) } : nil
-        return (NMSnapshot(version: version, devices: devices, profiles: profiles,
-                           activeConnections: parsed.active, checkpoints: checkpoints, ipv4: ipv4), stored)
+        let profiles = read.map(\.0).sorted { ($0.name, $0.uuid.uuidString) < ($1.name, $1.uuid.uuidString) }
+        var state = parsed.host
+        state.profileSummaries = profiles
+        if withStoredProfiles {
+            state.profiles = read.compactMap(\.1).sorted { ($0.profile.name, $0.path.rawValue) < ($1.profile.name, $1.path.rawValue) }
+        }
+        return state
     }
 
     /// NetworkManager's devices, in one round trip.
@@ -186,7 +188,7 @@ public final class NMClient: Sendable {
     /// The connection profiles NetworkManager knows.
     public func profileSummaries() async throws(NMError) -> [NMProfileSummary] {
         return try await NMError.boundary {
-            try await snapshot().profiles
+            try await snapshot().profileSummaries
         }
     }
 
@@ -197,32 +199,10 @@ public final class NMClient: Sendable {
         return NMProfileSummary(
             path: path,
             name: (try? connectionSetting["id"]?.decode(String.self)) ?? "",
-            uuid: (try? connectionSetting["uuid"]?.decode(String.self)) ?? "",
-            type: (try? connectionSetting["type"]?.decode(String.self)) ?? "",
-            interfaceName: try? connectionSetting["interface-name"]?.decode(String.self),
+            uuid: UUID(nmText: (try? connectionSetting["uuid"]?.decode(String.self)) ?? ""),
+            type: NMConnectionType(rawValue: (try? connectionSetting["type"]?.decode(String.self)) ?? ""),
+            interfaceName: (try? connectionSetting["interface-name"]?.decode(String.self)).map(NMInterfaceName.init(unchecked:)),
             filename: (filename?.isEmpty ?? true) ? nil : filename,
             unsaved: (try? properties["Unsaved"]?.decode(Bool.self)) ?? false)
     }
-}
-
-/// NetworkManager's version, devices and profiles, read together.
-public struct NMSnapshot: Sendable, Hashable {
-    public var version: NMVersion
-    public var devices: [NMDevice]
-    public var profiles: [NMProfileSummary]
-    /// The active connections (`org.freedesktop.NetworkManager.Connection.Active` objects).
-    public var activeConnections: [NMActiveConnection]
-    /// The checkpoints that exist now.
-    public var checkpoints: [NMCheckpoint]
-    /// Each device's IPv4 configuration (as ``NMClient/ipv4Configuration(of:)``), by device
-    /// path; a device without one is absent.
-    public var ipv4: [ObjectPath: NMIPv4Configuration] = [:]
-
-    /// The IPv4 configuration of the device at `device` (empty when it has none).
-    public func ipv4Configuration(of device: ObjectPath) -> NMIPv4Configuration {
-        ipv4[device] ?? NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: [])
-    }
-
-    /// The device with kernel interface name `interface`.
-    public func device(named interface: String) -> NMDevice? { devices.first { $0.interface == interface } }
 }

@@ -7,17 +7,17 @@
 struct NMEventSequence<Base: AsyncSequence, Element>: AsyncSequence {
     typealias Failure = NMError
     let base: Base
-    let transform: @Sendable (Base.Element) -> Element?
+    let transform: @Sendable (Base.Element) async -> Element?
 
     struct AsyncIterator: AsyncIteratorProtocol {
         typealias Failure = NMError
         var base: Base.AsyncIterator
-        let transform: @Sendable (Base.Element) -> Element?
+        let transform: @Sendable (Base.Element) async -> Element?
 
         mutating func next() async throws(NMError) -> Element? {
             do {
                 while let value = try await base.next() {
-                    if let element = transform(value) { return element }
+                    if let element = await transform(value) { return element }
                 }
                 return nil
             } catch {

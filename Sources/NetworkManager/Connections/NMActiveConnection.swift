@@ -1,16 +1,21 @@
 public import DBus
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// A profile active on one or more devices: a snapshot of an
 /// `org.freedesktop.NetworkManager.Connection.Active` object.
-public struct NMActiveConnection: Sendable, Hashable, Identifiable {
+public struct NMActiveConnection: Sendable, Hashable, Identifiable, Codable {
     /// The object path, `/org/freedesktop/NetworkManager/ActiveConnection/N`.
     public var path: ObjectPath
     /// The profile's name (`Id`).
     public var name: String
     /// The profile's UUID (`Uuid`).
-    public var uuid: String
+    public var uuid: UUID
     /// The profile's type (`Type`), such as `bridge`.
-    public var type: String
+    public var type: NMConnectionType
     /// The settings object of the profile (`Connection`).
     public var profile: ObjectPath?
     /// The devices it runs on (`Devices`).
@@ -30,8 +35,8 @@ public struct NMActiveConnection: Sendable, Hashable, Identifiable {
     init(path: ObjectPath, properties p: [String: DBusValue]) {
         self.path = path
         name = (try? p["Id"]?.decode(String.self)) ?? ""
-        uuid = (try? p["Uuid"]?.decode(String.self)) ?? ""
-        type = (try? p["Type"]?.decode(String.self)) ?? ""
+        uuid = UUID(nmText: (try? p["Uuid"]?.decode(String.self)) ?? "")
+        type = NMConnectionType(rawValue: (try? p["Type"]?.decode(String.self)) ?? "")
         profile = (try? p["Connection"]?.decode(ObjectPath.self))?.orNilIfRoot
         devices = (try? p["Devices"]?.decode([ObjectPath].self)) ?? []
         state = NMActiveConnectionState(rawValue: (try? p["State"]?.decode(UInt32.self)) ?? 0)
@@ -39,5 +44,13 @@ public struct NMActiveConnection: Sendable, Hashable, Identifiable {
         let controllerPath = (try? p["Controller"]?.decode(ObjectPath.self)) ?? (try? p["Master"]?.decode(ObjectPath.self))
         controllerDevice = controllerPath?.orNilIfRoot
         isDefault = (try? p["Default"]?.decode(Bool.self)) ?? false
+    }
+}
+
+extension UUID {
+    /// The UUID in `text` as NetworkManager reports it (`Uuid`, `connection.uuid`); the nil
+    /// UUID (all zeros) when it is not one, which NetworkManager does not allow in a profile.
+    init(nmText text: String) {
+        self = UUID(uuidString: text) ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     }
 }

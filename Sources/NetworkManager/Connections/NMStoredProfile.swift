@@ -4,7 +4,7 @@ public import DBus
 ///
 /// Read with ``NMClient/profiles()``, ``NMClient/profile(uuid:)`` or ``NMClient/profile(at:)``
 /// (`org.freedesktop.NetworkManager.Settings.Connection.GetSettings` and the object's properties).
-public struct NMStoredProfile: Sendable, Hashable, Identifiable {
+public struct NMStoredProfile: Sendable, Hashable, Identifiable, Codable {
     /// The settings object, `/org/freedesktop/NetworkManager/Settings/N`.
     public var path: ObjectPath
     /// The typed profile (secrets are never part of it: `GetSettings` does not return them).

@@ -5,8 +5,9 @@ public import DBus
 public struct NMDevice: Sendable, Hashable, Identifiable {
     /// The device's D-Bus object path.
     public var path: ObjectPath
-    /// The kernel interface name (`Interface`).
-    public var interface: String
+    /// The kernel interface name (`Interface`), as NetworkManager reports it: taken with
+    /// ``NMInterfaceName/init(unchecked:)``, since the kernel allows names that a profile may not use.
+    public var interface: NMInterfaceName
     /// The kind of device (`DeviceType`).
     public var type: NMDeviceType
     /// The state (`State`).
@@ -24,7 +25,7 @@ public struct NMDevice: Sendable, Hashable, Identifiable {
 
     init(path: ObjectPath, properties p: [String: DBusValue]) {
         self.path = path
-        interface = (try? p["Interface"]?.decode(String.self)) ?? ""
+        interface = NMInterfaceName(unchecked: (try? p["Interface"]?.decode(String.self)) ?? "")
         type = NMDeviceType(rawValue: (try? p["DeviceType"]?.decode(UInt32.self)) ?? 0)
         state = NMDeviceState(rawValue: (try? p["State"]?.decode(UInt32.self)) ?? 0)
         managed = (try? p["Managed"]?.decode(Bool.self)) ?? false

@@ -2,7 +2,7 @@ public import DBus
 
 /// The IPv4 configuration a device has now, as NetworkManager reads it from the kernel
 /// (`org.freedesktop.NetworkManager.IP4Config`).
-public struct NMIPv4Configuration: Sendable, Hashable {
+public struct NMIPv4Configuration: Sendable, Hashable, Codable {
     /// `AddressData`.
     public var addresses: [IPv4AddressWithPrefix]
     /// `Gateway`.

@@ -19,7 +19,7 @@ public import Foundation
 /// Settings and keys the typed model does not know are kept (``unknownSettings`` and each
 /// setting's `extraKeys`) and sent back unchanged, so a read-modify-write loses nothing.
 /// ``description`` and ``debugDescription`` mask values whose key looks secret.
-public struct NMConnectionProfile: Hashable, Sendable {
+public struct NMConnectionProfile: Hashable, Sendable, Codable {
     /// The `connection` setting: name, UUID, type, interface, controller.
     public var connection: NMConnectionSetting
     /// The `802-3-ethernet` setting.

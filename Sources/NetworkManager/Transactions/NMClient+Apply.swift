@@ -52,13 +52,13 @@ extension NMClient {
     ///   state already holds.
     public func apply(
         _ transaction: NMTransaction, plan: NMTransactionPlan? = nil, commit: Bool = true,
-        confirmTimeout: Duration = .seconds(120), basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
+        confirmTimeout: Duration = .seconds(120), basedOn state: NMHostState? = nil,
         progress: (@Sendable (NMTransactionEvent) -> Void)? = nil
     ) async throws(NMError) -> NMTransactionResult {
         return try await NMError.boundary {
         let run = TransactionRun(client: self, transaction: transaction, progress: progress)
-        let host = state.map { HostObjects(profiles: $0.profiles, active: $0.snapshot.activeConnections, devices: $0.snapshot.devices,
-                                           ipv4: $0.snapshot.ipv4, checkpoints: $0.snapshot.checkpoints) }
+        if let state { try Self.requireTypedProfiles(state) }
+        let host = state
         // The run works in a task of its own, which the caller's cancellation does not reach:
         // it only asks the run to stop at its next safe point (and interrupts its waits), so no
         // write is abandoned half way and the undo always runs to its end.
@@ -734,7 +734,7 @@ final class TransactionRun: Sendable {
             case .deactivate:
                 try await step(.activate, "deactivate \(planned.profile)") {
                     markTouched()
-                    for active in try await client.activeConnections() where active.uuid.lowercased() == planned.uuid.uuidString.lowercased() {
+                    for active in try await client.activeConnections() where active.uuid == planned.uuid {
                         try await client.deactivate(active.path)
                     }
                 }
@@ -744,7 +744,7 @@ final class TransactionRun: Sendable {
                 }
                 if let gw = profile.ipv4?.gateway { gateway = gw }
                 for interface in planned.devices {
-                    guard let device = prepared.devices.first(where: { $0.interface == interface }) else { continue }
+                    guard let device = prepared.devices.first(where: { $0.interface.rawValue == interface }) else { continue }
                     if planned.kind == .reapply {
                         let refused = try await step(.activate, "reapply \(planned.profile) on \(interface)") { () async throws -> NMError? in
                             try await reapply(profile, on: device.path)
@@ -788,7 +788,7 @@ final class TransactionRun: Sendable {
                         }
                         guard let portProfile else { continue }
                         let started = activeNow.contains {
-                            $0.uuid.lowercased() == portProfile.profile.uuid.uuidString.lowercased()
+                            $0.uuid == portProfile.profile.uuid
                                 && ($0.state == .activating || $0.state == .activated)
                         }
                         if !started {

@@ -27,7 +27,7 @@ extension NMClient {
     ///   - devices: NetworkManager's devices, real and placeholders.
     static func checkDeviceFit(changed: [NMConnectionProfile], profiles: [NMConnectionProfile], devices: [NMDevice]) throws(NMError) {
         let byUUID = Dictionary(profiles.map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
-        func device(named name: String) -> NMDevice? { devices.first { $0.interface == name } }
+        func device(named name: String) -> NMDevice? { devices.first { $0.interface.rawValue == name } }
         func profilesOn(_ interface: String) -> [NMConnectionProfile] {
             profiles.filter { $0.interfaceName?.rawValue == interface }
         }

@@ -205,13 +205,13 @@ extension NMClient {
     ///   to look for stale transactions without reading it again; nil reads it.
     /// - Returns: one line per profile removed, restored or committed.
     @discardableResult
-    public func removeStaleTransactions(basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])? = nil,
+    public func removeStaleTransactions(basedOn state: NMHostState? = nil,
                                         settle: Duration = .seconds(30)) async throws(NMError) -> [String] {
         return try await NMError.boundary {
             let host: HostObjects
             if let state {
-                host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices,
-                                   ipv4: state.snapshot.ipv4, checkpoints: state.snapshot.checkpoints)
+                try Self.requireTypedProfiles(state)
+                host = state
             } else {
                 host = try await hostObjects()
             }

@@ -224,12 +224,12 @@ extension NMClient {
             guard let device = try? await device(named: entry.interface) else { continue }
             // Already back, unless it runs with settings the transaction gave it.
             if let activePath = device.activeConnection, let active = try? await activeConnection(at: activePath),
-                active.uuid.lowercased() == entry.uuid.uuidString.lowercased(), active.state != .deactivating,
+                active.uuid == entry.uuid, active.state != .deactivating,
                 !restoredSettings.contains(entry.uuid)
             {
                 continue
             }
-            guard let stored = try await profile(uuid: entry.uuid.uuidString.lowercased()) else { continue }
+            guard let stored = try await profile(uuid: entry.uuid) else { continue }
             try await activate(stored.path, on: device.path, waitFor: .activated, timeout: settle)
         }
         let settled = try await allSignals()
@@ -281,7 +281,7 @@ extension NMClient {
             // this profile, else looked up by UUID.
             var current: NMStoredProfile?
             if let known = work.known[uuid], let read = try? await rereadSettings(of: known), read.profile.uuid == uuid { current = read }
-            if current == nil { current = try await profile(uuid: uuid.uuidString.lowercased()) }
+            if current == nil { current = try await profile(uuid: uuid) }
             guard let stored = current else { continue }
             var profile = stored.profile
             guard profile.connection.autoconnect != false else { continue }
@@ -290,7 +290,7 @@ extension NMClient {
             try await updateProfile(stored.path, to: profile, storage: stored.isInMemory ? .unchanged : .disk)
         }
         for uuid in work.deleted {
-            if let stored = try await profile(uuid: uuid.uuidString.lowercased()) {
+            if let stored = try await profile(uuid: uuid) {
                 try await fence()
                 try await deleteIgnoringGone(stored.path)
             }
@@ -483,7 +483,7 @@ extension NMClient {
         for entry in expected.activeBefore {
             guard let device = host.device(named: entry.interface) else { continue }
             let active = device.activeConnection.flatMap { host.activeConnection(at: $0) }
-            if active?.uuid.lowercased() != entry.uuid.uuidString.lowercased() {
+            if active?.uuid != entry.uuid {
                 let name = expected.originals[entry.uuid]?.profile.name ?? entry.uuid.uuidString.lowercased()
                 notBefore.append("\(entry.interface) does not run \(name)")
             }

@@ -66,10 +66,22 @@ extension NMClient {
     /// instead of reading the host again: a preview consistent with what the caller decided
     /// on. ``apply(_:plan:commit:confirmTimeout:basedOn:progress:)`` reads the host itself
     /// unless given the same state.
-    public func plan(_ transaction: NMTransaction, basedOn state: (snapshot: NMSnapshot, profiles: [NMStoredProfile])) async throws(NMError) -> NMTransactionPlan {
+    ///
+    /// - Throws: ``NMError/Code/invalidProfile`` when `state` was read without the profiles'
+    ///   settings (``snapshot()``): read it with ``snapshotWithProfiles()``.
+    public func plan(_ transaction: NMTransaction, basedOn state: NMHostState) async throws(NMError) -> NMTransactionPlan {
         return try await NMError.boundary {
-            let host = HostObjects(profiles: state.profiles, active: state.snapshot.activeConnections, devices: state.snapshot.devices)
-            return try await prepare(transaction, host: host).plan
+            try Self.requireTypedProfiles(state)
+            return try await prepare(transaction, host: state).plan
+        }
+    }
+
+    /// Refuses a host state read without the profiles' settings: planning against it would
+    /// take every profile for missing.
+    static func requireTypedProfiles(_ state: NMHostState) throws(NMError) {
+        guard state.hasTypedProfiles else {
+            throw NMError(.invalidProfile, "the host state was read without the profiles' settings (snapshot())",
+                          hint: "read it with snapshotWithProfiles() to plan or apply against it")
         }
     }
 
@@ -99,7 +111,7 @@ extension NMClient {
         wire["connection"]?["timestamp"] = nil
         wire["user"]?["data"] = nil
         if wire["user"]?.isEmpty == true { wire["user"] = nil }
-        return wire.mapValues { $0.mapValues { DBusValueText(text: $0.description) } }
+        return wire.mapValues { $0.mapValues { DBusValueText($0) } }
     }
 
     func prepare(_ transaction: NMTransaction, host known: HostObjects? = nil) async throws -> Prepared {
@@ -174,7 +186,7 @@ extension NMClient {
                 // earlier modify that was only stored) still has this to do.
                 var devices: [(interface: String, changes: [NMTransactionPlan.SettingChange])] = []
                 for connection in active where transaction.modifiesTakeEffect
-                    && connection.uuid.lowercased() == profile.uuid.uuidString.lowercased() && connection.state == .activated
+                    && connection.uuid == profile.uuid && connection.state == .activated
                 {
                     for path in connection.devices {
                         guard let device = host.device(at: path) else { continue }
@@ -195,7 +207,7 @@ extension NMClient {
                         // ensure of it would plan a reapply that never settles.)
                         let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))
                             .filter { !NMTransactionPlan.isProfileOnly(setting: $0.setting, key: $0.key) }
-                        devices.append((device.interface, changes))
+                        devices.append((device.interface.rawValue, changes))
                     }
                 }
                 if !devices.isEmpty {
@@ -228,16 +240,16 @@ extension NMClient {
                 superseded.insert(uuid)
                 let autoconnect = (modifies[uuid] ?? existing[uuid]?.profile ?? adds[uuid])?.connection.autoconnect ?? true
                 commits.append(.init(kind: .supersede, profile: name(of: uuid), uuid: uuid, ports: [],
-                                     changes: autoconnect ? [.init(setting: "connection", key: "autoconnect", before: "true", after: "false")] : [],
+                                     changes: autoconnect ? [.init(setting: "connection", key: "autoconnect", before: .boolean(true), after: .boolean(false))] : [],
                                      alreadyDone: !autoconnect))
             case .deactivate(let uuid):
                 try requireKnown(uuid, for: "deactivate")
-                let isActive = active.contains { $0.uuid.lowercased() == uuid.uuidString.lowercased() && $0.state != .deactivated }
+                let isActive = active.contains { $0.uuid == uuid && $0.state != .deactivated }
                 deactivations.append(.init(kind: .deactivate, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !isActive))
             case .activate(let uuid, let ports):
                 try requireKnown(uuid, for: "activate")
                 let profile = adds[uuid] ?? modifies[uuid] ?? existing[uuid]!.profile
-                let running = active.first { $0.uuid.lowercased() == uuid.uuidString.lowercased() && $0.state == .activated }
+                let running = active.first { $0.uuid == uuid && $0.state == .activated }
                 var done = running != nil && adds[uuid].map({ _ in existing[uuid] != nil }) ?? true
                 if done, modifies[uuid] != nil, let step = steps.first(where: { $0.uuid == uuid && $0.kind == .modify }), !step.alreadyDone {
                     done = false
@@ -288,11 +300,11 @@ extension NMClient {
         // which an undo must never activate (that makes NetworkManager manage lo from then on).
         var activeBefore: [ActiveBefore] = []
         for connection in active where connection.state == .activated && !connection.stateFlags.contains(.external) {
-            guard let uuid = UUID(uuidString: connection.uuid) else { continue }
+            let uuid = connection.uuid
             if existing[uuid]?.flags.contains(.external) == true { continue }
             for devicePath in connection.devices {
                 guard let device = host.device(at: devicePath), device.type != .loopback else { continue }
-                let entry = ActiveBefore(interface: device.interface, uuid: uuid)
+                let entry = ActiveBefore(interface: device.interface.rawValue, uuid: uuid)
                 if existing[uuid]?.profile.isPort == true { activeBefore.append(entry) } else { activeBefore.insert(entry, at: 0) }
             }
         }

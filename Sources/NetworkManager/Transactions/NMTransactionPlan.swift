@@ -1,3 +1,4 @@
+public import DBus
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
@@ -59,11 +60,22 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
     }
 
     /// One key whose value changes: `before` nil means added, `after` nil means removed.
+    ///
+    /// The values are the typed D-Bus values (in JSON: `{"signature": "u", "value": 24}`,
+    /// lists and objects for containers); ``NMTransactionPlan/description`` shows them as
+    /// GVariant text. A secret's value is the string `<hidden>`.
     public struct SettingChange: Sendable, Codable, Hashable {
         public var setting: String
         public var key: String
-        public var before: String?
-        public var after: String?
+        public var before: DBusValue?
+        public var after: DBusValue?
+
+        public init(setting: String, key: String, before: DBusValue?, after: DBusValue?) {
+            self.setting = setting
+            self.key = key
+            self.before = before
+            self.after = after
+        }
     }
 
     /// The steps, in the order they will run.
@@ -98,15 +110,23 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
             for change in step.changes where !repeated {
                 let key = "\(change.setting).\(change.key)"
                 switch (change.before, change.after) {
-                case (nil, let after?): lines.append("     + \(key) = \(after)")
-                case (let before?, nil): lines.append("     - \(key) (was \(before))")
-                case (let before?, let after?): lines.append("     ~ \(key): \(before) -> \(after)")
+                case (nil, let after?): lines.append("     + \(key) = \(Self.text(after))")
+                case (let before?, nil): lines.append("     - \(key) (was \(Self.text(before)))")
+                case (let before?, let after?): lines.append("     ~ \(key): \(Self.text(before)) -> \(Self.text(after))")
                 case (nil, nil): break
                 }
             }
         }
         return lines.joined(separator: "\n")
     }
+
+    /// A value as the human rendering shows it: GVariant text, a masked secret as `<hidden>`.
+    static func text(_ value: DBusValue) -> String {
+        value == hidden ? "<hidden>" : value.description
+    }
+
+    /// What a secret's value is replaced with.
+    static let hidden = DBusValue.string("<hidden>")
 
     /// Whether NetworkManager can apply a change of `setting.key` to a running device in place
     /// (`Device.Reapply`): the IP settings, user data, and a few `connection` and ethernet keys.
@@ -179,15 +199,24 @@ public struct NMTransactionPlan: Sendable, Codable, Hashable, CustomStringConver
                 let secret = NMConnectionProfile.isSecretKey(key)
                 result.append(SettingChange(
                     setting: setting, key: key,
-                    before: before[key].map { secret ? "<hidden>" : $0.text },
-                    after: after[key].map { secret ? "<hidden>" : $0.text }))
+                    before: before[key].map { secret ? hidden : $0.value },
+                    after: after[key].map { secret ? hidden : $0.value }))
             }
         }
         return result
     }
 }
 
-/// A value's printable form, for diffs.
+/// A value with its printable form, for diffs: two values are the same when their text is.
 struct DBusValueText: Hashable {
+    var value: DBusValue
     var text: String
+
+    init(_ value: DBusValue) {
+        self.value = value
+        text = value.description
+    }
+
+    static func == (lhs: DBusValueText, rhs: DBusValueText) -> Bool { lhs.text == rhs.text }
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
 import re
 
 ARGUMENT_SPEC = dict(
@@ -165,6 +166,23 @@ def command_line(executable, params, check_mode):
     return argv
 
 
+def plain_value(value):
+    """A plan value without its D-Bus types: the library writes each value as
+    {"signature": ..., "value": ...}, variants nested the same way; this keeps the data."""
+    if isinstance(value, dict) and set(value) == {'signature', 'value'}:
+        return plain_value(value['value'])
+    if isinstance(value, dict):
+        return dict((k, plain_value(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    return value
+
+
+def value_text(value):
+    """One plan value as a line of the diff: JSON of its data, keys sorted."""
+    return json.dumps(plain_value(value), sort_keys=True)
+
+
 def plan_diff(document):
     """The plan as Ansible's diff: one line per profile and per setting, before and after."""
     plan = document.get('plan') or {}
@@ -178,9 +196,9 @@ def plan_diff(document):
         for change in step.get('changes') or []:
             key = '%s.%s' % (change.get('setting'), change.get('key'))
             if change.get('before') is not None:
-                before.append('%s = %s' % (key, change['before']))
+                before.append('%s = %s' % (key, value_text(change['before'])))
             if change.get('after') is not None:
-                after.append('%s = %s' % (key, change['after']))
+                after.append('%s = %s' % (key, value_text(change['after'])))
     return dict(before='\n'.join(before) + '\n', after='\n'.join(after) + '\n',
                 before_header='%s (now)' % document.get('interface', 'host'),
                 after_header='%s (planned)' % document.get('interface', 'host'))

@@ -1,7 +1,7 @@
 public import DBus
 
 /// The `bond` setting: `bond.options`, a string map such as `mode=active-backup,miimon=100`.
-public struct NMBondSetting: Hashable, Sendable {
+public struct NMBondSetting: Hashable, Sendable, Codable {
     /// `bond.options` (`a{ss}`), verbatim. ``mode`` reads and writes its `mode` entry.
     public var options: [String: String]
     /// Keys this library does not model, sent back exactly as read.

@@ -2,7 +2,7 @@ public import DBus
 
 /// The `bridge-port` setting of a profile attached to a bridge. An empty one is valid and
 /// marks the profile as a bridge port.
-public struct NMBridgePortSetting: Hashable, Sendable {
+public struct NMBridgePortSetting: Hashable, Sendable, Codable {
     /// `bridge-port.priority`: STP port priority (0...63). Default 32.
     public var priority: UInt16?
     /// `bridge-port.path-cost`: STP path cost (1...65535). Default 100.

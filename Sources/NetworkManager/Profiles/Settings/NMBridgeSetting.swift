@@ -4,7 +4,7 @@ public import DBus
 ///
 /// Times are whole seconds on the wire (`u`); a `Duration` with a fraction is rejected when
 /// the profile is encoded. `nil` leaves a value at NetworkManager's default.
-public struct NMBridgeSetting: Hashable, Sendable {
+public struct NMBridgeSetting: Hashable, Sendable, Codable {
     /// `bridge.stp`: spanning tree. NetworkManager's default is **on**, which delays
     /// forwarding by 2 x ``forwardDelay`` (30 s) each time a port comes up.
     public var stp: Bool?

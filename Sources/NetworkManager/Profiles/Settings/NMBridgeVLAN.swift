@@ -1,6 +1,6 @@
 /// One VLAN range of `bridge.vlans` / `bridge-port.vlans` (`aa{sv}`: `vid-start` q,
 /// `vid-end` q, `pvid` b, `untagged` b), as nmcli writes `"10 pvid untagged"` or `"20-30"`.
-public struct NMBridgeVLAN: Hashable, Sendable, CustomStringConvertible {
+public struct NMBridgeVLAN: Hashable, Sendable, CustomStringConvertible, Codable {
     /// The VLAN ids, 1...4094; a single id is `10...10`.
     public var ids: ClosedRange<UInt16>
     /// Whether this is the port's PVID (untagged ingress goes to it). Only for a single id.

@@ -9,7 +9,7 @@ public import Foundation
 ///
 /// Optional values are `nil` when the profile leaves them at NetworkManager's default;
 /// NetworkManager omits such keys from `GetSettings`, and the codec omits them again.
-public struct NMConnectionSetting: Hashable, Sendable {
+public struct NMConnectionSetting: Hashable, Sendable, Codable {
     /// `connection.id`: the profile's name, as `nmcli connection show` lists it.
     public var id: String
     /// `connection.uuid`: the profile's stable identity. Sent in lower case, as NetworkManager writes it.

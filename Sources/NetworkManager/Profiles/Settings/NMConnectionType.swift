@@ -55,3 +55,15 @@ public enum NMConnectionType: RawRepresentable, Hashable, Sendable, CustomString
     public static func == (lhs: NMConnectionType, rhs: NMConnectionType) -> Bool { lhs.rawValue == rhs.rawValue }
     public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
+
+/// Encodes as its wire text (`802-3-ethernet`, `bridge`, ...).
+extension NMConnectionType: Codable {
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

@@ -2,7 +2,7 @@ public import DBus
 
 /// The `802-3-ethernet` setting (wired). NetworkManager also attaches it to bridges, bonds and
 /// VLANs, where it carries their MAC address and MTU.
-public struct NMEthernetSetting: Hashable, Sendable {
+public struct NMEthernetSetting: Hashable, Sendable, Codable {
     /// `802-3-ethernet.mac-address` (`ay`): binds the profile to the NIC with this permanent MAC.
     public var macAddress: MACAddress?
     /// The MAC address the interface gets when activated: `802-3-ethernet.assigned-mac-address`

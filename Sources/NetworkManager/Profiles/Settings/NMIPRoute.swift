@@ -28,3 +28,5 @@ public struct NMIPRoute<Address: IPAddressProtocol>: Hashable, Sendable, CustomS
         return text
     }
 }
+
+extension NMIPRoute: Codable where Address: Codable {}

@@ -4,7 +4,7 @@ public import DBus
 ///
 /// Build one for the intent: ``dhcp``, ``static(addresses:gateway:dns:dnsSearch:routes:)``,
 /// ``disabled``. A port (a profile with a controller) carries no `ipv4` setting at all.
-public struct NMIPv4Setting: Hashable, Sendable {
+public struct NMIPv4Setting: Hashable, Sendable, Codable {
     /// `ipv4.method`.
     public var method: NMIPv4Method
     /// `ipv4.address-data`: the static addresses, in order (the first is the primary).

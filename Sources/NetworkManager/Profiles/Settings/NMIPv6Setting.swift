@@ -4,7 +4,7 @@ public import DBus
 ///
 /// Build one for the intent: ``auto``, ``dhcp``, ``static(addresses:gateway:dns:dnsSearch:routes:)``,
 /// ``disabled``, ``ignore``. A port (a profile with a controller) carries no `ipv6` setting.
-public struct NMIPv6Setting: Hashable, Sendable {
+public struct NMIPv6Setting: Hashable, Sendable, Codable {
     /// `ipv6.method`.
     public var method: NMIPv6Method
     /// `ipv6.address-data`: the static addresses, in order.

@@ -1,7 +1,7 @@
 public import DBus
 
 /// The `vlan` setting of an 802.1Q VLAN profile.
-public struct NMVLANSetting: Hashable, Sendable {
+public struct NMVLANSetting: Hashable, Sendable, Codable {
     /// `vlan.parent`: the parent's interface name or its profile's UUID. May be `nil` when
     /// `802-3-ethernet.mac-address` identifies the parent.
     public var parent: String?

@@ -44,6 +44,21 @@ public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConve
         self.rawValue = rawValue
     }
 
+    /// A name as the system reports it, taken as it is, without the checks of ``init(_:)``.
+    ///
+    /// For names *read* from NetworkManager or the kernel (``NMDevice/interface``, a profile
+    /// summary's interface): the kernel allows names that ``init(_:)`` refuses (an ESC or other
+    /// control character, a name NetworkManager reserves), and a read must show such a device
+    /// rather than trap or drop it. Never use it for a name you are about to send: check
+    /// ``isValid`` or build it with ``init(_:)``.
+    public init(unchecked name: String) {
+        rawValue = name
+    }
+
+    /// Whether the name passes the checks of ``init(_:)`` (a name read with
+    /// ``init(unchecked:)`` may not).
+    public var isValid: Bool { Self.problem(rawValue) == nil }
+
     /// What is wrong with `name` as an interface name, or `nil` if nothing is.
     public static func problem(_ name: String) -> String? {
         let bytes = name.utf8.count
@@ -64,4 +79,23 @@ public struct NMInterfaceName: Hashable, Sendable, Comparable, CustomStringConve
 
     public var description: String { rawValue }
     public static func < (lhs: NMInterfaceName, rhs: NMInterfaceName) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A name encodes as its text. Decoding checks it as ``NMInterfaceName/init(_:)`` does (a name
+/// in a profile or a transaction is input); the types that hold names read from the system
+/// (``NMDevice``, ``NMProfileSummary``) decode theirs with ``NMInterfaceName/init(unchecked:)``.
+extension NMInterfaceName: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }

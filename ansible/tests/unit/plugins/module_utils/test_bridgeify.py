@@ -104,11 +104,17 @@ def test_controller_checks_accept_a_full_request():
 
 def test_plan_diff_lists_settings_of_steps_to_do():
     doc = dict(interface='eno1', plan=dict(steps=[
-        dict(kind='add', profile='br0', changes=[dict(setting='ipv4', key='gateway', before=None, after="'192.168.1.1'")]),
-        dict(kind='supersede', profile='eno1', changes=[dict(setting='connection', key='autoconnect', before='true', after='false')]),
-        dict(kind='add', profile='done', alreadyDone=True, changes=[dict(setting='x', key='y', before=None, after='1')]),
+        dict(kind='add', profile='br0', changes=[
+            dict(setting='ipv4', key='gateway', before=None, after=dict(signature='s', value='192.168.1.1')),
+            dict(setting='ipv4', key='address-data', before=None, after=dict(signature='aa{sv}', value=[
+                dict(address=dict(signature='s', value='192.168.1.210'), prefix=dict(signature='u', value=24))]))]),
+        dict(kind='supersede', profile='eno1', changes=[
+            dict(setting='connection', key='autoconnect', before=dict(signature='b', value=True),
+                 after=dict(signature='b', value=False))]),
+        dict(kind='add', profile='done', alreadyDone=True, changes=[dict(setting='x', key='y', before=None, after=dict(signature='u', value=1))]),
     ]))
     diff = plan_diff(doc)
-    assert "ipv4.gateway = '192.168.1.1'" in diff['after'] and 'ipv4.gateway' not in diff['before']
+    assert 'ipv4.gateway = "192.168.1.1"' in diff['after'] and 'ipv4.gateway' not in diff['before']
+    assert 'ipv4.address-data = [{"address": "192.168.1.210", "prefix": 24}]' in diff['after']
     assert 'connection.autoconnect = true' in diff['before'] and 'connection.autoconnect = false' in diff['after']
     assert 'x.y' not in diff['after']
