@@ -135,10 +135,11 @@ struct ConvertCommand: AsyncParsableCommand {
                             hint: "give yourself time to reconnect and run `bridgeify confirm`, such as --confirm 120")
         }
 
-        // 2. NetworkManager, and whether this user may change networking. GetPermissions asks
-        //    polkit without trying anything: a refusal now is better than one half way.
+        // 2. NetworkManager. Whether this user may change networking is not asked beforehand
+        //    (GetPermissions, one call): the transaction's first write, the record added before
+        //    the checkpoint, is refused by polkit just as well, before anything changed, and
+        //    CheckpointCreate right after it (docs/transactions.md, "Fewer calls").
         let nm = try await common.client()
-        if !dryRun { try await Self.requirePermissions(nm) }
 
         // 3. The interface as it is now (one read of the host, used by everything below).
         var reading = try await InterfaceReading.read(interface, with: nm)
@@ -298,6 +299,12 @@ struct ConvertCommand: AsyncParsableCommand {
             }
             report.error = .init(code: error.cause.code.rawValue, message: error.cause.message, hint: error.hint,
                                  step: error.step.rawValue)
+            if error.cause.code == .permissionDenied, case .notNeeded = error.rollback {
+                // Refused at the record or the checkpoint: nothing was changed.
+                report.error?.message = "this user (uid \(getuid())) is not allowed to change networking: \(error.cause.message)"
+                report.error?.hint = "run it as root (sudo bridgeify ...) or have polkit grant "
+                    + Self.neededPermissions.joined(separator: ", ")
+            }
             if let signal = Interruption.shared.signalName {
                 report.error?.code = "interrupted"
                 report.error?.message = "interrupted by \(signal) during \(error.step.rawValue)"
@@ -459,23 +466,11 @@ struct ConvertCommand: AsyncParsableCommand {
 
     // MARK: - Checks
 
-    /// The polkit actions a conversion needs: making profiles, activating them, checkpoints.
+    /// The polkit actions a conversion needs: making profiles, activating them, checkpoints
+    /// (named in the hint when NetworkManager refuses one).
     static let neededPermissions = [
         NMError.PolkitAction.settingsModifySystem, NMError.PolkitAction.networkControl, NMError.PolkitAction.checkpointRollback,
     ]
-
-    static func requirePermissions(_ nm: NMClient) async throws {
-        let permissions = try await nm.permissions()
-        // `auth` means polkit would ask for a password: the change is attempted, and refused
-        // before anything is touched if no agent answers.
-        let refused = neededPermissions.filter { permissions[$0] == .no }
-        guard refused.isEmpty else {
-            throw Rejection(code: "permission-denied",
-                            message: "this user (uid \(getuid())) is not allowed to change networking: NetworkManager refuses "
-                                + refused.joined(separator: ", "),
-                            hint: "run it as root (sudo bridgeify ...) or have polkit grant those actions")
-        }
-    }
 
     /// One checkpoint at a time: another tool's pending change (or our own, waiting for
     /// `bridgeify confirm`) must be finished first. The library would fail at the checkpoint

@@ -183,9 +183,12 @@ final class ConnectionTests: Sendable {
             return rules.filter { $0.contains("member='Shared'") }.count
         }
         #expect(c.trackedOwner(of: Self.name) == nil)
-        // A lease: the rule is on the bus, and the sender's owner tracked, without a sequence.
+        // A lease: the rule is on the bus, and the sender's owner tracked, without a sequence:
+        // learnt from the next reply the name sends, not asked of the bus.
         let lease = try await c.keepMatching(rule)
         #expect(try await held() == 1)
+        #expect(c.trackedOwner(of: Self.name) == nil)
+        try await c.call(destination: Self.name, path: Self.path, interface: "org.freedesktop.DBus.Peer", member: "Ping")
         #expect(c.trackedOwner(of: Self.name) == (try await c.nameOwner(Self.name)))
         // Two sequences with the same rule share it: still one rule on the bus.
         let first = try await c.signals(matching: rule)

@@ -153,6 +153,17 @@ public final class DBusConnection: Sendable {
         destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
         arguments: [DBusValue] = [], timeout: Duration? = DBusConnection.defaultTimeout, flags: CallFlags = []
     ) async throws -> [DBusValue] {
+        try await callWithSender(destination: destination, path: path, interface: interface, member: member,
+                                 arguments: arguments, timeout: timeout, flags: flags).body
+    }
+
+    /// ``call(destination:path:interface:member:arguments:timeout:flags:)``, also returning the
+    /// unique bus name of the peer that answered (the reply's sender): for a call to a
+    /// well-known name, its owner at the time of the reply, learnt without `GetNameOwner`.
+    public func callWithSender(
+        destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
+        arguments: [DBusValue] = [], timeout: Duration? = DBusConnection.defaultTimeout, flags: CallFlags = []
+    ) async throws -> (body: [DBusValue], sender: BusName?) {
         let message = try LibDBusMessage.methodCall(destination: destination, path: path, interface: interface, member: member)
         if flags.contains(.noAutoStart) { message.autoStart = false }
         if flags.contains(.allowInteractiveAuthorization) { message.allowInteractiveAuthorization = true }
@@ -167,7 +178,7 @@ public final class DBusConnection: Sendable {
             logger?.debug("error reply", metadata: ["member": "\(member)", "error": "\(error)"])
             throw error
         }
-        return try reply.body()
+        return (try reply.body(), reply.sender.flatMap { BusName(rawValue: $0) })
     }
 
     /// Calls a method whose reply is a single value of type `T`.

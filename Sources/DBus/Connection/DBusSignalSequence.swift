@@ -61,7 +61,9 @@ extension DBusConnection {
     /// dropped), so that sequences made later with the same rule (``signals(matching:bufferSize:)``)
     /// start without a round trip to the bus: a client that waits for signals again and again
     /// pays `AddMatch` once. For a rule whose sender is a well-known name, the lease also keeps
-    /// that name's owner tracked (through `NameOwnerChanged`), across restarts of the service.
+    /// that name's owner tracked (through `NameOwnerChanged`), across restarts of the service;
+    /// the owner is learnt from the next reply that name sends (no `GetNameOwner`), so
+    /// ``trackedOwner(of:)`` is nil until then.
     ///
     /// The corresponding D-Bus method is `org.freedesktop.DBus.AddMatch` (and `RemoveMatch` at
     /// the release, once no sequence uses the rule either).
@@ -85,7 +87,13 @@ extension DBusConnection {
         do {
             for matchRule in rules { try await registration.hold(matchRule) }
             if let sender = rule.sender, !sender.isUnique, sender != .bus, transport.trackedOwner(of: sender.rawValue) == nil {
-                if let owner = try? await nameOwner(sender) {
+                if continuation == nil {
+                    // A lease delivers nothing: the owner is learnt, without a round trip, from
+                    // the next reply the name sends (its NameOwnerChanged rule is on the bus
+                    // now, so no later change of owner is missed). A sequence made before
+                    // that reply asks GetNameOwner itself.
+                    transport.learnOwnerFromNextReply(sender.rawValue)
+                } else if let owner = try? await nameOwner(sender) {
                     transport.setOwnerIfUnknown(sender.rawValue, owner: owner.rawValue)
                 }
             }

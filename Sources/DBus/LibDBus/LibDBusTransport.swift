@@ -69,6 +69,11 @@ final class LibDBusTransport: @unchecked Sendable {
         var subscribers: [UInt64: Subscriber] = [:]
         /// Current owners of the well-known names that subscriptions filter on.
         var owners: [String: String] = [:]
+        /// Well-known names whose `NameOwnerChanged` rule is on the bus while their owner is
+        /// not known yet: the sender of the next method return from such a name (in the order
+        /// the I/O thread reads messages, so after any owner change the rule delivered) is its
+        /// owner. Learnt this way instead of asking `GetNameOwner`.
+        var ownersToLearn: Set<String> = []
         var closedError: DBusError?
         var nextID: UInt64 = 1
         var uniqueName: String?
@@ -217,6 +222,7 @@ final class LibDBusTransport: @unchecked Sendable {
             // subscription would drop every signal of the new owner: forget it instead.
             if !s.subscribers.values.contains(where: { $0.rule.sender?.rawValue == name }) {
                 s.owners[name] = nil
+                s.ownersToLearn.remove(name)
             }
         }
     }
@@ -224,6 +230,14 @@ final class LibDBusTransport: @unchecked Sendable {
     /// The owner of the well-known `name` as tracked for subscriptions, if known.
     func trackedOwner(of name: String) -> String? {
         state.withLock { $0.owners[name] }
+    }
+
+    /// Learn the owner of `name` from the next method return it sends (see
+    /// `State.ownersToLearn`). Only once `name`'s `NameOwnerChanged` rule is on the bus.
+    func learnOwnerFromNextReply(_ name: String) {
+        state.withLock { s in
+            if s.owners[name] == nil { s.ownersToLearn.insert(name) }
+        }
     }
 
     func setOwnerIfUnknown(_ name: String, owner: String) {
@@ -416,6 +430,15 @@ final class LibDBusTransport: @unchecked Sendable {
         case .methodReturn, .error:
             guard let id = serialToID.removeValue(forKey: message.replySerial) else { return }
             idToSerial[id] = nil
+            if message.kind == .methodReturn, let sender = message.sender, sender.hasPrefix(":") {
+                state.withLock { s in
+                    guard !s.ownersToLearn.isEmpty, let destination = s.calls[id]?.message.destination,
+                        s.ownersToLearn.contains(destination)
+                    else { return }
+                    s.ownersToLearn.remove(destination)
+                    if s.owners[destination] == nil { s.owners[destination] = sender }
+                }
+            }
             complete(id, with: .success(message))
         case .signal:
             dispatchSignal(message)

@@ -7,8 +7,16 @@ extension DBusConnection {
     public func managedObjects(
         at path: ObjectPath, on destination: BusName, timeout: Duration? = DBusConnection.defaultTimeout
     ) async throws -> [ObjectPath: [InterfaceName: [String: DBusValue]]] {
-        let body = try await call(destination: destination, path: path, interface: .objectManager,
-                                  member: "GetManagedObjects", timeout: timeout)
+        try await managedObjectsWithSender(at: path, on: destination, timeout: timeout).objects
+    }
+
+    /// ``managedObjects(at:on:timeout:)``, and the unique bus name of the peer that answered:
+    /// the owner of `destination` when it replied, without `GetNameOwner`.
+    public func managedObjectsWithSender(
+        at path: ObjectPath, on destination: BusName, timeout: Duration? = DBusConnection.defaultTimeout
+    ) async throws -> (objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], sender: BusName?) {
+        let (body, sender) = try await callWithSender(destination: destination, path: path, interface: .objectManager,
+                                                      member: "GetManagedObjects", timeout: timeout)
         guard case .dictionary(_, _, let objects)? = body.first else {
             throw DBusError(.typeMismatch, "GetManagedObjects did not return a{oa{sa{sv}}}")
         }
@@ -33,7 +41,7 @@ extension DBusConnection {
             }
             result[objectPath] = byInterface
         }
-        return result
+        return (result, sender)
     }
 
     /// The introspection XML of one object.

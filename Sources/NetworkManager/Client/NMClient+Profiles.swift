@@ -33,7 +33,12 @@ extension NMClient {
             }
             return try await hostObjects(from: objects, withProfiles: false)
         }
-        // Objects and settings from one NetworkManager instance (see `settingsCache`).
+        // Objects and settings from one NetworkManager instance (see `settingsCache`): the one
+        // tracked, else the one that answers the objects' read (no GetNameOwner).
+        if runningInstance == nil {
+            let (objects, instance) = try await objectsWithInstance()
+            return try await hostObjects(from: objects, withProfiles: withProfiles, instance: instance)
+        }
         return try await withInstance { instance in
             let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
             do {

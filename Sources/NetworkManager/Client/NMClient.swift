@@ -133,11 +133,32 @@ public final class NMClient: Sendable {
         if versionCache.withLock({ $0.map { $0 < NMVersion(1, 44) } ?? false }) {
             return try await snapshot(withStoredProfiles: withStoredProfiles, from: nil)
         }
+        if runningInstance == nil {
+            // The instance from the objects' reply (its sender), not asked first (GetNameOwner).
+            let (objects, instance) = try await objectsWithInstance()
+            return try await snapshot(withStoredProfiles: withStoredProfiles, objects: objects, from: instance)
+        }
         return try await withInstance { instance in try await self.snapshot(withStoredProfiles: withStoredProfiles, from: instance) }
     }
 
     private func snapshot(withStoredProfiles: Bool, from instance: BusName?) async throws -> NMHostState {
         let objects = try await connection.managedObjects(at: "/org/freedesktop", on: instance ?? Self.service)
+        return try await snapshot(withStoredProfiles: withStoredProfiles, objects: objects, from: instance)
+    }
+
+    /// `GetManagedObjects` of the well-known name, and the unique name of the NetworkManager
+    /// that answered (the reply's sender): settings read next are asked of that one.
+    func objectsWithInstance() async throws -> (objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], instance: BusName?) {
+        do {
+            let (objects, sender) = try await connection.managedObjectsWithSender(at: "/org/freedesktop", on: Self.service)
+            return (objects, sender.flatMap { $0.isUnique ? $0 : nil })
+        } catch let error as DBusError {
+            throw NMError(error)
+        }
+    }
+
+    private func snapshot(withStoredProfiles: Bool, objects: [ObjectPath: [InterfaceName: [String: DBusValue]]],
+                          from instance: BusName?) async throws -> NMHostState {
         guard let manager = objects[Self.managerPath]?[Self.managerInterface] else {
             throw NMError(.notRunning, "NetworkManager did not export its manager object",
                           hint: "is NetworkManager running on this bus?", domain: .dbus)

@@ -281,8 +281,12 @@ final class TransactionRun: Sendable {
                     recordPath = try await addBookkeeping(witness: false, tags: [NMClient.Tag.label: transaction.label,
                                                                                 NMTransactionRecord.key: record.encoded()])
                     try await client.keepSignalRule()
-                    instance = client.runningInstance
                     let checkpoint = try await createCheckpoint(timeout: timeout, flags: flags)
+                    // Learnt from CheckpointCreate's own reply (the kept rule's owner is taken
+                    // from the first reply after it, docs/transactions.md "Fewer calls"): the
+                    // NetworkManager that holds the checkpoint. A restart after that reply
+                    // changes it, and the fences see the change.
+                    instance = client.runningInstance
                     // The record names its checkpoint: once that is gone, the record (which a
                     // rollback keeps) and the witness (which it deletes) tell what happened to it.
                     if let recordPath, let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) {
@@ -351,8 +355,16 @@ final class TransactionRun: Sendable {
                             // Nothing is written unless the checkpoint still guards the change: it is
                             // gone if NetworkManager restarted or rolled back meanwhile (this process
                             // was stopped past its timeout), and writing then would make permanent a
-                            // state no one verified since. The adjustment also keeps it from expiring.
+                            // state no one verified since. The adjustment also gives the commit the
+                            // whole timeout.
                             try await keepCheckpoint(checkpoint, for: timeout, instance: instance)
+                        } check: { [client] in
+                            // Before each later write, without a call: NetworkManager did not
+                            // restart. A rollback meanwhile is caught by CheckpointDestroy.
+                            if let instance, client.runningInstance != instance {
+                                throw NMError(.failed, "NetworkManager restarted while the transaction was being committed: its checkpoint \(checkpoint.path) is gone",
+                                              hint: "nothing more was committed; what the transaction changed is finished or undone from the state the host is in")
+                            }
                         }
                     }
                 } catch {

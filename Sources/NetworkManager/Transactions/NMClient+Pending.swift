@@ -119,9 +119,15 @@ extension NMClient {
             let instance = runningInstance
             do {
                 try await runCommit(commitWork(view, checkpoint: checkpoint.path)) {
-                    // Before each write: the checkpoint still guards the change, and is kept from
-                    // expiring while the commit works.
+                    // Before the first write: the checkpoint still guards the change, and has the
+                    // whole timeout for the commit.
                     try await adjustRollbackTimeout(checkpoint.path, to: timeout)
+                    if let instance, runningInstance != instance {
+                        throw NMError(.failed, "NetworkManager restarted while the transaction was being confirmed")
+                    }
+                } check: {
+                    // Before each later write, without a call (a rollback meanwhile is caught by
+                    // CheckpointDestroy failing).
                     if let instance, runningInstance != instance {
                         throw NMError(.failed, "NetworkManager restarted while the transaction was being confirmed")
                     }

@@ -256,12 +256,24 @@ extension NMClient {
     /// Runs a commit: marks the record `committing`, persists every staged profile without
     /// its tags (in the storage it had, for a modified one), makes superseded profiles unable to
     /// autoconnect, deletes what is to be deleted, destroys the checkpoint, then deletes the
-    /// bookkeeping. `fence` runs before each write and throws when the checkpoint no longer
-    /// guards the change; writes already done are then finished or undone by the caller from
-    /// what a read shows (``settleInterrupted(_:plan:settle:)``).
-    func runCommit(_ work: CommitWork, fence: () async throws -> Void) async throws {
-        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing {
+    /// bookkeeping. `fence` runs before the first write and throws when the checkpoint no
+    /// longer guards the change (it also renews the checkpoint's timeout for the commit);
+    /// `check` runs before each later write and throws when the checkpoint is known to be gone
+    /// without asking anyone (NetworkManager restarted: its unique name changed). Writes
+    /// already done are then finished or undone by the caller from what a read shows
+    /// (``settleInterrupted(_:plan:settle:)``). A write that lands after NetworkManager rolled
+    /// the checkpoint back (this process stopped past its timeout) is caught by
+    /// `CheckpointDestroy` failing, and undone with the rest (docs/transactions.md, "The
+    /// commit's writes").
+    func runCommit(_ work: CommitWork, fence: () async throws -> Void, check: () throws -> Void = {}) async throws {
+        var fenced = false
+        func beforeWrite() async throws {
+            if fenced { return try check() }
             try await fence()
+            fenced = true
+        }
+        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing {
+            try await beforeWrite()
             record.phase = .committing
             var profile = recordProfile.profile
             profile.userData[NMTransactionRecord.key] = record.encoded()
@@ -272,7 +284,7 @@ extension NMClient {
         let ordered = work.staged.filter { $0.profile.userData[Tag.staged] == "add" }
             + work.staged.filter { $0.profile.userData[Tag.staged] != "add" }
         for stored in ordered {
-            try await fence()
+            try await beforeWrite()
             let storage: NMUpdateStorage = stored.profile.userData[Tag.originalStorage] == "memory" ? .memory : .disk
             try await updateProfile(stored.path, to: Self.untagged(stored.profile), storage: storage)
         }
@@ -286,17 +298,20 @@ extension NMClient {
             var profile = stored.profile
             guard profile.connection.autoconnect != false else { continue }
             profile.connection.autoconnect = false
-            try await fence()
+            try await beforeWrite()
             try await updateProfile(stored.path, to: profile, storage: stored.isInMemory ? .unchanged : .disk)
         }
         for uuid in work.deleted {
             if let stored = try await profile(uuid: uuid) {
-                try await fence()
+                try await beforeWrite()
                 try await deleteIgnoringGone(stored.path)
             }
         }
         // The commit point: from here on NetworkManager will not roll back.
-        if let checkpoint = work.checkpoint { try await destroyCheckpoint(checkpoint) }
+        if let checkpoint = work.checkpoint {
+            try await beforeWrite()
+            try await destroyCheckpoint(checkpoint)
+        }
         for path in work.cleanup { try await deleteIgnoringGone(path) }
     }
 
