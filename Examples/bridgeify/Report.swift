@@ -391,19 +391,35 @@ final class Interruption: Sendable {
     /// The dispatch sources, kept alive for the process's life (set once, in `install`).
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
-    /// Installs the handlers. Call it first thing in `main`.
+    /// Takes the signals over. Call it first thing in `main`.
+    ///
+    /// The handlers CEarlySignals installed when the program was loaded stay installed: each
+    /// signal is recorded and its number written into a pipe, which a thread of this class reads.
+    /// Nothing replaces them, so no signal falls into a gap between two handlers.
     func install() {
         // A vanished terminal must not kill the process half way with SIGPIPE either.
         Glibc.signal(SIGPIPE, SIG_IGN)
-        sources = Self.numbers.map { number -> any DispatchSourceSignal in
-            Glibc.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in self.received(number) }
-            source.resume()
-            return source
+        if early_signal_has_pipe() != 0 {
+            let reader = Thread { [self] in
+                while true {
+                    let number = early_signal_wait()
+                    guard number > 0 else { return }
+                    self.received(Int32(number))
+                }
+            }
+            reader.name = "bridgeify-signals"
+            reader.start()
+        } else {
+            // No pipe (out of file descriptors at load): dispatch sources, as a fallback.
+            sources = Self.numbers.map { number -> any DispatchSourceSignal in
+                Glibc.signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { [self] in self.received(number) }
+                source.resume()
+                return source
+            }
         }
-        // A signal that came before: caught by the handlers CEarlySignals installed when the
-        // program was loaded (from now on the dispatch sources see every signal).
+        // A signal that came before (also in the pipe: `received` takes the first only once).
         let early = early_signal_received()
         if early != 0 { received(early) }
     }
