@@ -122,8 +122,10 @@ private struct TransactionBuilder {
             for port in ports {
                 let slot = try profile(for: InterfaceState(name: port, type: .ethernet), path: "interfaces[\(state.interfaces.firstIndex { $0.name == interface.name } ?? 0)]")
                 var profile = touched[slot].profile
-                if profile.connection.controller != controllerUUID.uuidString, profile.connection.controller != interface.name
-                    || profile.connection.portType != type {
+                let controller = profile.connection.controller
+                let attachedAlready = (controller == controllerUUID.uuidString || controller == interface.name)
+                    && profile.connection.portType == type
+                if !attachedAlready {
                     do {
                         profile = try profile.attached(to: controllerUUID.uuidString, as: type)
                     } catch {
@@ -279,9 +281,10 @@ private struct TransactionBuilder {
     /// DNS now. The servers and search domains given replace that profile's.
     mutating func applyDNS() throws(NetStateError) {
         guard let dns = state.dns else { return }
-        var target = touched.firstIndex { entry in
-            !entry.profile.connection.isPort && state.interfaces.contains { $0.name == entry.name && $0.ipv4?.enabled == true }
+        let candidates = touched.indices.filter { slot in
+            !touched[slot].profile.connection.isPort && state.interfaces.contains { $0.name == touched[slot].name && $0.ipv4?.enabled == true }
         }
+        var target = candidates.first { !(touched[$0].profile.ipv4?.dns.isEmpty ?? true) } ?? candidates.first
         if target == nil {
             let carrier = host.profiles.map(\.profile).first { profile in
                 isActive(profile.connection.uuid) && !(profile.ipv4?.dns.isEmpty ?? true)
