@@ -9,7 +9,7 @@ extension DesiredState {
     public static func parse(_ text: String) throws(NetStateError) -> DesiredState {
         let root: Any?
         do {
-            root = try Yams.load(yaml: text)
+            root = try Yams.load(yaml: text, yaml12Resolver)
         } catch {
             throw NetStateError(path: "", "not valid YAML or JSON: \(error)",
                                 hint: "check the indentation and quoting near the place named")
@@ -23,6 +23,20 @@ extension DesiredState {
         return state
     }
 }
+
+/// YAML 1.2's core schema, as nmstate's reader (serde_yaml) has it, rather than Yams' YAML 1.1
+/// default: unquoted `52:54:00:12:34:56` is a string (1.1 reads a base-60 integer), `yes`/`on`
+/// are strings (so `enabled: yes` is refused, as nmstate refuses it), no timestamps.
+private let yaml12Resolver: Resolver = {
+    // The patterns are constants: a failure here is a programming error.
+    // swiftlint:disable force_try
+    try! Resolver.basic
+        .appending(.null, "^(?:~|null|Null|NULL|)$")
+        .appending(.bool, "^(?:true|True|TRUE|false|False|FALSE)$")
+        .appending(.int, "^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+        .appending(.float, "^(?:[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$")
+    // swiftlint:enable force_try
+}()
 
 /// A strict reader of the generic tree Yams gives, tracking the path of each value.
 private struct Reader {

@@ -104,7 +104,8 @@ extension DesiredState {
         }
         for (index, route) in routes.enumerated() {
             let path = "routes.config[\(index)]"
-            if (try? IPv4AddressWithPrefix(route.destination)) == nil, (try? IPv6AddressWithPrefix(route.destination)) == nil {
+            if !route.destination.contains("/")
+                || ((try? IPv4AddressWithPrefix(route.destination)) == nil && (try? IPv6AddressWithPrefix(route.destination)) == nil) {
                 throw NetStateError(path: "\(path).destination", "`\(route.destination)` is not ADDRESS/PREFIX", hint: "write it like 198.51.100.0/24")
             }
             if let hop = route.nextHopAddress, (try? IPv4Address(hop)) == nil, (try? IPv6Address(hop)) == nil {
