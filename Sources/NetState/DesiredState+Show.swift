@@ -77,8 +77,9 @@ extension DesiredState {
                 }.keys.sorted()
                 if profile.connection.type == .bridge {
                     var stp: STPState?
-                    if let bridge = profile.bridge, let enabled = bridge.stp {
-                        stp = STPState(enabled: enabled, forwardDelay: bridge.forwardDelay.map { Int($0.components.seconds) },
+                    if let bridge = profile.bridge {
+                        // An unset bridge.stp is NetworkManager's default: on.
+                        stp = STPState(enabled: bridge.stp ?? true, forwardDelay: bridge.forwardDelay.map { Int($0.components.seconds) },
                                        helloTime: bridge.helloTime.map { Int($0.components.seconds) },
                                        maxAge: bridge.maxAge.map { Int($0.components.seconds) }, priority: bridge.priority.map(Int.init))
                     }

@@ -118,6 +118,9 @@ private struct TransactionBuilder {
             let ports = interface.bridge?.ports ?? interface.bond?.ports ?? []
             guard !ports.isEmpty, let controllerSlot = index(of: interface.name) else { continue }
             let controllerUUID = touched[controllerSlot].profile.connection.uuid
+            // The controller by interface name, as bridgeify and nmcli write it: NetworkManager
+            // 1.42 left ports naming a staged controller by UUID unstarted by the controller's
+            // autoconnect-ports (docs/networkmanager-quirks.md).
             let type: NMPortType = interface.bridge != nil ? .bridge : .bond
             for port in ports {
                 let slot = try profile(for: InterfaceState(name: port, type: .ethernet), path: "interfaces[\(state.interfaces.firstIndex { $0.name == interface.name } ?? 0)]")
@@ -127,7 +130,7 @@ private struct TransactionBuilder {
                     && profile.connection.portType == type
                 if !attachedAlready {
                     do {
-                        profile = try profile.attached(to: controllerUUID.uuidString, as: type)
+                        profile = try profile.attached(to: interface.name, as: type)
                     } catch {
                         throw NetStateError(path: "interfaces", "`\(port)` cannot become a port of `\(interface.name)`: \(error.message)",
                                             hint: error.hint ?? "see docs/netstate.md")
@@ -147,8 +150,14 @@ private struct TransactionBuilder {
             let uuid = touched[slot].profile.connection.uuid
             switch interface.state {
             case .up:
-                let ports = (interface.bridge?.ports ?? interface.bond?.ports ?? []).map { NMInterfaceName(unchecked: $0) }
-                changes.append(.activate(uuid: uuid, ports: ports))
+                let ports = interface.bridge?.ports ?? interface.bond?.ports ?? []
+                changes.append(.activate(uuid: uuid, ports: ports.map { NMInterfaceName(unchecked: $0) }))
+                // Each port's own profile too: a port profile that was active (the NIC's own,
+                // now attached) is then reactivated after its controller, not before it as the
+                // reactivate step of a plain modify would be ("Master connection not found").
+                for port in ports {
+                    if let slot = index(of: port) { changes.append(.activate(uuid: touched[slot].profile.connection.uuid)) }
+                }
             case .down:
                 if isActive(uuid) { changes.append(.deactivate(uuid: uuid)) }
             case .absent:
@@ -206,12 +215,15 @@ private struct TransactionBuilder {
             profile.ipv6 = setting
         }
         if let stp = interface.bridge?.stp {
+            // A key at NetworkManager's default is left unset: GetSettings leaves defaults out
+            // (bridge.stp true, forward-delay 15 s, ...), so a set default would read back as
+            // a change on every run (docs/networkmanager-quirks.md).
             var bridge = profile.bridge ?? NMBridgeSetting()
-            bridge.stp = stp.enabled
-            if let v = stp.forwardDelay { bridge.forwardDelay = .seconds(v) }
-            if let v = stp.helloTime { bridge.helloTime = .seconds(v) }
-            if let v = stp.maxAge { bridge.maxAge = .seconds(v) }
-            if let v = stp.priority { bridge.priority = UInt16(v) }
+            bridge.stp = stp.enabled ? nil : false
+            if let v = stp.forwardDelay { bridge.forwardDelay = v == 15 ? nil : .seconds(v) }
+            if let v = stp.helloTime { bridge.helloTime = v == 2 ? nil : .seconds(v) }
+            if let v = stp.maxAge { bridge.maxAge = v == 20 ? nil : .seconds(v) }
+            if let v = stp.priority { bridge.priority = v == 32768 ? nil : UInt16(v) }
             profile.bridge = bridge
         }
         if let bond = interface.bond {

@@ -53,7 +53,7 @@ struct TranslationTests {
         #expect(br0.connection.type == .bridge)
         #expect(br0.ipv4?.method == .manual && br0.ipv4?.addresses.map(\.description) == ["192.0.2.10/24"])
         #expect(br0.ipv6?.method == .manual && br0.ipv6?.addresses.map(\.description) == ["2001:db8::10/64"])
-        #expect(br0.bridge?.stp == false && br0.bridge?.forwardDelay == .seconds(15))
+        #expect(br0.bridge?.stp == false && br0.bridge?.forwardDelay == nil, "15 s is the default: left unset")
         #expect(br0.ethernet?.mtu == 1500 && br0.ethernet?.assignedMACAddress == .address("52:54:00:12:34:56"))
         #expect(br0.ipv4?.routes.map(\.description).first?.hasPrefix("198.51.100.0/24") == true)
         #expect(br0.ipv4?.dns.map(\.description) == ["192.0.2.53"] && br0.ipv6?.dns.map(\.description) == ["2001:db8::53"])
@@ -61,19 +61,19 @@ struct TranslationTests {
         for (name, uuid) in [("eno1", Self.eno1UUID), ("eno2", Self.eno2UUID)] {
             let port = try #require(profiles[name])
             #expect(port.connection.uuid == uuid, "the NIC's own profile is kept")
-            #expect(port.connection.controller == br0.connection.uuid.uuidString && port.connection.portType == .bridge)
+            #expect(port.connection.controller == "br0" && port.connection.portType == .bridge)
             #expect(port.ipv4 == nil && port.ipv6 == nil)
         }
         // Ensures first, the bridge's before its ports, then one activation with both ports.
         let kinds = transaction.changes.map { change -> String in
             switch change {
             case .ensure(let p, _): "ensure \(p.connection.interfaceName?.rawValue ?? "")"
-            case .activate(_, let ports): "activate \(ports.map(\.rawValue).joined(separator: ","))"
+            case .activate(let uuid, let ports): "activate \(uuid == Self.eno1UUID ? "eno1" : uuid == Self.eno2UUID ? "eno2" : "br0") \(ports.map(\.rawValue).joined(separator: ","))"
             default: "other"
             }
         }
-        #expect(kinds == ["ensure br0", "ensure eno1", "ensure eno2", "activate eno1,eno2"])
-        #expect(others.count == 1)
+        #expect(kinds == ["ensure br0", "ensure eno1", "ensure eno2", "activate br0 eno1,eno2", "activate eno1 ", "activate eno2 "])
+        #expect(others.count == 3)
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -121,6 +121,10 @@ struct TranslationTests {
         Case(name: "down on an inactive profile does nothing beyond the ensure", yaml: "interfaces:\n- name: eno2\n  state: down\n") { profiles, others in
             profiles.keys.sorted() == ["eno2"] && others.isEmpty
         },
+        Case(name: "STP on and timers at NetworkManager's defaults stay unset (GetSettings leaves defaults out)",
+             yaml: "interfaces:\n- name: br-old\n  type: linux-bridge\n  bridge: {options: {stp: {enabled: true, forward-delay: 15, hello-time: 3}}}\n") { p, _ in
+            p["br-old"]?.bridge?.stp == nil && p["br-old"]?.bridge?.forwardDelay == nil && p["br-old"]?.bridge?.helloTime == .seconds(3)
+        },
         Case(name: "IPv4 disabled and IPv6 autoconf", yaml: "interfaces:\n- name: eno2\n  ipv4: {enabled: false}\n  ipv6: {enabled: true, autoconf: true}\n") { p, _ in
             p["eno2"]?.ipv4?.method == .disabled && p["eno2"]?.ipv6?.method == .auto
         },
@@ -129,7 +133,7 @@ struct TranslationTests {
         },
         Case(name: "a bond with a port: the port's profile attached as a bond port", yaml: "interfaces:\n- name: bond0\n  type: bond\n  link-aggregation: {mode: active-backup, options: {miimon: '100'}, port: [eno2]}\n") { p, _ in
             p["bond0"]?.bond?.options == ["mode": "active-backup", "miimon": "100"] && p["eno2"]?.connection.portType == .bond
-                && p["eno2"]?.connection.uuid == eno2UUID
+                && p["eno2"]?.connection.uuid == eno2UUID && p["eno2"]?.connection.controller == "bond0"
         },
     ]
 
