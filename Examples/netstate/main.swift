@@ -153,7 +153,8 @@ struct Apply: AsyncParsableCommand {
             let result = try await nm.apply(transaction, plan: plan, commit: confirm == nil,
                                             confirmTimeout: .seconds(confirm ?? 120), basedOn: host) { event in
                 guard !json, case .finished(let record) = event else { return }
-                print(String(format: "%-16@ %@ (%d ms)", record.step.rawValue as NSString, record.detail as NSString, record.milliseconds))
+                let step = record.step.rawValue
+                print(step + String(repeating: " ", count: max(1, 12 - step.count)) + "\(record.detail)  (\(record.milliseconds) ms)")
             }
             report.steps = result.steps
             report.state = result.endState.name
