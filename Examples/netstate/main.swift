@@ -76,7 +76,8 @@ struct Common: ParsableArguments {
             if let summary = report.summary { print(summary) }
         }
         fflush(nil)
-        throw ExitCode(report.result.exitCode)
+        // A rollback asked for and done is a success for its caller, as in bridgeify.
+        throw ExitCode(report.command == "rollback" && report.result == .rolledBack ? 0 : report.result.exitCode)
     }
 }
 
