@@ -17,10 +17,13 @@ let package = Package(
         .library(name: "NMTestSupport", targets: ["NMTestSupport"]),
         .executable(name: "nm-inventory", targets: ["nm-inventory"]),
         .executable(name: "bridgeify", targets: ["bridgeify"]),
+        .library(name: "NetState", targets: ["NetState"]),
+        .executable(name: "netstate", targets: ["netstate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // libdbus-1 through pkg-config. Only Sources/DBus/LibDBus may import it.
@@ -124,6 +127,31 @@ let package = Package(
         .testTarget(
             name: "BridgeifyIntegrationTests",
             dependencies: ["NetworkManager", "DBus", "NMTestSupport", "bridgeify"],
+            swiftSettings: strict
+        ),
+        // Declarative host state in nmstate's schema (docs/netstate.md), above NetworkManager.
+        .target(
+            name: "NetState",
+            dependencies: ["NetworkManager", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "netstate",
+            dependencies: [
+                "NetState", "NetworkManager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/netstate",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NetStateTests",
+            dependencies: ["NetState", "NetworkManager"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NetStateIntegrationTests",
+            dependencies: ["NetState", "NetworkManager", "NMTestSupport", "netstate"],
             swiftSettings: strict
         ),
     ],

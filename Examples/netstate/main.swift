@@ -1,0 +1,244 @@
+// netstate: declarative host networking in nmstate's schema on the transaction engine
+// (docs/netstate.md). `show` renders the host; `apply` turns a state file into one
+// transaction (checkpoint, staging, activation, verification, probes, commit or rollback).
+//
+// Conventions are bridgeify's (docs/bridgeify.md): progress lines on a terminal, one JSON
+// document with --json, `result` values planned/unchanged/committed/pending/rolled-back/
+// rejected/failed, exit codes 0 (planned, unchanged, committed), 1 rolled back, 2 rejected
+// (nothing changed), 3 failed (needs attention), 4 pending. The CLI plumbing is not shared
+// with bridgeify yet: bridgeify's Report/Output carry conversion-specific fields and signal
+// handling; factoring them is noted in docs/netstate.md as later work.
+import ArgumentParser
+import Foundation
+import NetState
+import NetworkManager
+
+@main
+struct NetStateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netstate",
+        abstract: "Show or apply the host's network state, in nmstate's schema, through NetworkManager transactions.",
+        subcommands: [Show.self, Apply.self, Confirm.self, Rollback.self, Status.self])
+}
+
+enum Outcome: String, Codable {
+    case planned, unchanged, committed, pending, rolledBack = "rolled-back", rejected, failed, none
+    var exitCode: Int32 {
+        switch self {
+        case .planned, .unchanged, .committed, .none: 0
+        case .rolledBack: 1
+        case .rejected: 2
+        case .failed: 3
+        case .pending: 4
+        }
+    }
+}
+
+struct Report: Encodable {
+    var command: String
+    var result: Outcome
+    var state: String?
+    var plan: NMTransactionPlan?
+    var steps: [NMTransactionStepRecord] = []
+    var pending: [NMPendingTransaction]?
+    var error: ErrorInfo?
+    var summary: String?
+    struct ErrorInfo: Encodable { var code: String; var path: String?; var message: String; var hint: String? }
+}
+
+struct Common: ParsableArguments {
+    @Option(help: ArgumentHelp("D-Bus address of the bus NetworkManager is on (default: the system bus).", valueName: "address"))
+    var address: String?
+    @Flag(help: "Print one JSON document instead of progress lines.")
+    var json = false
+
+    func client() async throws -> NMClient {
+        if let address { return try await NMClient.connect(address: address) }
+        return try await NMClient.system()
+    }
+
+    /// Prints the report (JSON, or a summary with errors on stderr) and exits with its code.
+    func finish(_ report: Report) throws -> Never {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            let data = (try? encoder.encode(report)) ?? Data("{\"result\":\"\(report.result.rawValue)\"}".utf8)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            if let plan = report.plan, report.result == .planned { print(plan.description) }
+            if let error = report.error {
+                let where_ = error.path.map { "\($0): " } ?? ""
+                FileHandle.standardError.write(Data("netstate: error: \(where_)\(error.message)\n".utf8))
+                if let hint = error.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
+            }
+            print("result: \(report.result.rawValue)" + (report.state.map { ", host: \($0)" } ?? ""))
+            if let summary = report.summary { print(summary) }
+        }
+        fflush(nil)
+        // A rollback asked for and done is a success for its caller, as in bridgeify.
+        throw ExitCode(report.command == "rollback" && report.result == .rolledBack ? 0 : report.result.exitCode)
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the host's state (YAML, or JSON with --json).")
+    @Argument(help: "Interfaces to show (default: all but lo).") var interfaces: [String] = []
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        let nm = try await common.client()
+        let state = DesiredState.show(try await nm.snapshotWithProfiles(), interfaces: interfaces)
+        print(common.json ? try state.jsonText() : try state.yamlText(), terminator: "")
+    }
+}
+
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring the host to the state in FILE (YAML or JSON; - reads stdin).")
+    @Argument(help: "The state file, or - for standard input.") var file: String
+    @Flag(help: "Print the plan and change nothing.") var dryRun = false
+    @Option(help: ArgumentHelp("Leave the change pending for S seconds: `netstate confirm` keeps it, `netstate rollback` or the timeout undoes it.", valueName: "S"))
+    var confirm: Int?
+    @Flag(help: "Do not probe the default gateway after verification.") var noProbe = false
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        var report = Report(command: "apply", result: .rejected)
+        let text: String
+        do {
+            text = file == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                               : try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            report.error = .init(code: "unreadable", message: "cannot read \(file): \(error.localizedDescription)", hint: "check the path")
+            try common.finish(report)
+        }
+        let state: DesiredState
+        do { state = try DesiredState.parse(text) } catch {
+            report.error = .init(code: "invalid-state", path: error.path, message: error.message, hint: error.hint)
+            report.state = "before"
+            try common.finish(report)
+        }
+        let nm: NMClient
+        let host: NMHostState
+        var transaction: NMTransaction
+        do {
+            nm = try await common.client()
+            host = try await nm.snapshotWithProfiles()
+            transaction = try state.transaction(on: host)
+        } catch let error as NetStateError {
+            report.error = .init(code: "invalid-state", path: error.path, message: error.message, hint: error.hint)
+            report.state = "before"
+            try common.finish(report)
+        } catch let error as NMError {
+            report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            report.state = "before"
+            try common.finish(report)
+        }
+        if !noProbe, transaction.changes.contains(where: { if case .activate = $0 { true } else { false } }) {
+            transaction.probes = [.gateway()]
+        }
+        let plan: NMTransactionPlan
+        do { plan = try await nm.plan(transaction, basedOn: host) } catch {
+            report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            report.state = "before"
+            try common.finish(report)
+        }
+        report.plan = plan
+        if dryRun {
+            report.result = plan.isUnchanged ? .unchanged : .planned
+            report.state = "before"
+            try common.finish(report)
+        }
+        let json = common.json
+        do {
+            let result = try await nm.apply(transaction, plan: plan, commit: confirm == nil,
+                                            confirmTimeout: .seconds(confirm ?? 120), basedOn: host) { event in
+                guard !json, case .finished(let record) = event else { return }
+                let step = record.step.rawValue
+                print(step + String(repeating: " ", count: max(1, 12 - step.count)) + "\(record.detail)  (\(record.milliseconds) ms)")
+            }
+            report.steps = result.steps
+            report.state = result.endState.name
+            switch result.outcome {
+            case .unchanged: report.result = .unchanged
+            case .committed: report.result = .committed
+            case .pending:
+                report.result = .pending
+                report.summary = "Pending: `netstate confirm` keeps it, `netstate rollback` undoes it; otherwise NetworkManager reverts it in \(confirm ?? 0) s."
+            }
+        } catch {
+            report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            if let failure = error.transaction {
+                report.steps = failure.steps
+                report.state = failure.endState.name
+                report.result = failure.endState == .before ? .rolledBack : .failed
+            } else {
+                report.state = "before"
+            }
+        }
+        try common.finish(report)
+    }
+}
+
+/// The pending transaction netstate left, by its label.
+func pendingTransaction(_ nm: NMClient) async throws -> NMPendingTransaction? {
+    try await nm.pendingTransactions(includingStale: true).first { $0.label.hasPrefix("netstate") }
+}
+
+struct Confirm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make a pending `apply --confirm` permanent.")
+    @OptionGroup var common: Common
+    func run() async throws {
+        var report = Report(command: "confirm", result: .rejected)
+        let nm = try await common.client()
+        guard let pending = try await pendingTransaction(nm) else {
+            report.error = .init(code: "nothing-pending", message: "no netstate change is waiting for confirmation", hint: "netstate status")
+            try common.finish(report)
+        }
+        do {
+            report.state = try await nm.confirm(pending).name
+            report.result = .committed
+        } catch {
+            report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            report.state = error.transaction?.endState.name
+            report.result = error.transaction?.endState == .before ? .rolledBack : .failed
+        }
+        try common.finish(report)
+    }
+}
+
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Undo a pending `apply --confirm`.")
+    @OptionGroup var common: Common
+    func run() async throws {
+        var report = Report(command: "rollback", result: .rejected)
+        let nm = try await common.client()
+        guard let pending = try await pendingTransaction(nm) else {
+            report.error = .init(code: "nothing-pending", message: "no netstate change is waiting for confirmation", hint: "netstate status")
+            try common.finish(report)
+        }
+        do {
+            let end = try await nm.rollback(pending)
+            report.state = end.name
+            report.result = end == .before ? .rolledBack : .failed
+        } catch {
+            report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            report.result = .failed
+        }
+        // A rollback asked for and done is a success for the caller.
+        if report.result == .rolledBack { report.summary = "Rolled back: the host is as before." }
+        try common.finish(report)
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List netstate changes waiting for confirmation.")
+    @OptionGroup var common: Common
+    func run() async throws {
+        let nm = try await common.client()
+        let pending = try await nm.pendingTransactions(includingStale: true).filter { $0.label.hasPrefix("netstate") }
+        var report = Report(command: "status", result: pending.isEmpty ? .none : .pending)
+        report.pending = pending
+        try common.finish(report)
+    }
+}

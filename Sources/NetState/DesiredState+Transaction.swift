@@ -1,0 +1,346 @@
+public import NetworkManager
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+
+extension DesiredState {
+    /// The transaction that brings `host` to this state, touching only the interfaces the state
+    /// names (and those its routes and DNS name). Pure: reads `host` (which must carry the
+    /// profiles: `NMClient.snapshotWithProfiles()`), calls nothing.
+    ///
+    /// Each interface's profile is the one it has now (the active one, else the only one,
+    /// else the first by name) with the keys the state gives laid over it, or a new profile
+    /// named after the interface; it is sent as `.ensure`, so a rerun plans nothing. Ports
+    /// are the NIC's own profile attached to the controller (as nmstate does), `absent`
+    /// deletes every profile of the interface, `up` activates (controllers with their ports),
+    /// `down` deactivates an active profile.
+    /// - Throws: ``NetStateError`` when the state cannot be expressed on this host; nothing is touched.
+    public func transaction(on host: NMHostState) throws(NetStateError) -> NMTransaction {
+        try validate()
+        var builder = TransactionBuilder(host: host, state: self)
+        return try builder.build()
+    }
+}
+
+private struct TransactionBuilder {
+    let host: NMHostState
+    let state: DesiredState
+    /// Touched interfaces in order: their merged profile and whether it exists on the host.
+    var touched: [(name: String, profile: NMConnectionProfile, exists: Bool)] = []
+    var changes: [NMChange] = []
+
+    init(host: NMHostState, state: DesiredState) {
+        self.host = host
+        self.state = state
+    }
+
+    /// The profiles of an interface on the host, the active one first.
+    func profiles(of name: String) -> [NMConnectionProfile] {
+        let all = host.profiles.map(\.profile).filter { $0.connection.interfaceName?.rawValue == name }
+        let active = Set(host.activeConnections.map(\.uuid))
+        return all.sorted { a, b in
+            let aa = active.contains(a.connection.uuid), ba = active.contains(b.connection.uuid)
+            return aa != ba ? aa : a.connection.id < b.connection.id
+        }
+    }
+
+    func isActive(_ uuid: UUID) -> Bool { host.activeConnections.contains { $0.uuid == uuid } }
+
+    func index(of name: String) -> Int? { touched.firstIndex { $0.name == name } }
+
+    mutating func profile(for interface: InterfaceState, path: String) throws(NetStateError) -> Int {
+        if let existing = index(of: interface.name) { return existing }
+        let name = try NMInterfaceName(checked: interface.name, path: "\(path).name")
+        if let current = profiles(of: interface.name).first {
+            if let type = interface.type, connectionType(type) != current.connection.type {
+                throw NetStateError(path: "\(path).type",
+                                    "`\(interface.name)` has profile '\(current.connection.id)' of type \(current.connection.type.rawValue), not \(type.rawValue)",
+                                    hint: "NetworkManager cannot change a profile's type: set the interface `absent` first, then add it")
+            }
+            touched.append((interface.name, current, true))
+        } else {
+            guard let type = interface.type else {
+                throw NetStateError(path: path, "`\(interface.name)` has no profile on this host and no `type`",
+                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, dummy)")
+            }
+            let fresh: NMConnectionProfile
+            do {
+                switch type {
+                case .ethernet: fresh = try .ethernet(name: interface.name, interface: name)
+                case .linuxBridge: fresh = try .bridge(name: interface.name, interface: name)
+                case .bond: fresh = try .bond(name: interface.name, interface: name, mode: NMBondMode(rawValue: interface.bond?.mode ?? "balance-rr"))
+                case .dummy: fresh = try .dummy(name: interface.name, interface: name)
+                case .vlan:
+                    guard let vlan = interface.vlan else {
+                        throw NetStateError(path: path, "a new VLAN needs its `vlan` key", hint: "add `vlan: {base-iface: IFACE, id: N}`")
+                    }
+                    fresh = try .vlan(name: interface.name, parent: vlan.baseInterface, id: UInt16(vlan.id), interface: name)
+                case .vxlan:
+                    throw NetStateError(path: "\(path).type", "VXLAN interfaces are parsed and validated but not applied yet",
+                                        hint: "the library has no `vxlan` setting yet (docs/netstate.md, 'Not yet'); create it with nmcli meanwhile")
+                }
+            } catch let error as NMError {
+                throw NetStateError(path: path, error.message, hint: error.hint ?? "see docs/netstate.md")
+            } catch let error as NetStateError {
+                throw error
+            } catch {
+                throw NetStateError(path: path, "\(error)", hint: "see docs/netstate.md")
+            }
+            touched.append((interface.name, fresh, false))
+        }
+        return touched.count - 1
+    }
+
+    mutating func build() throws(NetStateError) -> NMTransaction {
+        var portsOf: [String: (controller: String, type: NMPortType)] = [:]
+        for interface in state.interfaces {
+            for port in interface.bridge?.ports ?? [] { portsOf[port] = (interface.name, .bridge) }
+            for port in interface.bond?.ports ?? [] { portsOf[port] = (interface.name, .bond) }
+        }
+        // Absent interfaces: every profile deleted.
+        for interface in state.interfaces where interface.state == .absent {
+            for profile in profiles(of: interface.name) { changes.append(.delete(uuid: profile.connection.uuid)) }
+        }
+        // Controllers first, then the rest, each merged.
+        let ordered = state.interfaces.enumerated().filter { $0.element.state != .absent }
+            .sorted { ($0.element.bridge != nil || $0.element.bond != nil ? 0 : 1, $0.offset) < ($1.element.bridge != nil || $1.element.bond != nil ? 0 : 1, $1.offset) }
+        for (offset, interface) in ordered {
+            let path = "interfaces[\(offset)]"
+            let slot = try profile(for: interface, path: path)
+            var profile = touched[slot].profile
+            try overlay(interface, on: &profile, path: path)
+            touched[slot].profile = profile
+        }
+        // Ports named by a controller, listed as interfaces or not.
+        for interface in state.interfaces where interface.state != .absent {
+            let ports = interface.bridge?.ports ?? interface.bond?.ports ?? []
+            guard !ports.isEmpty, let controllerSlot = index(of: interface.name) else { continue }
+            let controllerUUID = touched[controllerSlot].profile.connection.uuid
+            // The controller by interface name, as bridgeify and nmcli write it: NetworkManager
+            // 1.42 left ports naming a staged controller by UUID unstarted by the controller's
+            // autoconnect-ports (docs/networkmanager-quirks.md).
+            let type: NMPortType = interface.bridge != nil ? .bridge : .bond
+            for port in ports {
+                let slot = try profile(for: InterfaceState(name: port, type: .ethernet), path: "interfaces[\(state.interfaces.firstIndex { $0.name == interface.name } ?? 0)]")
+                var profile = touched[slot].profile
+                let controller = profile.connection.controller
+                let attachedAlready = (controller == controllerUUID.uuidString || controller == interface.name)
+                    && profile.connection.portType == type
+                if !attachedAlready {
+                    do {
+                        profile = try profile.attached(to: interface.name, as: type)
+                    } catch {
+                        throw NetStateError(path: "interfaces", "`\(port)` cannot become a port of `\(interface.name)`: \(error.message)",
+                                            hint: error.hint ?? "see docs/netstate.md")
+                    }
+                }
+                touched[slot].profile = profile
+            }
+        }
+        try applyRoutes()
+        try applyDNS()
+        // Ensures, then activations and deactivations.
+        for entry in touched {
+            changes.append(.ensure(entry.profile, matching: entry.exists ? .name : .interface))
+        }
+        for interface in state.interfaces where portsOf[interface.name] == nil {
+            guard let slot = index(of: interface.name) else { continue }
+            let uuid = touched[slot].profile.connection.uuid
+            switch interface.state {
+            case .up:
+                let ports = interface.bridge?.ports ?? interface.bond?.ports ?? []
+                changes.append(.activate(uuid: uuid, ports: ports.map { NMInterfaceName(unchecked: $0) }))
+                // Each port's own profile too: a port profile that was active (the NIC's own,
+                // now attached) is then reactivated after its controller, not before it as the
+                // reactivate step of a plain modify would be ("Master connection not found").
+                for port in ports {
+                    if let slot = index(of: port) { changes.append(.activate(uuid: touched[slot].profile.connection.uuid)) }
+                }
+            case .down:
+                if isActive(uuid) { changes.append(.deactivate(uuid: uuid)) }
+            case .absent:
+                break
+            }
+        }
+        let names = state.interfaces.map(\.name).joined(separator: ", ")
+        return NMTransaction(changes, label: "netstate: \(names.isEmpty ? "routes/dns" : names)")
+    }
+
+    func overlay(_ interface: InterfaceState, on profile: inout NMConnectionProfile, path: String) throws(NetStateError) {
+        if let mtu = interface.mtu {
+            var ethernet = profile.ethernet ?? NMEthernetSetting()
+            ethernet.mtu = mtu
+            profile.ethernet = ethernet
+        }
+        if let text = interface.macAddress, let mac = try? MACAddress(text) {
+            var ethernet = profile.ethernet ?? NMEthernetSetting()
+            if profile.connection.type == .ethernet { ethernet.macAddress = mac } else { ethernet.assignedMACAddress = .address(mac) }
+            profile.ethernet = ethernet
+        }
+        if let ip = interface.ipv4 {
+            var setting = profile.ipv4 ?? .dhcp
+            let addresses = ip.addresses.compactMap { try? IPv4AddressWithPrefix(IPv4Address($0.ip), prefix: $0.prefixLength) }
+            if !ip.enabled {
+                setting = NMIPv4Setting(method: .disabled)
+            } else if ip.dhcp == true {
+                setting.method = .auto
+                setting.addresses = addresses
+            } else {
+                guard !addresses.isEmpty else {
+                    throw NetStateError(path: "\(path).ipv4", "IPv4 enabled without dhcp and without addresses",
+                                        hint: "add `dhcp: true`, an `address` list, or set `enabled: false`")
+                }
+                setting.method = .manual
+                setting.addresses = addresses
+            }
+            if let gateway = setting.gateway, !setting.addresses.contains(where: { $0.contains(gateway) }) { setting.gateway = nil }
+            profile.ipv4 = setting
+        }
+        if let ip = interface.ipv6 {
+            var setting = profile.ipv6 ?? .auto
+            let addresses = ip.addresses.compactMap { try? IPv6AddressWithPrefix(IPv6Address($0.ip), prefix: $0.prefixLength) }
+            if !ip.enabled {
+                setting = NMIPv6Setting(method: .disabled)
+            } else if ip.autoconf == true {
+                setting.method = .auto
+            } else if ip.dhcp == true {
+                setting.method = .dhcp
+            } else {
+                setting.method = addresses.isEmpty ? .linkLocal : .manual
+            }
+            if ip.enabled { setting.addresses = addresses }
+            if let gateway = setting.gateway, !setting.addresses.contains(where: { $0.contains(gateway) }) { setting.gateway = nil }
+            profile.ipv6 = setting
+        }
+        if let stp = interface.bridge?.stp {
+            // A key at NetworkManager's default is left unset: GetSettings leaves defaults out
+            // (bridge.stp true, forward-delay 15 s, ...), so a set default would read back as
+            // a change on every run (docs/networkmanager-quirks.md).
+            var bridge = profile.bridge ?? NMBridgeSetting()
+            bridge.stp = stp.enabled ? nil : false
+            if let v = stp.forwardDelay { bridge.forwardDelay = v == 15 ? nil : .seconds(v) }
+            if let v = stp.helloTime { bridge.helloTime = v == 2 ? nil : .seconds(v) }
+            if let v = stp.maxAge { bridge.maxAge = v == 20 ? nil : .seconds(v) }
+            if let v = stp.priority { bridge.priority = v == 32768 ? nil : UInt16(v) }
+            profile.bridge = bridge
+        }
+        if let bond = interface.bond {
+            var options = bond.options
+            options["mode"] = bond.mode
+            var setting = profile.bond ?? NMBondSetting(mode: NMBondMode(rawValue: bond.mode))
+            setting.options = options
+            profile.bond = setting
+        }
+        if let vlan = interface.vlan, var setting = profile.vlan {
+            setting.parent = vlan.baseInterface
+            setting.id = UInt16(vlan.id)
+            profile.vlan = setting
+        }
+    }
+
+    /// The slot of an interface that routes or DNS name, taking its host profile if the
+    /// state does not name it.
+    mutating func slot(named name: String, path: String) throws(NetStateError) -> Int {
+        if let slot = index(of: name) { return slot }
+        guard profiles(of: name).first != nil else {
+            throw NetStateError(path: path, "`\(name)` has no profile on this host and is not in `interfaces`",
+                                hint: "add the interface to `interfaces` (with its type), or name another")
+        }
+        return try profile(for: InterfaceState(name: name), path: path)
+    }
+
+    mutating func applyRoutes() throws(NetStateError) {
+        for (index, route) in state.routes.enumerated() {
+            let path = "routes.config[\(index)]"
+            let slot = try slot(named: route.nextHopInterface, path: "\(path).next-hop-interface")
+            var profile = touched[slot].profile
+            if profile.connection.isPort {
+                throw NetStateError(path: "\(path).next-hop-interface", "`\(route.nextHopInterface)` is a port and carries no routes",
+                                    hint: "give the route to its controller")
+            }
+            if let destination = try? IPv4AddressWithPrefix(route.destination) {
+                var ip = profile.ipv4 ?? .dhcp
+                let hop = route.nextHopAddress.flatMap { try? IPv4Address($0) }
+                if destination.prefix == 0 {
+                    // nmstate's default route is the profile's gateway.
+                    if route.absent { if hop == nil || ip.gateway == hop { ip.gateway = nil } } else { ip.gateway = hop }
+                } else if route.absent {
+                    ip.routes.removeAll { $0.destination == destination && (hop == nil || $0.nextHop == hop) && (route.metric == nil || $0.metric == route.metric) }
+                } else if !ip.routes.contains(where: { $0.destination == destination && $0.nextHop == hop && $0.metric == route.metric }) {
+                    ip.routes.append(NMIPRoute(destination: destination, nextHop: hop, metric: route.metric))
+                }
+                profile.ipv4 = ip
+            } else if let destination = try? IPv6AddressWithPrefix(route.destination) {
+                var ip = profile.ipv6 ?? .auto
+                let hop = route.nextHopAddress.flatMap { try? IPv6Address($0) }
+                if destination.prefix == 0 {
+                    if route.absent { if hop == nil || ip.gateway == hop { ip.gateway = nil } } else { ip.gateway = hop }
+                } else if route.absent {
+                    ip.routes.removeAll { $0.destination == destination && (hop == nil || $0.nextHop == hop) && (route.metric == nil || $0.metric == route.metric) }
+                } else if !ip.routes.contains(where: { $0.destination == destination && $0.nextHop == hop && $0.metric == route.metric }) {
+                    ip.routes.append(NMIPRoute(destination: destination, nextHop: hop, metric: route.metric))
+                }
+                profile.ipv6 = ip
+            }
+            touched[slot].profile = profile
+        }
+    }
+
+    /// DNS goes on one profile, as NetworkManager keeps it per profile: the first interface of
+    /// the state with IPv4 enabled and not a port, else the host's active profile that carries
+    /// DNS now. The servers and search domains given replace that profile's.
+    mutating func applyDNS() throws(NetStateError) {
+        guard let dns = state.dns else { return }
+        let candidates = touched.indices.filter { slot in
+            !touched[slot].profile.connection.isPort && state.interfaces.contains { $0.name == touched[slot].name && $0.ipv4?.enabled == true }
+        }
+        var target = candidates.first { !(touched[$0].profile.ipv4?.dns.isEmpty ?? true) } ?? candidates.first
+        if target == nil {
+            let carrier = host.profiles.map(\.profile).first { profile in
+                isActive(profile.connection.uuid) && !(profile.ipv4?.dns.isEmpty ?? true)
+            }
+            if let name = carrier?.connection.interfaceName?.rawValue {
+                target = try slot(named: name, path: "dns-resolver.config")
+            }
+        }
+        guard let target else {
+            throw NetStateError(path: "dns-resolver.config", "no interface to carry the DNS servers",
+                                hint: "NetworkManager keeps DNS per profile: list the interface that should carry it, with `ipv4: {enabled: true, ...}`")
+        }
+        var profile = touched[target].profile
+        var ipv4 = profile.ipv4 ?? .dhcp
+        ipv4.dns = dns.servers.compactMap { try? IPv4Address($0) }
+        ipv4.dnsSearch = dns.search
+        profile.ipv4 = ipv4
+        let v6 = dns.servers.compactMap { try? IPv6Address($0) }
+        if var ipv6 = profile.ipv6, ipv6.method != .disabled, ipv6.method != .ignore {
+            ipv6.dns = v6
+            profile.ipv6 = ipv6
+        } else if !v6.isEmpty {
+            throw NetStateError(path: "dns-resolver.config.server", "IPv6 DNS servers on `\(touched[target].name)`, which has IPv6 disabled",
+                                hint: "enable IPv6 on it or give IPv4 servers only")
+        }
+        touched[target].profile = profile
+    }
+}
+
+func connectionType(_ kind: InterfaceKind) -> NMConnectionType {
+    switch kind {
+    case .ethernet: .ethernet
+    case .linuxBridge: .bridge
+    case .bond: .bond
+    case .vlan: .vlan
+    case .dummy: .dummy
+    case .vxlan: .other("vxlan")
+    }
+}
+
+extension NMInterfaceName {
+    init(checked name: String, path: String) throws(NetStateError) {
+        do { try self.init(name) } catch {
+            throw NetStateError(path: path, error.message, hint: error.hint ?? "Linux interface names are 1 to 15 bytes")
+        }
+    }
+}
