@@ -18,6 +18,9 @@ struct NetStateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netstate",
         abstract: "Show or apply the host's network state, in nmstate's schema, through NetworkManager transactions.",
+        // The package's version (scripts/package checks it equals bridgeify's `version:`, the
+        // one it names the .deb after; a shared constant would need a module both link).
+        version: "0.1.0",
         subcommands: [Show.self, Apply.self, Confirm.self, Rollback.self, Status.self])
 }
 
