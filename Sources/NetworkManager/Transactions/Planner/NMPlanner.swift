@@ -102,7 +102,8 @@ struct NMPlanner: Sendable {
             case .modify(let profile):
                 try profile.validate()
                 guard let current = existing[profile.uuid] else {
-                    throw NMError(.unknownConnection, "cannot modify \(profile.name): no profile has UUID \(profile.uuid.uuidString.lowercased())")
+                    throw NMError(.unknownConnection, "cannot modify \(profile.name): no profile has UUID \(profile.uuid.uuidString.lowercased())",
+                                  hint: "use .add for a new profile, or .ensure to add or modify it by name")
                 }
                 modifies[profile.uuid] = profile
                 let currentText = try wireText(current.profile)
@@ -155,7 +156,8 @@ struct NMPlanner: Sendable {
                 continue
             case .delete(let uuid):
                 let exists = existing[uuid] != nil
-                if adds[uuid] != nil { throw NMError(.invalidArguments, "the transaction both adds and deletes \(name(of: uuid))") }
+                if adds[uuid] != nil { throw NMError(.invalidArguments, "the transaction both adds and deletes \(name(of: uuid))",
+                                                           hint: "drop one of the two changes") }
                 deleted.insert(uuid)
                 commits.append(.init(kind: .delete, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !exists))
             case .supersede(let uuid):
