@@ -41,7 +41,7 @@ extension NMClient {
     }
 
     /// A profile that was active on an interface before a transaction.
-    struct ActiveBefore: Sendable, Hashable {
+    struct ActiveBefore: Sendable, Hashable, Codable {
         var interface: String
         var uuid: UUID
     }
