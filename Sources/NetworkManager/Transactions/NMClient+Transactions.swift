@@ -41,7 +41,7 @@ extension NMClient {
     }
 
     /// A profile that was active on an interface before a transaction.
-    struct ActiveBefore: Sendable, Hashable {
+    struct ActiveBefore: Sendable, Hashable, Codable {
         var interface: String
         var uuid: UUID
     }
@@ -66,6 +66,11 @@ extension NMClient {
     /// instead of reading the host again: a preview consistent with what the caller decided
     /// on. ``apply(_:plan:commit:confirmTimeout:basedOn:progress:)`` reads the host itself
     /// unless given the same state.
+    ///
+    /// An ``NMHostState`` holds no applied connections (what each device runs), which a plan
+    /// needs for a `.modify` of an active profile: those are still read from NetworkManager
+    /// (`GetAppliedConnection`, one call per device whose active profile the transaction
+    /// modifies), so only they can be newer than `state`. Without such a modify, nothing is read.
     ///
     /// - Throws: ``NMError/Code/invalidProfile`` when `state` was read without the profiles'
     ///   settings (``snapshot()``): read it with ``snapshotWithProfiles()``.
@@ -114,215 +119,25 @@ extension NMClient {
         return wire.mapValues { $0.mapValues { DBusValueText($0) } }
     }
 
+    /// Reads the host (unless given), the codec, and the applied connections the plan compares
+    /// (``NMPlanner/appliedConnectionsNeeded(for:host:)``), then plans with ``NMPlanner``,
+    /// which touches no bus.
     func prepare(_ transaction: NMTransaction, host known: HostObjects? = nil) async throws -> Prepared {
         // One read of the host: profiles, active connections and devices together.
         let host: HostObjects
         if let known { host = known } else { host = try await hostObjects() }
         let codec = try await codec()
-        let stored = host.profiles
-        var existing: [UUID: NMStoredProfile] = [:]
-        for profile in stored { existing[profile.profile.uuid] = profile }
-        // `.ensure` becomes the `.add` or `.modify` it stands for, before anything is planned.
-        let changes = try Self.resolveEnsures(transaction.changes, existing: stored)
-        let active = host.active
-        var adds: [UUID: NMConnectionProfile] = [:]
-        var modifies: [UUID: NMConnectionProfile] = [:]
-        var steps: [NMTransactionPlan.Step] = []
-        // Reapplications (or reactivations) of modified profiles that are active.
-        var effects: [NMTransactionPlan.Step] = []
-
-        func wireText(_ profile: NMConnectionProfile) throws(NMError) -> [String: [String: DBusValueText]] {
-            try Self.planText(profile, codec: codec)
-        }
-        func name(of uuid: UUID) -> String {
-            adds[uuid]?.name ?? modifies[uuid]?.name ?? existing[uuid]?.profile.name ?? uuid.uuidString.lowercased()
-        }
-        func requireKnown(_ uuid: UUID, for what: String) throws(NMError) {
-            guard adds[uuid] != nil || existing[uuid] != nil else {
-                throw NMError(.unknownConnection, "\(what): no profile has UUID \(uuid.uuidString.lowercased())",
-                              hint: "add the profile in the same transaction, or check the UUID")
-            }
-        }
-
-        // Profiles first, so that later steps can refer to them.
-        for change in changes {
-            switch change {
-            case .add(let profile):
-                try profile.validate()
-                guard adds[profile.uuid] == nil else {
-                    throw NMError(.uuidExists, "the transaction adds UUID \(profile.uuid.uuidString.lowercased()) twice")
-                }
-                adds[profile.uuid] = profile
-                if let current = existing[profile.uuid] {
-                    // Re-adding a profile that is already there is a no-op: that is what makes a
-                    // rerun safe. NetworkManager normalises what it stores (it adds keys with
-                    // their defaults), so every key we would write must hold, not every key it has.
-                    let stored = try wireText(current.profile)
-                    let wanted = try wireText(profile)
-                    let same = wanted.allSatisfy { setting, keys in
-                        keys.allSatisfy { key, value in stored[setting]?[key] == value }
-                    }
-                    if !same {
-                        throw NMError(.uuidExists, "a different profile with UUID \(profile.uuid.uuidString.lowercased()) exists (\(current.profile.name))",
-                                      hint: "use .modify to change an existing profile")
-                    }
-                    steps.append(.init(kind: .add, profile: profile.name, uuid: profile.uuid, ports: [], changes: [], alreadyDone: true))
-                } else {
-                    steps.append(.init(kind: .add, profile: profile.name, uuid: profile.uuid, ports: [],
-                                       changes: NMTransactionPlan.diff(from: [:], to: try wireText(profile)), alreadyDone: false))
-                }
-            case .modify(let profile):
-                try profile.validate()
-                guard let current = existing[profile.uuid] else {
-                    throw NMError(.unknownConnection, "cannot modify \(profile.name): no profile has UUID \(profile.uuid.uuidString.lowercased())")
-                }
-                modifies[profile.uuid] = profile
-                let currentText = try wireText(current.profile)
-                let diff = NMTransactionPlan.diff(from: currentText, to: try wireText(profile))
-                steps.append(.init(kind: .modify, profile: profile.name, uuid: profile.uuid, ports: [], changes: diff, alreadyDone: diff.isEmpty,
-                                   baseline: NMTransactionPlan.fingerprint(currentText), versionID: current.versionID))
-                // Active on a device: what that device applies must become the profile too. A
-                // profile that matches on disk while its device runs something else (an
-                // earlier modify that was only stored) still has this to do.
-                var devices: [(interface: String, changes: [NMTransactionPlan.SettingChange])] = []
-                for connection in active where transaction.modifiesTakeEffect
-                    && connection.uuid == profile.uuid && connection.state == .activated
-                {
-                    for path in connection.devices {
-                        guard let device = host.device(at: path) else { continue }
-                        // Gone from the device since the read (deactivated meanwhile): nothing to reapply there.
-                        let applied: NMConnectionProfile
-                        do throws(any Error) {
-                            applied = try await appliedProfile(of: path).profile
-                        } catch let error as NMError where error.code == .deviceNotActive {
-                            continue
-                        }
-                        // Against the profile as NetworkManager normalised it when nothing is to
-                        // be written; otherwise against what will be written.
-                        // `connection.autoconnect(-priority)` say what NetworkManager does with
-                        // the profile, not what the device runs: a difference there is nothing to
-                        // reapply. (A profile a transaction added and activated keeps the staged
-                        // copy's `autoconnect=false` in its applied connection after the commit,
-                        // docs/networkmanager-quirks.md; without this every later modify or
-                        // ensure of it would plan a reapply that never settles.)
-                        let changes = NMTransactionPlan.diff(from: try wireText(applied), to: diff.isEmpty ? currentText : try wireText(profile))
-                            .filter { !NMTransactionPlan.isProfileOnly(setting: $0.setting, key: $0.key) }
-                        devices.append((device.interface.rawValue, changes))
-                    }
-                }
-                if !devices.isEmpty {
-                    var changes: [NMTransactionPlan.SettingChange] = []
-                    for device in devices { for change in device.changes where !changes.contains(change) { changes.append(change) } }
-                    let inPlace = changes.allSatisfy { NMTransactionPlan.reapplicable(setting: $0.setting, key: $0.key) }
-                    effects.append(.init(kind: inPlace ? .reapply : .reactivate, profile: profile.name, uuid: profile.uuid, ports: [],
-                                         changes: changes, alreadyDone: changes.isEmpty, devices: devices.map(\.interface).sorted()))
-                }
-            default:
+        // The applied connection of each device whose active profile the transaction modifies
+        // (`GetAppliedConnection`), read in the order the planner compares them.
+        var applied: [ObjectPath: NMConnectionProfile] = [:]
+        for path in try NMPlanner.appliedConnectionsNeeded(for: transaction, host: host) {
+            do throws(any Error) {
+                applied[path] = try await appliedProfile(of: path).profile
+            } catch let error as NMError where error.code == .deviceNotActive {
+                // Gone from the device since the read (deactivated meanwhile): nothing to reapply there.
                 continue
             }
         }
-        var deactivations: [NMTransactionPlan.Step] = []
-        var activations: [(controller: Bool, step: NMTransactionPlan.Step)] = []
-        var commits: [NMTransactionPlan.Step] = []
-        var superseded: Set<UUID> = []
-        var deleted: Set<UUID> = []
-        for change in changes {
-            switch change {
-            case .add, .modify, .ensure:
-                continue
-            case .delete(let uuid):
-                let exists = existing[uuid] != nil
-                if adds[uuid] != nil { throw NMError(.invalidArguments, "the transaction both adds and deletes \(name(of: uuid))") }
-                deleted.insert(uuid)
-                commits.append(.init(kind: .delete, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !exists))
-            case .supersede(let uuid):
-                try requireKnown(uuid, for: "supersede")
-                superseded.insert(uuid)
-                let autoconnect = (modifies[uuid] ?? existing[uuid]?.profile ?? adds[uuid])?.connection.autoconnect ?? true
-                commits.append(.init(kind: .supersede, profile: name(of: uuid), uuid: uuid, ports: [],
-                                     changes: autoconnect ? [.init(setting: "connection", key: "autoconnect", before: .boolean(true), after: .boolean(false))] : [],
-                                     alreadyDone: !autoconnect))
-            case .deactivate(let uuid):
-                try requireKnown(uuid, for: "deactivate")
-                let isActive = active.contains { $0.uuid == uuid && $0.state != .deactivated }
-                deactivations.append(.init(kind: .deactivate, profile: name(of: uuid), uuid: uuid, ports: [], changes: [], alreadyDone: !isActive))
-            case .activate(let uuid, let ports):
-                try requireKnown(uuid, for: "activate")
-                let profile = adds[uuid] ?? modifies[uuid] ?? existing[uuid]!.profile
-                let running = active.first { $0.uuid == uuid && $0.state == .activated }
-                var done = running != nil && adds[uuid].map({ _ in existing[uuid] != nil }) ?? true
-                if done, modifies[uuid] != nil, let step = steps.first(where: { $0.uuid == uuid && $0.kind == .modify }), !step.alreadyDone {
-                    done = false
-                }
-                // Activating a modified profile is a full reactivation, which carries the change
-                // (and is what the caller asked for): it replaces the reapply; it is to do
-                // while the device runs something else than the profile.
-                if done, effects.contains(where: { $0.uuid == uuid && !$0.alreadyDone }) { done = false }
-                if done, !ports.isEmpty, let running {
-                    // Each port must be attached to this controller's device.
-                    for port in ports {
-                        guard let device = host.device(named: port.rawValue), device.isReal,
-                            host.isPort(device.path, of: Set(running.devices))
-                        else {
-                            done = false
-                            break
-                        }
-                    }
-                }
-                let isController = profile.bridge != nil || profile.bond != nil
-                activations.append((isController, .init(kind: .activate, profile: profile.name, uuid: uuid,
-                                                         ports: ports.map(\.rawValue), changes: [], alreadyDone: done)))
-            }
-        }
-        // Never two profiles that can autoconnect on one interface once committed.
-        var autoconnecting: [String: [String]] = [:]
-        var finalProfiles: [UUID: NMConnectionProfile] = existing.mapValues(\.profile)
-        for (uuid, profile) in adds { finalProfiles[uuid] = profile }
-        for (uuid, profile) in modifies { finalProfiles[uuid] = profile }
-        for (uuid, profile) in finalProfiles where !superseded.contains(uuid) && !deleted.contains(uuid) {
-            guard profile.connection.autoconnect ?? true, let interface = profile.interfaceName?.rawValue else { continue }
-            autoconnecting[interface, default: []].append(profile.name)
-        }
-        let touched = Set(adds.values.compactMap { $0.interfaceName?.rawValue })
-            .union(modifies.values.compactMap { $0.interfaceName?.rawValue })
-        for (interface, names) in autoconnecting where names.count > 1 && touched.contains(interface) {
-            throw NMError(.invalidProfile,
-                          "after this transaction \(names.count) profiles could autoconnect on \(interface): \(names.sorted().joined(separator: ", "))",
-                          hint: "supersede the profiles this transaction replaces (.supersede(uuid:)), or give the new one autoconnect false")
-        }
-        // Profiles that do not fit their devices, parents and controllers that do not exist:
-        // refused here, before any checkpoint (NMClient+DeviceFit.swift).
-        try Self.checkDeviceFit(changed: Array(adds.values) + Array(modifies.values),
-                                profiles: finalProfiles.filter { !deleted.contains($0.key) }.map(\.value), devices: host.devices)
-        // What was active before, controllers first. NetworkManager's own external "connections"
-        // come back by themselves: an active connection flagged external, a profile flagged
-        // external (lo's on 1.50 and later, docs/networkmanager-quirks.md), and loopback itself,
-        // which an undo must never activate (that makes NetworkManager manage lo from then on).
-        var activeBefore: [ActiveBefore] = []
-        for connection in active where connection.state == .activated && !connection.stateFlags.contains(.external) {
-            let uuid = connection.uuid
-            if existing[uuid]?.flags.contains(.external) == true { continue }
-            for devicePath in connection.devices {
-                guard let device = host.device(at: devicePath), device.type != .loopback else { continue }
-                let entry = ActiveBefore(interface: device.interface.rawValue, uuid: uuid)
-                if existing[uuid]?.profile.isPort == true { activeBefore.append(entry) } else { activeBefore.insert(entry, at: 0) }
-            }
-        }
-        // Software devices the transaction will create: deleted again by an undo without the checkpoint.
-        let software: Set<NMConnectionType> = [.bridge, .bond, .vlan, .dummy]
-        var newDevices: [String] = []
-        for profile in adds.values where software.contains(profile.type) && existing[profile.uuid] == nil {
-            guard let interface = profile.interfaceName?.rawValue else { continue }
-            if host.device(named: interface)?.isReal != true { newDevices.append(interface) }
-        }
-        // Controllers before ports.
-        let orderedActivations = activations.filter(\.controller).map(\.step) + activations.filter { !$0.controller }.map(\.step)
-        // A reapply only where the transaction neither activates nor deactivates the profile.
-        let activatedOrDeactivated = Set((deactivations + orderedActivations).map(\.uuid))
-        let reapplies = effects.filter { !activatedOrDeactivated.contains($0.uuid) }
-        let allSteps = steps + deactivations + reapplies + orderedActivations + commits
-        return Prepared(plan: NMTransactionPlan(steps: allSteps, networkManagerVersion: codec.version.rawValue),
-                        codec: codec, existing: existing, active: active, devices: host.devices, adds: adds, modifies: modifies, changes: changes,
-                        activeBefore: activeBefore, newDevices: newDevices.sorted())
+        return try NMPlanner(host: host, applied: applied, codec: codec).prepare(transaction)
     }
 }

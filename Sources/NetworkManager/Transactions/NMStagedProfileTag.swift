@@ -1,0 +1,116 @@
+import DBus
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a transaction writes into the `user.data` of each profile it stages (a new or modified
+/// profile, a backup, the bookkeeping record or witness), as one typed value: the keys of
+/// ``NMClient/Tag`` built and parsed in one place.
+///
+/// `user.data` holds string pairs only, so the tag is stored as flat keys (``userData``), the
+/// same keys every earlier version wrote, so that a process of an older version still finds a
+/// pending transaction this one left, and this one reads what an older one left
+/// (``init(userData:)``). Version 1 adds `org.swift-networkmanager.tag-version`; its absence
+/// is version 0, the format before this type. The type is also `Codable` (JSON, for reports
+/// and tests).
+struct NMStagedProfileTag: Sendable, Hashable, Codable {
+    /// The version this build writes.
+    static let currentVersion = 1
+    /// The key that carries the version (absent: version 0).
+    static let versionKey = "org.swift-networkmanager.tag-version"
+
+    /// What the profile is to its transaction (`org.swift-networkmanager.staged`).
+    enum Role: String, Sendable, Hashable, Codable {
+        /// A profile the transaction adds.
+        case add
+        /// A profile the transaction modifies (the desired settings, staged in memory).
+        case modify
+        /// An inert in-memory copy of a modified or deleted profile as it was.
+        case backup
+        /// The bookkeeping profile that carries the ``NMTransactionRecord``.
+        case record
+        /// The bookkeeping profile of a transaction that stages nothing else.
+        case witness
+    }
+
+    /// Where a modified profile was kept before (`org.swift-networkmanager.original-storage`).
+    enum Storage: String, Sendable, Hashable, Codable {
+        case disk, memory
+    }
+
+    var version: Int = Self.currentVersion
+    /// The transaction's id.
+    var transaction: UUID
+    var role: Role?
+    /// The checkpoint's path and when it was made (CLOCK_BOOTTIME ms).
+    var checkpoint: String?
+    var checkpointCreated: Int64?
+    /// The autoconnect the profile is to have once committed: nil is NetworkManager's
+    /// default (`default`); absent from the tag when ``hasAutoconnect`` is false.
+    var autoconnect: Bool?
+    var hasAutoconnect = false
+    var label: String?
+    /// On a backup: the profile it preserves, its name and where it was kept.
+    var backupOf: UUID?
+    var originalName: String?
+    var originalStorage: Storage?
+    /// Older versions only (the record carries these now): superseded and deleted profiles,
+    /// the profiles active before, new software devices.
+    var supersedes: [UUID] = []
+    var deletes: [UUID] = []
+    var reactivate: [NMClient.ActiveBefore] = []
+    var newDevices: [String] = []
+
+    init(transaction: UUID, role: Role?) {
+        self.transaction = transaction
+        self.role = role
+    }
+
+    /// The tag in `userData` (a profile's `user.data`), nil when it carries no transaction id.
+    /// Unknown keys under the prefix (a newer version's) are ignored; values that do not parse
+    /// are taken as absent, as the hand-written readers did.
+    init?(userData tags: [String: String]) {
+        typealias Tag = NMClient.Tag
+        guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { return nil }
+        transaction = id
+        version = tags[Self.versionKey].flatMap { Int($0) } ?? 0
+        role = tags[Tag.staged].flatMap(Role.init(rawValue:))
+        checkpoint = tags[Tag.checkpoint]
+        checkpointCreated = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+        if let text = tags[Tag.autoconnect] {
+            hasAutoconnect = true
+            autoconnect = text == "default" ? nil : text == "true"
+        }
+        label = tags[Tag.label]
+        backupOf = tags[Tag.backupOf].flatMap(UUID.init(uuidString:))
+        originalName = tags[Tag.originalName]
+        originalStorage = tags[Tag.originalStorage].flatMap(Storage.init(rawValue:))
+        supersedes = NMClient.uuidList(tags[Tag.supersedes])
+        deletes = NMClient.uuidList(tags[Tag.deletes])
+        reactivate = NMClient.reactivateList(tags[Tag.reactivate])
+        newDevices = (tags[Tag.newDevices] ?? "").split(separator: ",").map(String.init)
+    }
+
+    /// The flat keys to merge into a profile's `user.data`; empty values are left out.
+    var userData: [String: String] {
+        typealias Tag = NMClient.Tag
+        var tags: [String: String] = [Tag.transaction: transaction.uuidString]
+        if version > 0 { tags[Self.versionKey] = String(version) }
+        tags[Tag.staged] = role?.rawValue
+        tags[Tag.checkpoint] = checkpoint
+        tags[Tag.checkpointCreated] = checkpointCreated.map { String($0) }
+        if hasAutoconnect { tags[Tag.autoconnect] = autoconnect.map { $0 ? "true" : "false" } ?? "default" }
+        tags[Tag.label] = label
+        tags[Tag.backupOf] = backupOf?.uuidString
+        tags[Tag.originalName] = originalName
+        tags[Tag.originalStorage] = originalStorage?.rawValue
+        if !supersedes.isEmpty { tags[Tag.supersedes] = supersedes.map(\.uuidString).joined(separator: ",") }
+        if !deletes.isEmpty { tags[Tag.deletes] = deletes.map(\.uuidString).joined(separator: ",") }
+        if !reactivate.isEmpty { tags[Tag.reactivate] = reactivate.map { "\($0.interface)=\($0.uuid.uuidString)" }.joined(separator: ",") }
+        if !newDevices.isEmpty { tags[Tag.newDevices] = newDevices.joined(separator: ",") }
+        return tags.filter { !$0.value.isEmpty }
+    }
+}
+
