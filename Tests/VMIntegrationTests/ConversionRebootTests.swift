@@ -70,7 +70,8 @@ struct VMIntegrationTests {
         #expect(try vm.runChecked("ip -o link show ens4").contains("master br0"))
         let listing = try vm.runChecked("""
             for u in $(nmcli -g UUID connection show); do
-                nmcli -g connection.interface-name,connection.autoconnect,connection.id connection show "$u"
+                # one field a line with -g on one profile: joined here as IFNAME:AUTOCONNECT:ID
+                echo "$(nmcli -g connection.interface-name connection show "$u"):$(nmcli -g connection.autoconnect connection show "$u"):$(nmcli -g connection.id connection show "$u")"
             done
             """)
         let autoconnecting = listing.split(separator: "\n").filter { $0.hasPrefix("ens4:yes:") }
