@@ -154,6 +154,13 @@ let package = Package(
             dependencies: ["NetState", "NetworkManager", "NMTestSupport", "netstate"],
             swiftSettings: strict
         ),
+        // The VM tier (scripts/nm-vm, docs/testing.md): reboots and power cuts in a QEMU guest.
+        // Runs only with NM_TEST_VM=1 (scripts/test's VM pass); builds bridgeify to run in the guest.
+        .testTarget(
+            name: "VMIntegrationTests",
+            dependencies: ["NMTestSupport", "bridgeify"],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
