@@ -280,8 +280,14 @@ extension NMClient {
             try await updateProfile(recordProfile.path, to: profile, storage: .memory)
         }
         // Staged additions first, then modifications: every profile of the new configuration
-        // is on disk before the old one is told to step back.
-        let ordered = work.staged.filter { $0.profile.userData[Tag.staged] == "add" }
+        // is on disk before the old one is told to step back. Among additions, ports before
+        // controllers: after a power cut, a port whose controller never reached the disk is
+        // inert (NetworkManager tries it, finds no controller and autoconnects the old profile),
+        // while a controller without its ports would come up with the addresses still on the
+        // old profile's interface (the VM tier's power-cut test; docs/transactions.md).
+        let additions = work.staged.filter { $0.profile.userData[Tag.staged] == "add" }
+        let ordered = additions.filter { $0.profile.connection.controller != nil }
+            + additions.filter { $0.profile.connection.controller == nil }
             + work.staged.filter { $0.profile.userData[Tag.staged] != "add" }
         for stored in ordered {
             try await beforeWrite()
