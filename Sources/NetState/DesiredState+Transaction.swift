@@ -63,7 +63,7 @@ private struct TransactionBuilder {
         } else {
             guard let type = interface.type else {
                 throw NetStateError(path: path, "`\(interface.name)` has no profile on this host and no `type`",
-                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, dummy)")
+                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, vxlan, dummy)")
             }
             let fresh: NMConnectionProfile
             do {
@@ -78,8 +78,13 @@ private struct TransactionBuilder {
                     }
                     fresh = try .vlan(name: interface.name, parent: vlan.baseInterface, id: UInt16(vlan.id), interface: name)
                 case .vxlan:
-                    throw NetStateError(path: "\(path).type", "VXLAN interfaces are parsed and validated but not applied yet",
-                                        hint: "the library has no `vxlan` setting yet (docs/netstate.md, 'Not yet'); create it with nmcli meanwhile")
+                    guard let vxlan = interface.vxlan else {
+                        throw NetStateError(path: path, "a new VXLAN needs its `vxlan` key",
+                                            hint: "add `vxlan: {id: VNI, remote: ADDRESS, ...}`")
+                    }
+                    fresh = try .vxlan(name: interface.name, interface: name, id: UInt32(vxlan.id), remote: vxlan.remote,
+                                       local: vxlan.local, destinationPort: vxlanPort(vxlan.destinationPort),
+                                       parent: vxlan.baseInterface)
                 }
             } catch let error as NMError {
                 throw NetStateError(path: path, error.message, hint: error.hint ?? "see docs/netstate.md")
@@ -238,6 +243,15 @@ private struct TransactionBuilder {
             setting.id = UInt16(vlan.id)
             profile.vlan = setting
         }
+        if let vxlan = interface.vxlan, var setting = profile.vxlan {
+            // Only the keys given: nmstate's partial-state rule within a setting.
+            setting.id = UInt32(vxlan.id)
+            if let remote = vxlan.remote { setting.remote = remote }
+            if let local = vxlan.local { setting.local = local }
+            if vxlan.destinationPort != nil { setting.destinationPort = vxlanPort(vxlan.destinationPort) }
+            if let base = vxlan.baseInterface { setting.parent = base }
+            profile.vxlan = setting
+        }
     }
 
     /// The slot of an interface that routes or DNS name, taking its host profile if the
@@ -333,8 +347,15 @@ func connectionType(_ kind: InterfaceKind) -> NMConnectionType {
     case .bond: .bond
     case .vlan: .vlan
     case .dummy: .dummy
-    case .vxlan: .other("vxlan")
+    case .vxlan: .vxlan
     }
+}
+
+/// `destination-port` as the profile keeps it: NetworkManager's default (8472) is left unset,
+/// as `GetSettings` leaves it out, so that a rerun compares equal (docs/networkmanager-quirks.md).
+func vxlanPort(_ port: Int?) -> UInt16? {
+    guard let port, port != Int(NMVXLANSetting.defaultDestinationPort) else { return nil }
+    return UInt16(port)
 }
 
 extension NMInterfaceName {

@@ -93,6 +93,13 @@ struct ParsingTests {
             """, path: "interfaces[0].bridge.ports[1].nme", messageContains: "unknown key `nme`"),
         Bad(name: "bond ports not a list", text: "interfaces:\n- name: bond0\n  type: bond\n  link-aggregation: {mode: active-backup, ports: eno1}\n",
             path: "interfaces[0].link-aggregation.ports", messageContains: "expected a list"),
+        Bad(name: "VXLAN remote not an address", text: "interfaces:\n- name: vx0\n  type: vxlan\n  vxlan: {id: 5, remote: peer.example}\n",
+            path: "interfaces[0].vxlan.remote", messageContains: "not an IP address"),
+        Bad(name: "VXLAN local and remote of different families",
+            text: "interfaces:\n- name: vx0\n  type: vxlan\n  vxlan: {id: 5, remote: 192.0.2.2, local: 2001:db8::5}\n",
+            path: "interfaces[0].vxlan.local", messageContains: "different address families"),
+        Bad(name: "VXLAN id over 24 bits", text: "interfaces:\n- name: vx0\n  type: vxlan\n  vxlan: {id: 16777216, remote: 192.0.2.2}\n",
+            path: "interfaces[0].vxlan.id", messageContains: "out of range"),
         Bad(name: "STP timer", text: "interfaces:\n- name: br0\n  type: linux-bridge\n  bridge: {options: {stp: {enabled: true, forward-delay: 99}}}\n",
             path: "interfaces[0].bridge.options.stp.forward-delay", messageContains: "out of range"),
     ]
