@@ -185,6 +185,7 @@ private struct TransactionBuilder {
             profile.ethernet = ethernet
         }
         if let ip = interface.ipv4 {
+            let known = Set((profile.ipv4?.addresses ?? []).map(\.address))
             var setting = profile.ipv4 ?? .dhcp
             let addresses = ip.addresses.compactMap { try? IPv4AddressWithPrefix(IPv4Address($0.ip), prefix: $0.prefixLength) }
             if !ip.enabled {
@@ -201,6 +202,18 @@ private struct TransactionBuilder {
                 setting.addresses = addresses
             }
             if let gateway = setting.gateway, !setting.addresses.contains(where: { $0.contains(gateway) }) { setting.gateway = nil }
+            // An address conflict must fail the transaction, not take another host's address:
+            // a static address the state adds (not in the profile yet) that no interface of
+            // this host holds now is probed first (NetworkManager's ARP duplicate address
+            // detection; on by default only from 1.46), unless the profile already says how
+            // long to probe. An address the host holds (moved from a NIC to its bridge) is not:
+            // the probe could find nothing (decision 0008) and would cut the host off meanwhile;
+            // nor one the profile has (a rerun, `show | apply`, which must change nothing).
+            let held = Set(host.ipv4.values.flatMap { $0.addresses.map(\.address) })
+            if setting.method != .disabled, setting.dadTimeout == nil,
+               setting.addresses.contains(where: { !held.contains($0.address) && !known.contains($0.address) }) {
+                setting.dadTimeout = conflictProbe
+            }
             profile.ipv4 = setting
         }
         if let ip = interface.ipv6 {
@@ -350,6 +363,10 @@ func connectionType(_ kind: InterfaceKind) -> NMConnectionType {
     case .vxlan: .vxlan
     }
 }
+
+/// How long NetworkManager probes a new static IPv4 address for a conflict: its own default
+/// from 1.46 (`ipv4.dad-timeout`), written explicitly so that 1.42 probes too.
+let conflictProbe: Duration = .milliseconds(200)
 
 /// `destination-port` as the profile keeps it: NetworkManager's default (8472) is left unset,
 /// as `GetSettings` leaves it out, so that a rerun compares equal (docs/networkmanager-quirks.md).

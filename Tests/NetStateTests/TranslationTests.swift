@@ -180,6 +180,44 @@ struct TranslationTests {
         #expect(try NMSettingsCodec(version: NMVersion(1, 42, 4)).decode(wire) == vx0)
     }
 
+    @Test("a static IPv4 address the state adds is probed for a conflict; one the host holds or the profile has is not")
+    func conflictProbeForNewAddresses() throws {
+        var host = try Self.host()
+        // eno1 holds 192.0.2.7 now (its device's IP4Config).
+        host.ipv4[ObjectPath(rawValue: "/org/freedesktop/NetworkManager/Devices/2")!] =
+            NMIPv4Configuration(addresses: ["192.0.2.7/24"], gateway: nil, dnsServers: [])
+        func ipv4(_ yaml: String, on host: NMHostState) throws -> [String: NMIPv4Setting] {
+            Self.summary(try DesiredState.parse(yaml).transaction(on: host)).profiles.compactMapValues(\.ipv4)
+        }
+        let added = try ipv4("""
+            interfaces:
+            - name: br9
+              type: linux-bridge
+              ipv4: {enabled: true, address: [{ip: 192.0.2.7, prefix-length: 24}, {ip: 198.51.100.9, prefix-length: 24}]}
+            - name: br8
+              type: linux-bridge
+              ipv4: {enabled: true, address: [{ip: 192.0.2.7, prefix-length: 24}]}
+            - name: br7
+              type: linux-bridge
+              ipv4: {enabled: true, dhcp: true}
+            """, on: host)
+        #expect(added["br9"]?.dadTimeout == .milliseconds(200), "198.51.100.9 is new to the host: probed")
+        #expect(added["br8"]?.dadTimeout == nil, "192.0.2.7 is the host's own (moved): not probed")
+        #expect(added["br7"]?.dadTimeout == nil, "no static address")
+
+        // The profile has the address already (a rerun, show | apply): nothing added.
+        var eno2 = try #require(host.profiles.first { $0.profile.connection.uuid == Self.eno2UUID })
+        eno2.profile.ipv4 = .static(addresses: ["203.0.113.4/24"])
+        host.profiles = host.profiles.map { $0.profile.connection.uuid == Self.eno2UUID ? eno2 : $0 }
+        let kept = try ipv4("interfaces:\n- name: eno2\n  ipv4: {enabled: true, address: [{ip: 203.0.113.4, prefix-length: 24}]}\n", on: host)
+        #expect(kept["eno2"]?.dadTimeout == nil)
+        // An explicit value on the profile is the administrator's: kept.
+        eno2.profile.ipv4?.dadTimeout = .zero
+        host.profiles = host.profiles.map { $0.profile.connection.uuid == Self.eno2UUID ? eno2 : $0 }
+        let explicit = try ipv4("interfaces:\n- name: eno2\n  ipv4: {enabled: true, address: [{ip: 203.0.113.5, prefix-length: 24}]}\n", on: host)
+        #expect(explicit["eno2"]?.dadTimeout == .zero)
+    }
+
     @Test("states the host cannot take are refused with a path and a hint", arguments: [
         ("interfaces:\n- name: eno9\n", "interfaces[0]", "no profile on this host"),
         ("interfaces:\n- name: eno1\n  type: linux-bridge\n", "interfaces[0].type", "of type 802-3-ethernet, not linux-bridge"),
