@@ -171,6 +171,14 @@ struct Apply: AsyncParsableCommand {
             }
         } catch {
             report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            // NetworkManager reports an address conflict its duplicate address detection found
+            // only as a generic IP configuration failure: name the likely cause when the state
+            // gives static IPv4 addresses (netstate asks for the probe on those it adds).
+            if error.code == .ipConfigFailed, state.interfaces.contains(where: { !($0.ipv4?.addresses.isEmpty ?? true) }) {
+                report.error?.hint = "an IPv4 address of the state may be in use on the network: NetworkManager probes the "
+                    + "addresses netstate adds (ipv4.dad-timeout) and logs 'IPv4 address ... is used on network'; "
+                    + (error.hint ?? "check the static addresses")
+            }
             if let failure = error.transaction {
                 report.steps = failure.steps
                 report.state = failure.endState.name

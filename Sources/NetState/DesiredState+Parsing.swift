@@ -203,7 +203,7 @@ private struct Reader {
     }
 
     func bridge(_ value: Any, _ path: String) throws(NetStateError) -> BridgeState {
-        let f = try map(value, path, allowed: ["options", "port"])
+        let f = try map(value, path, allowed: ["options", "port", "ports"])
         var result = BridgeState()
         if let v = f["options"] {
             let op = join(path, "options")
@@ -219,10 +219,10 @@ private struct Reader {
                 result.stp = state
             }
         }
-        if let v = f["port"] {
+        if let (key, v) = try portsKey(f, path) {
             var ports: [String] = []
-            for (index, item) in try list(v, join(path, "port")).enumerated() {
-                let p = "\(join(path, "port"))[\(index)]"
+            for (index, item) in try list(v, join(path, key)).enumerated() {
+                let p = "\(join(path, key))[\(index)]"
                 let port = try map(item, p, allowed: ["name"])
                 guard let name = port["name"] else { throw NetStateError(path: p, "a port needs a `name`", hint: "add `name: IFACE`") }
                 ports.append(try string(name, join(p, "name")))
@@ -233,7 +233,7 @@ private struct Reader {
     }
 
     func bond(_ value: Any, _ path: String) throws(NetStateError) -> BondState {
-        let f = try map(value, path, allowed: ["mode", "options", "port"])
+        let f = try map(value, path, allowed: ["mode", "options", "port", "ports"])
         guard let mode = f["mode"] else { throw NetStateError(path: path, "a bond needs a `mode`", hint: "add `mode: active-backup` (or another)") }
         var result = BondState(mode: try string(mode, join(path, "mode")))
         if let v = f["options"] {
@@ -242,8 +242,22 @@ private struct Reader {
             }
             for (key, option) in options { result.options["\(key)"] = "\(option)" }
         }
-        if let v = f["port"] { result.ports = try strings(v, join(path, "port")) }
+        if let (key, v) = try portsKey(f, path) { result.ports = try strings(v, join(path, key)) }
         return result
+    }
+
+    /// The ports of a bridge or bond: nmstate's `port`, or its alias `ports` (nmstate's
+    /// `#[serde(alias = "ports")]` on `LinuxBridgeConfig.port` and `BondConfig.port`), with the
+    /// key that was used (for paths); both at once is refused, as serde refuses a duplicate field.
+    func portsKey(_ fields: [String: Any], _ path: String) throws(NetStateError) -> (String, Any)? {
+        switch (fields["port"], fields["ports"]) {
+        case (let port?, nil): return ("port", port)
+        case (nil, let ports?): return ("ports", ports)
+        case (_?, _?):
+            throw NetStateError(path: join(path, "ports"), "both `port` and its alias `ports` are given",
+                                hint: "list the ports once, under `port` (nmstate's name) or `ports`")
+        case (nil, nil): return nil
+        }
     }
 
     func route(_ value: Any, _ path: String) throws(NetStateError) -> RouteState {

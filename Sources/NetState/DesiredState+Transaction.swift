@@ -63,7 +63,7 @@ private struct TransactionBuilder {
         } else {
             guard let type = interface.type else {
                 throw NetStateError(path: path, "`\(interface.name)` has no profile on this host and no `type`",
-                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, dummy)")
+                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, vxlan, dummy)")
             }
             let fresh: NMConnectionProfile
             do {
@@ -78,8 +78,13 @@ private struct TransactionBuilder {
                     }
                     fresh = try .vlan(name: interface.name, parent: vlan.baseInterface, id: UInt16(vlan.id), interface: name)
                 case .vxlan:
-                    throw NetStateError(path: "\(path).type", "VXLAN interfaces are parsed and validated but not applied yet",
-                                        hint: "the library has no `vxlan` setting yet (docs/netstate.md, 'Not yet'); create it with nmcli meanwhile")
+                    guard let vxlan = interface.vxlan else {
+                        throw NetStateError(path: path, "a new VXLAN needs its `vxlan` key",
+                                            hint: "add `vxlan: {id: VNI, remote: ADDRESS, ...}`")
+                    }
+                    fresh = try .vxlan(name: interface.name, interface: name, id: UInt32(vxlan.id), remote: vxlan.remote,
+                                       local: vxlan.local, destinationPort: vxlanPort(vxlan.destinationPort),
+                                       parent: vxlan.baseInterface)
                 }
             } catch let error as NMError {
                 throw NetStateError(path: path, error.message, hint: error.hint ?? "see docs/netstate.md")
@@ -180,6 +185,7 @@ private struct TransactionBuilder {
             profile.ethernet = ethernet
         }
         if let ip = interface.ipv4 {
+            let known = Set((profile.ipv4?.addresses ?? []).map(\.address))
             var setting = profile.ipv4 ?? .dhcp
             let addresses = ip.addresses.compactMap { try? IPv4AddressWithPrefix(IPv4Address($0.ip), prefix: $0.prefixLength) }
             if !ip.enabled {
@@ -196,6 +202,18 @@ private struct TransactionBuilder {
                 setting.addresses = addresses
             }
             if let gateway = setting.gateway, !setting.addresses.contains(where: { $0.contains(gateway) }) { setting.gateway = nil }
+            // An address conflict must fail the transaction, not take another host's address:
+            // a static address the state adds (not in the profile yet) that no interface of
+            // this host holds now is probed first (NetworkManager's ARP duplicate address
+            // detection; on by default only from 1.46), unless the profile already says how
+            // long to probe. An address the host holds (moved from a NIC to its bridge) is not:
+            // the probe could find nothing (decision 0008) and would cut the host off meanwhile;
+            // nor one the profile has (a rerun, `show | apply`, which must change nothing).
+            let held = Set(host.ipv4.values.flatMap { $0.addresses.map(\.address) })
+            if setting.method != .disabled, setting.dadTimeout == nil,
+               setting.addresses.contains(where: { !held.contains($0.address) && !known.contains($0.address) }) {
+                setting.dadTimeout = conflictProbe
+            }
             profile.ipv4 = setting
         }
         if let ip = interface.ipv6 {
@@ -237,6 +255,15 @@ private struct TransactionBuilder {
             setting.parent = vlan.baseInterface
             setting.id = UInt16(vlan.id)
             profile.vlan = setting
+        }
+        if let vxlan = interface.vxlan, var setting = profile.vxlan {
+            // Only the keys given: nmstate's partial-state rule within a setting.
+            setting.id = UInt32(vxlan.id)
+            if let remote = vxlan.remote { setting.remote = remote }
+            if let local = vxlan.local { setting.local = local }
+            if vxlan.destinationPort != nil { setting.destinationPort = vxlanPort(vxlan.destinationPort) }
+            if let base = vxlan.baseInterface { setting.parent = base }
+            profile.vxlan = setting
         }
     }
 
@@ -333,8 +360,19 @@ func connectionType(_ kind: InterfaceKind) -> NMConnectionType {
     case .bond: .bond
     case .vlan: .vlan
     case .dummy: .dummy
-    case .vxlan: .other("vxlan")
+    case .vxlan: .vxlan
     }
+}
+
+/// How long NetworkManager probes a new static IPv4 address for a conflict: its own default
+/// from 1.46 (`ipv4.dad-timeout`), written explicitly so that 1.42 probes too.
+let conflictProbe: Duration = .milliseconds(200)
+
+/// `destination-port` as the profile keeps it: NetworkManager's default (8472) is left unset,
+/// as `GetSettings` leaves it out, so that a rerun compares equal (docs/networkmanager-quirks.md).
+func vxlanPort(_ port: Int?) -> UInt16? {
+    guard let port, port != Int(NMVXLANSetting.defaultDestinationPort) else { return nil }
+    return UInt16(port)
 }
 
 extension NMInterfaceName {

@@ -46,6 +46,21 @@ extension DesiredState {
                 if let port = vxlan.destinationPort, !(1...65535).contains(port) {
                     throw NetStateError(path: "\(path).vxlan.destination-port", "port \(port) is out of range", hint: "use 1...65535 (4789 is IANA's)")
                 }
+                var families: [Int] = []
+                for (key, text) in [("remote", vxlan.remote), ("local", vxlan.local)] {
+                    guard let text else { continue }
+                    if (try? IPv4Address(text)) != nil { families.append(4) } else if (try? IPv6Address(text)) != nil { families.append(6) } else {
+                        throw NetStateError(path: "\(path).vxlan.\(key)", "`\(text)` is not an IP address",
+                                            hint: "write an IPv4 or IPv6 address without a prefix length")
+                    }
+                }
+                if families.count == 2, families[0] != families[1] {
+                    throw NetStateError(path: "\(path).vxlan.local", "`local` and `remote` are of different address families",
+                                        hint: "use IPv4 for both or IPv6 for both")
+                }
+                if let base = vxlan.baseInterface, let problem = NMInterfaceName.problem(base) {
+                    throw NetStateError(path: "\(path).vxlan.base-iface", "`\(base)`: \(problem)", hint: "name an existing interface")
+                }
             }
             if let bond = interface.bond, !bondModes.contains(bond.mode) {
                 throw NetStateError(path: "\(path).link-aggregation.mode", "bond mode `\(bond.mode)` is not known",
