@@ -260,7 +260,16 @@ private struct TransactionBuilder {
             ethernet.mtu = mtu
             profile.ethernet = ethernet
         }
-        if let text = interface.macAddress, let mac = try? MACAddress(text) {
+        var macText = interface.macAddress
+        if let source = interface.copyMACFrom {
+            // nmstate's `copy-mac-from`: the MAC the interface has now.
+            guard let mac = host.devices.first(where: { $0.interface.rawValue == source })?.hardwareAddress else {
+                throw NetStateError(path: "\(path).copy-mac-from", "`\(source)` has no device with a MAC address on this host",
+                                    hint: "name an existing interface (the bridge's port), or give `mac-address`")
+            }
+            macText = mac
+        }
+        if let text = macText, let mac = try? MACAddress(text) {
             var ethernet = profile.ethernet ?? NMEthernetSetting()
             if profile.connection.type == .ethernet { ethernet.macAddress = mac } else { ethernet.assignedMACAddress = .address(mac) }
             profile.ethernet = ethernet
