@@ -33,6 +33,8 @@ extension NetStateScenarios {
                 let detached = try #require(eno2Profiles.first?.profile)
                 #expect(detached.connection.controller == nil && detached.connection.portType == nil)
                 #expect(detached.ipv4?.method == .disabled && detached.ipv6?.method == .disabled)
+                let active = try await nm.snapshot().activeConnections.map(\.uuid)
+                #expect(active.contains(detached.uuid), "eno2 was up as a port: it stays up on its own (nmstate)")
                 #expect(try container.kernelAddresses("br0").contains("192.168.1.210/24"))
 
                 let after = try await HostState.take(container, nm)
