@@ -132,7 +132,7 @@ private struct Reader {
     }
 
     func interface(_ value: Any, _ path: String) throws(NetStateError) -> InterfaceState {
-        let fields = try map(value, path, allowed: ["name", "type", "state", "mtu", "mac-address", "ipv4", "ipv6", "bridge",
+        let fields = try map(value, path, allowed: ["name", "type", "state", "mtu", "mac-address", "copy-mac-from", "ipv4", "ipv6", "bridge",
                                                     "link-aggregation", "vlan", "vxlan", "description"])
         guard let nameValue = fields["name"] else {
             throw NetStateError(path: path, "an interface needs a `name`", hint: "add `name: IFACE`")
@@ -148,6 +148,7 @@ private struct Reader {
             result.mtu = UInt32(mtu)
         }
         if let v = fields["mac-address"] { result.macAddress = try string(v, join(path, "mac-address")) }
+        if let v = fields["copy-mac-from"] { result.copyMACFrom = try string(v, join(path, "copy-mac-from")) }
         if let v = fields["ipv4"] { result.ipv4 = try ip(v, join(path, "ipv4"), v6: false) }
         if let v = fields["ipv6"] { result.ipv6 = try ip(v, join(path, "ipv6"), v6: true) }
         if let v = fields["bridge"] { result.bridge = try bridge(v, join(path, "bridge")) }

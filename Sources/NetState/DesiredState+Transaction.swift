@@ -144,11 +144,20 @@ private struct TransactionBuilder {
                 touched[slot].profile = profile
             }
         }
+        let detached = detachPorts(portsOf: portsOf)
         try applyRoutes()
         try applyDNS()
         // Ensures, then activations and deactivations.
         for entry in touched {
             changes.append(.ensure(entry.profile, matching: entry.exists ? .name : .interface))
+        }
+        for profile in detached.others { changes.append(.ensure(profile, matching: .name)) }
+        // An absent interface that is active goes down within the transaction (its profiles
+        // are deleted only at commit): what is verified and probed is the host without it.
+        for interface in state.interfaces where interface.state == .absent {
+            for profile in profiles(of: interface.name) where isActive(profile.connection.uuid) {
+                changes.append(.deactivate(uuid: profile.connection.uuid))
+            }
         }
         for interface in state.interfaces where portsOf[interface.name] == nil {
             guard let slot = index(of: interface.name) else { continue }
@@ -169,8 +178,80 @@ private struct TransactionBuilder {
                 break
             }
         }
+        // Detached ports that were up and that the state does not name come back up on
+        // their own (nmstate keeps them up). On a detached interface, the profiles other than
+        // its own (the active one, else the one detached) stop autoconnecting, so that exactly
+        // one profile autoconnects on it (nmstate deletes them; netstate keeps them for a person
+        // to restore, as bridgeify keeps the profile it replaces).
+        for uuid in detached.activate { changes.append(.activate(uuid: uuid)) }
+        for uuid in detached.supersede { changes.append(.supersede(uuid: uuid)) }
         let names = state.interfaces.map(\.name).joined(separator: ", ")
         return NMTransaction(changes, label: "netstate: \(names.isEmpty ? "routes/dns" : names)")
+    }
+
+    /// nmstate's port semantics: a controller's `port` list, when given, is the whole list,
+    /// and a profile naming the controller (by interface name or by the UUID of one of its
+    /// profiles) on an interface not listed is *detached*; a controller set `absent` detaches
+    /// all of its ports. A detached profile is kept (nmstate keeps it too): `connection.master`,
+    /// `slave-type` and the port setting removed, and, unless the state gives the interface
+    /// `ipv4`/`ipv6` of its own, IPv4 and IPv6 disabled (nmstate's rule for an interface
+    /// without IP configuration). A port taken by another controller of the state is not detached.
+    mutating func detachPorts(portsOf: [String: (controller: String, type: NMPortType)])
+        -> (others: [NMConnectionProfile], activate: [UUID], supersede: [UUID]) {
+        var others: [NMConnectionProfile] = []
+        var activate: [UUID] = []
+        var supersede: [UUID] = []
+        var detachedInterfaces: [String: UUID] = [:]
+        for controller in state.interfaces {
+            let listed: Set<String>
+            if controller.state == .absent {
+                listed = []
+            } else if let ports = controller.bridge?.ports ?? controller.bond?.ports {
+                listed = Set(ports)
+            } else {
+                continue
+            }
+            var references: Set<String> = [controller.name.lowercased()]
+            for profile in profiles(of: controller.name) { references.insert(profile.connection.uuid.uuidString.lowercased()) }
+            if let slot = index(of: controller.name) { references.insert(touched[slot].profile.connection.uuid.uuidString.lowercased()) }
+            for stored in host.profiles.map(\.profile) {
+                guard let reference = stored.connection.controller, references.contains(reference.lowercased()),
+                      let port = stored.connection.interfaceName?.rawValue, !listed.contains(port), portsOf[port] == nil
+                else { continue }
+                let named = state.interfaces.first { $0.name == port }
+                let primary = profiles(of: port).first?.connection.uuid == stored.connection.uuid
+                if primary, named?.state == .absent { continue }  // deleted anyway
+                var profile = primary ? (index(of: port).map { touched[$0].profile } ?? stored) : stored
+                profile.connection.controller = nil
+                profile.connection.portType = nil
+                profile.bridgePort = nil
+                profile.unknownSettings["bond-port"] = nil
+                if profile.ipv4 == nil { profile.ipv4 = NMIPv4Setting(method: .disabled) }
+                if profile.ipv6 == nil { profile.ipv6 = NMIPv6Setting(method: .disabled) }
+                if primary {
+                    if let slot = index(of: port) {
+                        touched[slot].profile = profile
+                    } else {
+                        touched.append((port, profile, true))
+                        if isActive(stored.connection.uuid) { activate.append(stored.connection.uuid) }
+                    }
+                } else {
+                    others.append(profile)
+                }
+                // The profile that autoconnects on it from now on: the active one, else the one detached.
+                if let active = profiles(of: port).first(where: { isActive($0.connection.uuid) }) {
+                    detachedInterfaces[port] = active.connection.uuid
+                } else if detachedInterfaces[port] == nil {
+                    detachedInterfaces[port] = stored.connection.uuid
+                }
+            }
+        }
+        for (port, kept) in detachedInterfaces.sorted(by: { $0.key < $1.key }) {
+            for profile in profiles(of: port) where profile.connection.uuid != kept && profile.connection.autoconnect != false {
+                supersede.append(profile.connection.uuid)
+            }
+        }
+        return (others, activate, supersede)
     }
 
     func overlay(_ interface: InterfaceState, on profile: inout NMConnectionProfile, path: String) throws(NetStateError) {
@@ -179,7 +260,16 @@ private struct TransactionBuilder {
             ethernet.mtu = mtu
             profile.ethernet = ethernet
         }
-        if let text = interface.macAddress, let mac = try? MACAddress(text) {
+        var macText = interface.macAddress
+        if let source = interface.copyMACFrom {
+            // nmstate's `copy-mac-from`: the MAC the interface has now.
+            guard let mac = host.devices.first(where: { $0.interface.rawValue == source })?.hardwareAddress else {
+                throw NetStateError(path: "\(path).copy-mac-from", "`\(source)` has no device with a MAC address on this host",
+                                    hint: "name an existing interface (the bridge's port), or give `mac-address`")
+            }
+            macText = mac
+        }
+        if let text = macText, let mac = try? MACAddress(text) {
             var ethernet = profile.ethernet ?? NMEthernetSetting()
             if profile.connection.type == .ethernet { ethernet.macAddress = mac } else { ethernet.assignedMACAddress = .address(mac) }
             profile.ethernet = ethernet

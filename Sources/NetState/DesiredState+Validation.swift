@@ -28,6 +28,15 @@ extension DesiredState {
                 throw NetStateError(path: "\(path).\(entry.key)", "`\(entry.key)` belongs to interfaces of type \(entry.kind.rawValue)",
                                     hint: "set `type: \(entry.kind.rawValue)` or remove `\(entry.key)`")
             }
+            if let source = interface.copyMACFrom {
+                if interface.macAddress != nil {
+                    throw NetStateError(path: "\(path).copy-mac-from", "both `mac-address` and `copy-mac-from`",
+                                        hint: "give one: `copy-mac-from` takes the named interface's MAC as `mac-address`")
+                }
+                if let problem = NMInterfaceName.problem(source) {
+                    throw NetStateError(path: "\(path).copy-mac-from", "`\(source)`: \(problem)", hint: "name an existing interface, such as the bridge's port")
+                }
+            }
             if let mac = interface.macAddress, (try? MACAddress(mac)) == nil {
                 throw NetStateError(path: "\(path).mac-address", "`\(mac)` is not a MAC address", hint: "write six hex bytes, like 52:54:00:12:34:56")
             }

@@ -218,6 +218,37 @@ struct TranslationTests {
         #expect(explicit["eno2"]?.dadTimeout == .zero)
     }
 
+    @Test("copy-mac-from: a DHCP bridge takes its NIC's MAC (the one its device has now), so it keeps the NIC's lease")
+    func copyMACFrom() throws {
+        var host = try Self.host()
+        host.devices = [NMDevice(path: ObjectPath(rawValue: "/org/freedesktop/NetworkManager/Devices/2")!,
+                                 properties: ["Interface": .string("eno1"), "HwAddress": .string("52:54:00:AB:CD:01")])]
+        let yaml = """
+            interfaces:
+            - name: br0
+              type: linux-bridge
+              copy-mac-from: eno1
+              ipv4: {enabled: true, dhcp: true}
+              bridge: {options: {stp: {enabled: false}}, port: [{name: eno1}]}
+            """
+        let state = try DesiredState.parse(yaml)
+        #expect(state.interfaces[0].copyMACFrom == "eno1")
+        let br0 = try #require(Self.summary(try state.transaction(on: host)).profiles["br0"])
+        #expect(br0.ethernet?.assignedMACAddress == .address("52:54:00:ab:cd:01"))
+        #expect(br0.ipv4?.method == .auto)
+        // The same in JSON, and refused: both keys, and an interface without a device.
+        #expect(try DesiredState.parse(try state.jsonText()) == state)
+        #expect(throws: NetStateError.self) {
+            try DesiredState.parse(yaml.replacingOccurrences(of: "copy-mac-from: eno1", with: "copy-mac-from: eno1\n  mac-address: 52:54:00:00:00:01"))
+        }
+        do {
+            _ = try DesiredState.parse(yaml.replacingOccurrences(of: "copy-mac-from: eno1", with: "copy-mac-from: eno7")).transaction(on: host)
+            Issue.record("translated")
+        } catch {
+            #expect(error.path == "interfaces[0].copy-mac-from" && error.message.contains("no device"), "\(error)")
+        }
+    }
+
     @Test("states the host cannot take are refused with a path and a hint", arguments: [
         ("interfaces:\n- name: eno9\n", "interfaces[0]", "no profile on this host"),
         ("interfaces:\n- name: eno1\n  type: linux-bridge\n", "interfaces[0].type", "of type 802-3-ethernet, not linux-bridge"),
