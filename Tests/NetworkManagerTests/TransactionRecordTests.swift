@@ -68,10 +68,11 @@ struct TransactionRecordTests {
     @Test func bookkeepingProfilesCannotTakeOverAnInterface() throws {
         let id = UUID()
         for witness in [false, true] {
-            let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tags: ["k": "v"])
+            let tag = NMStagedProfileTag(transaction: id, role: witness ? .witness : .record)
+            let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tag: tag)
             #expect(profile.connection.autoconnect == false)
             #expect(profile.ipv4?.method == .disabled && profile.ipv6?.method == .disabled)
-            #expect(profile.type == .dummy && profile.userData == ["k": "v"])
+            #expect(profile.type == .dummy && profile.stagedTag == tag && profile.isTransactionBookkeeping)
             try profile.validate()
         }
     }

@@ -11,7 +11,7 @@ import Glibc
 /// can finish it or undo it from the state the host is in (docs/transactions.md, "Interrupted
 /// at any point").
 ///
-/// It lives, as JSON under one `user.data` key, in an inert in-memory profile (the *record*)
+/// It lives, as JSON under one `user.data` key (``NMStagedProfileTag/record``), in an inert in-memory profile (the *record*)
 /// added **before** the checkpoint, so that a checkpoint rollback, which deletes every profile
 /// added after the checkpoint, keeps it. A second inert profile, the *witness*, is added right
 /// **after** the checkpoint: a rollback deletes it, a `CheckpointDestroy` or a NetworkManager
@@ -111,9 +111,6 @@ struct NMTransactionRecord: Codable, Sendable, Hashable {
         return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
-    /// The `user.data` key that holds the JSON.
-    static let key = NMClient.Tag.prefix + "record"
-
     func encoded() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -136,7 +133,7 @@ extension NMClient {
     /// never autoconnect (autoconnect off, IP disabled) with an interface name of its own,
     /// kept in memory only. Visible to nmcli as "swift-networkmanager transaction 1a2b3c4d"
     /// (and "... checkpoint witness") while the transaction lasts.
-    static func bookkeepingProfile(for id: UUID, witness: Bool, tags: [String: String]) -> NMConnectionProfile {
+    static func bookkeepingProfile(for id: UUID, witness: Bool, tag: NMStagedProfileTag) -> NMConnectionProfile {
         let short = id.uuidString.prefix(8).lowercased()
         // "nmtx-" / "nmtw-" + 8 hex digits: 13 bytes, a valid and unlikely interface name.
         let interface = NMInterfaceName(rawValue: (witness ? "nmtw-" : "nmtx-") + short)
@@ -145,7 +142,7 @@ extension NMClient {
                                                 : "swift-networkmanager transaction \(short)",
                                             uuid: UUID(), type: .dummy, interfaceName: interface!, autoconnect: false),
             ipv4: .disabled, ipv6: .disabled, dummy: NMDummySetting())
-        profile.userData = tags
+        profile.stagedTag = tag
         return profile
     }
 }

@@ -27,11 +27,11 @@ extension TransactionRun {
     }
 
     /// Adds the record (or the witness): inert, in memory, autoconnect blocked.
-    func addBookkeeping(witness: Bool, tags: [String: String]) async throws -> ObjectPath {
-        let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tags: tags.merging([
-            NMClient.Tag.transaction: id.uuidString,
-            NMClient.Tag.staged: witness ? "witness" : "record",
-        ]) { $1 })
+    func addBookkeeping(witness: Bool, _ fill: (inout NMStagedProfileTag) -> Void) async throws -> ObjectPath {
+        var tag = NMStagedProfileTag(transaction: id, role: witness ? .witness : .record)
+        tag.label = transaction.label.isEmpty ? nil : transaction.label
+        fill(&tag)
+        let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tag: tag)
         let path = try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
         remember(path, profile)
         return path
@@ -40,9 +40,9 @@ extension TransactionRun {
     /// What this run's commit writes, from what it wrote and planned (no listing of profiles).
     func commitWork(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint, recordPath: ObjectPath?,
                     record: NMTransactionRecord) -> NMClient.CommitWork {
-        let staged = writtenProfiles("add") + writtenProfiles("modify")
+        let staged = writtenProfiles(.add) + writtenProfiles(.modify)
         // The witness last: a record without a witness would read as "rolled back" (and be undone).
-        let cleanup = writtenProfiles("backup").map(\.path) + [recordPath].compactMap { $0 } + writtenProfiles("witness").map(\.path)
+        let cleanup = writtenProfiles(.backup).map(\.path) + [recordPath].compactMap { $0 } + writtenProfiles(.witness).map(\.path)
         let recordProfile = recordPath.flatMap { path in
             written.withLock { $0 }.first { $0.path == path }.map {
                 NMStoredProfile(path: path, profile: $0.profile, flags: .unsaved, filename: nil, versionID: nil)

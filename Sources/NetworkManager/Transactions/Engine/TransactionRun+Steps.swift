@@ -8,15 +8,16 @@ import Synchronization
 
 /// The steps that change the host: stage, activate, reapply or reactivate.
 extension TransactionRun {
-    func tags(_ autoconnect: Bool?, staged: String, checkpoint: NMCheckpoint, prepared: NMClient.Prepared) -> [String: String] {
-        [
-            NMClient.Tag.transaction: id.uuidString,
-            NMClient.Tag.checkpoint: checkpoint.path.rawValue,
-            NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
-            NMClient.Tag.staged: staged,
-            NMClient.Tag.autoconnect: autoconnect.map { $0 ? "true" : "false" } ?? "default",
-            NMClient.Tag.label: transaction.label,
-        ].filter { !$0.value.isEmpty }
+    /// The tag of a profile this run adds or modifies: its checkpoint and the autoconnect it
+    /// is to have once committed (staged profiles have autoconnect off).
+    func tag(_ autoconnect: Bool?, role: NMStagedProfileTag.Role, checkpoint: NMCheckpoint) -> NMStagedProfileTag {
+        var tag = NMStagedProfileTag(transaction: id, role: role)
+        tag.checkpoint = checkpoint.path.rawValue
+        tag.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+        tag.hasAutoconnect = true
+        tag.autoconnect = autoconnect
+        tag.label = transaction.label.isEmpty ? nil : transaction.label
+        return tag
     }
 
     /// The profiles the plan modifies or deletes, each copied as it is into an inert in-memory
@@ -28,14 +29,14 @@ extension TransactionRun {
             var backup = stored.profile
             backup.connection.uuid = UUID()
             backup.connection.id = "\(stored.profile.name) (kept by transaction \(id.uuidString.prefix(8).lowercased()))"
-            backup.userData.merge([
-                NMClient.Tag.transaction: id.uuidString,
-                NMClient.Tag.staged: "backup",
-                NMClient.Tag.backupOf: stored.profile.uuid.uuidString,
-                NMClient.Tag.originalName: stored.profile.name,
-                NMClient.Tag.originalStorage: stored.isInMemory ? "memory" : "disk",
-                NMClient.Tag.autoconnect: stored.profile.connection.autoconnect.map { $0 ? "true" : "false" } ?? "default",
-            ]) { $1 }
+            var tag = NMStagedProfileTag(transaction: id, role: .backup)
+            tag.backupOf = stored.profile.uuid
+            tag.originalName = stored.profile.name
+            tag.originalStorage = stored.isInMemory ? .memory : .disk
+            tag.label = transaction.label.isEmpty ? nil : transaction.label
+            tag.hasAutoconnect = true
+            tag.autoconnect = stored.profile.connection.autoconnect
+            backup.stagedTag = tag
             backup.connection.autoconnect = false
             let path = try await client.addProfile(backup, storage: .memory, blockAutoconnect: true)
             remember(path, backup)
@@ -75,7 +76,7 @@ extension TransactionRun {
             case .add:
                 guard var profile = prepared.adds[planned.uuid] else { continue }
                 try await step(.stage, "add \(profile.name) in memory") {
-                    profile.userData.merge(tags(profile.connection.autoconnect, staged: "add", checkpoint: checkpoint, prepared: prepared)) { $1 }
+                    profile.stagedTag = tag(profile.connection.autoconnect, role: .add, checkpoint: checkpoint)
                     profile.connection.autoconnect = false
                     markTouched()
                     let path = try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
@@ -89,8 +90,9 @@ extension TransactionRun {
                     // entirely by NetworkManager 1.44's version-id check below).
                     try await checkUnchangedSincePlanned(planned, stored, prepared: prepared)
                     markTouched()
-                    profile.userData.merge(tags(profile.connection.autoconnect, staged: "modify", checkpoint: checkpoint, prepared: prepared)) { $1 }
-                    profile.userData[NMClient.Tag.originalStorage] = stored.isInMemory ? "memory" : "disk"
+                    var staged = tag(profile.connection.autoconnect, role: .modify, checkpoint: checkpoint)
+                    staged.originalStorage = stored.isInMemory ? .memory : .disk
+                    profile.stagedTag = staged
                     try await client.updateProfile(stored.path, to: profile, storage: .memory, options: .blockAutoconnect,
                                                    expectedVersionID: planned.versionID ?? stored.versionID)
                     remember(stored.path, profile)

@@ -105,9 +105,9 @@ final class TransactionRun: Sendable {
 
     func markTouched() { touched.withLock { $0 = true } }
 
-    /// The profiles this run wrote with the given `staged` tag.
-    func writtenProfiles(_ kind: String) -> [(path: ObjectPath, profile: NMConnectionProfile)] {
-        written.withLock { $0 }.filter { $0.profile.userData[NMClient.Tag.staged] == kind }
+    /// The profiles this run wrote in the given role.
+    func writtenProfiles(_ role: NMStagedProfileTag.Role) -> [(path: ObjectPath, profile: NMConnectionProfile)] {
+        written.withLock { $0 }.filter { $0.profile.stagedTag?.role == role }
     }
 
     // MARK: - The run
@@ -169,8 +169,7 @@ final class TransactionRun: Sendable {
                 // and a restart of NetworkManager, and tell the next process what to finish or undo.
                 do {
                     try await keepBackups(prepared)
-                    recordPath = try await addBookkeeping(witness: false, tags: [NMClient.Tag.label: transaction.label,
-                                                                                NMTransactionRecord.key: record.encoded()])
+                    recordPath = try await addBookkeeping(witness: false) { $0.record = record }
                     try await client.keepSignalRule()
                     let checkpoint = try await createCheckpoint(timeout: timeout, flags: flags)
                     // Learnt from CheckpointCreate's own reply (the kept rule's owner is taken
@@ -182,8 +181,10 @@ final class TransactionRun: Sendable {
                     // rollback keeps) and the witness (which it deletes) tell what happened to it.
                     if let recordPath, let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) {
                         var profile = known.profile
-                        profile.userData[NMClient.Tag.checkpoint] = checkpoint.path.rawValue
-                        profile.userData[NMClient.Tag.checkpointCreated] = String(checkpoint.createdBootTimeMilliseconds)
+                        var tag = profile.stagedTag ?? NMStagedProfileTag(transaction: id, role: .record)
+                        tag.checkpoint = checkpoint.path.rawValue
+                        tag.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                        profile.stagedTag = tag
                         do {
                             try await client.updateProfile(recordPath, to: profile, storage: .memory)
                             remember(recordPath, profile)
@@ -220,11 +221,10 @@ final class TransactionRun: Sendable {
             // The witness: a profile added after the checkpoint, so that its rollback deletes it
             // and anyone can tell later whether the checkpoint was rolled back or lost.
             try await step(.checkpoint, "witness") {
-                _ = try await addBookkeeping(witness: true, tags: [
-                    NMClient.Tag.label: transaction.label,
-                    NMClient.Tag.checkpoint: checkpoint.path.rawValue,
-                    NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
-                ])
+                _ = try await addBookkeeping(witness: true) {
+                    $0.checkpoint = checkpoint.path.rawValue
+                    $0.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                }
             }
             let gateway = try await interruptible { [self] in
                 try await stage(prepared, checkpoint: checkpoint)
@@ -270,9 +270,11 @@ final class TransactionRun: Sendable {
             if let recordPath {
                 // The record says it waits for confirmation: `status` tells it from a run in progress.
                 record.awaitingConfirmation = true
-                var profile = NMClient.bookkeepingProfile(for: id, witness: false, tags: [:])
+                var profile = NMClient.bookkeepingProfile(for: id, witness: false, tag: NMStagedProfileTag(transaction: id, role: .record))
                 if let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) { profile = known.profile }
-                profile.userData[NMTransactionRecord.key] = record.encoded()
+                var tag = profile.stagedTag ?? NMStagedProfileTag(transaction: id, role: .record)
+                tag.record = record
+                profile.stagedTag = tag
                 try await client.updateProfile(recordPath, to: profile, storage: .memory)
                 remember(recordPath, profile)
             }
