@@ -43,6 +43,12 @@ struct TransactionTagTests {
             let record = try #require(byRole[.record]?.first?.1)
             #expect(byRole[.record]?.count == 1)
             #expect(record.checkpoint == pending.checkpoint && record.checkpointCreated == pending.checkpointCreated)
+            // The creation time is recorded as the range CheckpointCreate's timing gives, and
+            // NetworkManager's own `Created` falls in it.
+            let created = try #require(record.checkpointCreated), until = try #require(record.checkpointCreatedUntil)
+            let checkpoint = try #require(try await nm.checkpoints().first { $0.path.rawValue == pending.checkpoint })
+            #expect((created...until).contains(checkpoint.createdBootTimeMilliseconds), "\(created)...\(until): \(checkpoint.createdBootTimeMilliseconds)")
+            #expect(until - created < 5_000)
             let body = try #require(record.record)
             #expect(body.id == pending.id && body.phase == .staging && body.awaitingConfirmation)
             #expect(Set(body.adds) == [conversion.bridge.uuid, conversion.port.uuid])
@@ -53,6 +59,7 @@ struct TransactionTagTests {
             // The witness names the same checkpoint.
             let witness = try #require(byRole[.witness]?.first?.1)
             #expect(witness.checkpoint == pending.checkpoint && witness.checkpointCreated == pending.checkpointCreated)
+            #expect(witness.checkpointCreatedUntil == record.checkpointCreatedUntil)
 
             // Staged adds: autoconnect off on the host, the intended value in the tag.
             let adds = byRole[.add] ?? []
@@ -62,6 +69,7 @@ struct TransactionTagTests {
                 let intended = profile.profile.uuid == conversion.bridge.uuid ? conversion.bridge : conversion.port
                 #expect(tag.hasAutoconnect && tag.autoconnect == intended.connection.autoconnect)
                 #expect(tag.checkpoint == pending.checkpoint && tag.checkpointCreated == pending.checkpointCreated)
+                #expect(tag.checkpointCreatedUntil == record.checkpointCreatedUntil)
                 #expect(profile.isInMemory)
             }
             // The modified profile: staged in memory, its storage before recorded.

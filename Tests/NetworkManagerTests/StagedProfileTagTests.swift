@@ -13,6 +13,7 @@ struct StagedProfileTagTests {
         var tag = NMStagedProfileTag(transaction: Self.id, role: .backup)
         tag.checkpoint = "/org/freedesktop/NetworkManager/Checkpoint/3"
         tag.checkpointCreated = 123_456
+        tag.checkpointCreatedUntil = 123_470
         tag.hasAutoconnect = true
         tag.autoconnect = false
         tag.label = "bridgeify eno1"
@@ -24,7 +25,8 @@ struct StagedProfileTagTests {
         tag.reactivate = [.init(interface: "eno1", uuid: Self.other)]
         tag.newDevices = ["br0", "bond0"]
         let flat = tag.userData
-        #expect(flat[NMStagedProfileTag.versionKey] == "1")
+        #expect(flat[NMStagedProfileTag.versionKey] == String(NMStagedProfileTag.currentVersion))
+        #expect(flat[NMStagedProfileTag.Key.checkpointCreatedUntil] == "123470")
         #expect(NMStagedProfileTag(userData: flat) == tag)
         #expect(try JSONDecoder().decode(NMStagedProfileTag.self, from: JSONEncoder().encode(tag)) == tag)
         // autoconnect: NetworkManager's default is its own value, distinct from absent.
@@ -56,7 +58,7 @@ struct StagedProfileTagTests {
         #expect(tag?.transaction == Self.id)
         #expect(tag?.role == .modify)
         #expect(tag?.checkpoint == "/org/freedesktop/NetworkManager/Checkpoint/1")
-        #expect(tag?.checkpointCreated == 987_654)
+        #expect(tag?.checkpointCreated == 987_654 && tag?.checkpointCreatedUntil == nil)
         #expect(tag?.hasAutoconnect == true && tag?.autoconnect == true)
         #expect(tag?.label == "old run")
         #expect(tag?.originalStorage == .disk)
@@ -128,5 +130,20 @@ struct StagedProfileTagTests {
             profile.stagedTag = NMStagedProfileTag(transaction: Self.id, role: role)
             #expect(profile.isTransactionBookkeeping)
         }
+    }
+
+    @Test("a checkpoint is recognised by its exact creation time, or by the range a transaction recorded")
+    func checkpointIdentity() throws {
+        let path = "/org/freedesktop/NetworkManager/Checkpoint/1"
+        let made = NMCheckpoint(path: try ObjectPath(path), createdBetween: 1_000, and: 1_000, rollbackTimeout: 30)
+        #expect(NMClient.isCheckpoint(made, path: path, created: 1_000))
+        #expect(!NMClient.isCheckpoint(made, path: path, created: 999))
+        #expect(NMClient.isCheckpoint(made, path: path, created: nil))
+        #expect(!NMClient.isCheckpoint(made, path: path + "0", created: nil))
+        #expect(NMClient.isCheckpoint(made, path: path, created: 990, until: 1_010))
+        #expect(NMClient.isCheckpoint(made, path: path, created: 1_000, until: 1_000))
+        // The same path reused by a restarted NetworkManager, later than the range.
+        #expect(!NMClient.isCheckpoint(made, path: path, created: 980, until: 999))
+        #expect(!NMClient.isCheckpoint(made, path: path, created: 1_001, until: 1_020))
     }
 }

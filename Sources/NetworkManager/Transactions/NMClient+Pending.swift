@@ -63,9 +63,12 @@ extension NMClient {
     }
 
     /// Whether `checkpoint` is the one a transaction recorded (same path, and the same
-    /// creation time when known: paths are reused after NetworkManager restarts).
-    static func isCheckpoint(_ checkpoint: NMCheckpoint, path: String, created: Int64?) -> Bool {
-        checkpoint.path.rawValue == path && (created == nil || created == checkpoint.createdBootTimeMilliseconds)
+    /// creation time when known, or one in the range `created...until` when the transaction
+    /// knew only that: paths are reused after NetworkManager restarts).
+    static func isCheckpoint(_ checkpoint: NMCheckpoint, path: String, created: Int64?, until: Int64? = nil) -> Bool {
+        guard checkpoint.path.rawValue == path, let created else { return checkpoint.path.rawValue == path }
+        if let until { return (created...max(created, until)).contains(checkpoint.createdBootTimeMilliseconds) }
+        return created == checkpoint.createdBootTimeMilliseconds
     }
 
     /// The transaction as the host shows it now, or nil when nothing of it is left.

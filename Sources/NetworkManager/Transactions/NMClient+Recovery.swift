@@ -22,6 +22,8 @@ extension NMClient {
         var backups: [NMStoredProfile] = []
         var checkpointPath: String?
         var checkpointCreated: Int64?
+        /// The latest its checkpoint can have been created, when only a range is known.
+        var checkpointCreatedUntil: Int64?
         /// The transaction's checkpoint, when it still exists.
         var checkpoint: NMCheckpoint?
         var label: String = ""
@@ -118,13 +120,16 @@ extension NMClient {
             if view.checkpointPath == nil, let path = tag.checkpoint {
                 view.checkpointPath = path
                 view.checkpointCreated = tag.checkpointCreated
+                view.checkpointCreatedUntil = tag.checkpointCreatedUntil
             }
             views[id] = view
         }
         return views.values.map { view in
             var view = view
             if let path = view.checkpointPath {
-                view.checkpoint = host.checkpoints.first { isCheckpoint($0, path: path, created: view.checkpointCreated) }
+                view.checkpoint = host.checkpoints.first {
+                    isCheckpoint($0, path: path, created: view.checkpointCreated, until: view.checkpointCreatedUntil)
+                }
             }
             return view
         }.sorted { $0.id.uuidString < $1.id.uuidString }
@@ -448,7 +453,10 @@ extension NMClient {
             notBefore.append("\(stored.profile.name) still carries the transaction's tags")
             notCommitted.append("\(stored.profile.name) still carries the transaction's tags")
         }
-        if let checkpoint = expected.checkpoint, host.checkpoints.contains(where: { Self.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) }) {
+        if let checkpoint = expected.checkpoint, host.checkpoints.contains(where: {
+            Self.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds,
+                              until: checkpoint.createdUntilBootTimeMilliseconds)
+        }) {
             notBefore.append("its checkpoint \(checkpoint.path) still exists")
             notCommitted.append("its checkpoint \(checkpoint.path) still exists")
         }

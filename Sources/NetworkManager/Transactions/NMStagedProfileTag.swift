@@ -18,8 +18,8 @@ import Foundation
 /// is version 0, the format before this type. The type is also `Codable` (JSON, for reports
 /// and tests).
 struct NMStagedProfileTag: Sendable, Hashable, Codable {
-    /// The version this build writes.
-    static let currentVersion = 1
+    /// The version this build writes. Version 2 adds ``checkpointCreatedUntil``.
+    static let currentVersion = 2
     /// The key that carries the version (absent: version 0).
     static let versionKey = Key.version
 
@@ -35,6 +35,9 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
         /// start again at `/Checkpoint/1` when NetworkManager restarts, so the path alone could
         /// name a younger, unrelated checkpoint.
         static let checkpointCreated = prefix + "checkpoint-created"
+        /// Version 2: the latest the checkpoint can have been created; `checkpoint-created` is
+        /// then the earliest (the engine knows the range from `CheckpointCreate`'s timing).
+        static let checkpointCreatedUntil = prefix + "checkpoint-created-until"
         static let autoconnect = prefix + "autoconnect"
         static let label = prefix + "label"
         /// What the profile is to the transaction (``Role``).
@@ -80,6 +83,7 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
     /// The checkpoint's path and when it was made (CLOCK_BOOTTIME ms).
     var checkpoint: String?
     var checkpointCreated: Int64?
+    var checkpointCreatedUntil: Int64?
     /// The autoconnect the profile is to have once committed: nil is NetworkManager's
     /// default (`default`); absent from the tag when ``hasAutoconnect`` is false.
     var autoconnect: Bool?
@@ -115,6 +119,7 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
         role = tags[Tag.staged].flatMap(Role.init(rawValue:))
         checkpoint = tags[Tag.checkpoint]
         checkpointCreated = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+        checkpointCreatedUntil = tags[Tag.checkpointCreatedUntil].flatMap { Int64($0) }
         if let text = tags[Tag.autoconnect] {
             hasAutoconnect = true
             autoconnect = text == "default" ? nil : text == "true"
@@ -158,6 +163,7 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
         tags[Tag.staged] = role?.rawValue
         tags[Tag.checkpoint] = checkpoint
         tags[Tag.checkpointCreated] = checkpointCreated.map { String($0) }
+        tags[Tag.checkpointCreatedUntil] = checkpointCreatedUntil.map { String($0) }
         if hasAutoconnect { tags[Tag.autoconnect] = autoconnect.map { $0 ? "true" : "false" } ?? "default" }
         tags[Tag.label] = label
         tags[Tag.backupOf] = backupOf?.uuidString

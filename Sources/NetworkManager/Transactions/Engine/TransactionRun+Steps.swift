@@ -14,6 +14,7 @@ extension TransactionRun {
         var tag = NMStagedProfileTag(transaction: id, role: role)
         tag.checkpoint = checkpoint.path.rawValue
         tag.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+        tag.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
         tag.hasAutoconnect = true
         tag.autoconnect = autoconnect
         tag.label = transaction.label.isEmpty ? nil : transaction.label

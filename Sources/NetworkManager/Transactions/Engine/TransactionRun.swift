@@ -184,6 +184,7 @@ final class TransactionRun: Sendable {
                         var tag = profile.stagedTag ?? NMStagedProfileTag(transaction: id, role: .record)
                         tag.checkpoint = checkpoint.path.rawValue
                         tag.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                        tag.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
                         profile.stagedTag = tag
                         do {
                             try await client.updateProfile(recordPath, to: profile, storage: .memory)
@@ -224,6 +225,7 @@ final class TransactionRun: Sendable {
                 _ = try await addBookkeeping(witness: true) {
                     $0.checkpoint = checkpoint.path.rawValue
                     $0.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                    $0.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
                 }
             }
             let gateway = try await interruptible { [self] in
