@@ -40,6 +40,17 @@ struct TransactionRecordTests {
             """
         let record = try #require(NMTransactionRecord.decode(text))
         #expect(record.phase == .staging && record.ownerPID == nil && record.ownerAlive == nil)
+        #expect(record.witness == nil)  // version 1: the witness is a profile of its own
+    }
+
+    /// Version 2 names the staged add that plays the witness.
+    @Test func aRecordNamesItsStagedWitness() throws {
+        var record = Self.sample()
+        let add = UUID()
+        record.adds = [add]
+        record.witness = add
+        #expect(record.version == 2)
+        #expect(NMTransactionRecord.decode(record.encoded())?.witness == add)
     }
 
     @Test func aRecordOfAFutureVersionOrGarbageIsNotTakenForOne() {

@@ -16,7 +16,13 @@ extension NMClient {
         /// nil for a transaction staged by an older version (tags on its profiles only).
         var record: NMTransactionRecord?
         var recordProfile: NMStoredProfile?
+        /// The witness when it is a profile of its own (role `witness`): bookkeeping.
         var witness: NMStoredProfile?
+        /// The witness when it is a staged add (``NMTransactionRecord/witness``), tagged or
+        /// already committed: part of the change, never deleted as bookkeeping.
+        var stagedWitness: NMStoredProfile?
+        /// Whether the witness, of either kind, exists.
+        var hasWitness: Bool { witness != nil || stagedWitness != nil }
         /// Profiles still tagged `add` or `modify`.
         var staged: [NMStoredProfile] = []
         var backups: [NMStoredProfile] = []
@@ -30,8 +36,15 @@ extension NMClient {
 
         /// A witness without its record is what a finished commit leaves when it is cut short
         /// between deleting the two (the record goes first): committing.
+        ///
+        /// With a staged witness, the commit's first write is that add written to disk without
+        /// its tags (``NMClient/runCommit(_:fence:check:)``), not the record's phase: an
+        /// untagged staged witness means `committing`.
         var phase: NMTransactionRecord.Phase {
-            record?.phase ?? (recordProfile == nil && witness != nil ? .committing : .staging)
+            guard let record else { return recordProfile == nil && witness != nil ? .committing : .staging }
+            if record.phase == .committing { return .committing }
+            if record.witness != nil, let stagedWitness, stagedWitness.profile.stagedTag == nil { return .committing }
+            return .staging
         }
 
         /// What a read can say about the transaction.
@@ -62,7 +75,7 @@ extension NMClient {
             // A transaction staged by an older version has no witness: its staged profiles,
             // which a rollback deletes, play that part.
             if record == nil { return staged.isEmpty ? .rolledBack : .checkpointLost }
-            return witness == nil ? .rolledBack : .checkpointLost
+            return hasWitness ? .checkpointLost : .rolledBack
         }
 
         /// Every profile that carries this transaction's tags, the witness last (a record
@@ -126,6 +139,9 @@ extension NMClient {
         }
         return views.values.map { view in
             var view = view
+            if let witness = view.record?.witness {
+                view.stagedWitness = host.profiles.first { $0.profile.uuid == witness }
+            }
             if let path = view.checkpointPath {
                 view.checkpoint = host.checkpoints.first {
                     isCheckpoint($0, path: path, created: view.checkpointCreated, until: view.checkpointCreatedUntil)
@@ -297,7 +313,11 @@ extension NMClient {
             try await fence()
             fenced = true
         }
-        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing {
+        // The commit's first write marks it begun: the record's phase, or, when a staged add
+        // plays the witness, that add written to disk without its tags (one call fewer: an
+        // untagged witness reads as `committing`, TransactionView.phase).
+        let witness = work.record?.witness
+        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing, witness == nil {
             try await beforeWrite()
             record.phase = .committing
             var profile = recordProfile.profile
@@ -308,8 +328,10 @@ extension NMClient {
         }
         // Staged additions first, then modifications: every profile of the new configuration
         // is on disk before the old one is told to step back.
-        let ordered = work.staged.filter { $0.profile.stagedTag?.role == .add }
-            + work.staged.filter { $0.profile.stagedTag?.role != .add }
+        // The staged witness before anything else (see above).
+        let ordered = work.staged.filter { $0.profile.uuid == witness }
+            + work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role == .add }
+            + work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role != .add }
         for stored in ordered {
             try await beforeWrite()
             let storage: NMUpdateStorage = stored.profile.stagedTag?.originalStorage == .memory ? .memory : .disk

@@ -21,6 +21,12 @@ extension TransactionRun {
         return tag
     }
 
+    /// The add staged first after the checkpoint, which plays the witness
+    /// (``NMTransactionRecord/witness``); nil when the plan adds nothing.
+    func witnessAdd(_ prepared: NMClient.Prepared) -> UUID? {
+        prepared.plan.steps.first { $0.kind == .add && !$0.alreadyDone && prepared.adds[$0.uuid] != nil }?.uuid
+    }
+
     /// The profiles the plan modifies or deletes, each copied as it is into an inert in-memory
     /// profile (new UUID, autoconnect off, tagged `backup`). No network state changes.
     func keepBackups(_ prepared: NMClient.Prepared) async throws {
@@ -63,7 +69,10 @@ extension TransactionRun {
     /// them as they were (the backup) is added, so that the original survives a crash of this
     /// process or of NetworkManager (``NMClient/removeStaleTransactions(settle:)`` restores it).
     func stage(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint) async throws {
-        let pending = prepared.plan.steps.filter { !$0.alreadyDone }
+        // The add that plays the witness first: the first write after the checkpoint.
+        let witness = witnessAdd(prepared)
+        let steps = prepared.plan.steps.filter { !$0.alreadyDone }
+        let pending = steps.filter { $0.kind == .add && $0.uuid == witness } + steps.filter { !($0.kind == .add && $0.uuid == witness) }
         // Before the first write: is every modified profile still as planned? Then a conflict
         // changes nothing at all (the checkpoint is destroyed, not rolled back).
         for planned in pending where planned.kind == .modify {
@@ -76,7 +85,7 @@ extension TransactionRun {
             switch planned.kind {
             case .add:
                 guard var profile = prepared.adds[planned.uuid] else { continue }
-                try await step(.stage, "add \(profile.name) in memory") {
+                try await step(.stage, "add \(profile.name) in memory" + (planned.uuid == witness ? " (the checkpoint's witness)" : "")) {
                     profile.stagedTag = tag(profile.connection.autoconnect, role: .add, checkpoint: checkpoint)
                     profile.connection.autoconnect = false
                     markTouched()

@@ -158,6 +158,10 @@ final class TransactionRun: Sendable {
             deletes: deleted(prepared).filter { prepared.existing[$0] != nil },
             reactivate: prepared.activeBefore.map { .init(interface: $0.interface, uuid: $0.uuid) },
             newDevices: prepared.newDevices)
+        // The first profile staged after the checkpoint is an add when there is one: it is the
+        // witness (a rollback deletes it, a restart or CheckpointDestroy keeps it), so no
+        // profile of its own is added for that, nor deleted at the end (two calls).
+        record.witness = witnessAdd(prepared)
         record.ownerPID = NMTransactionRecord.currentPID
         record.ownerStartTime = NMTransactionRecord.startTime(of: NMTransactionRecord.currentPID)
         var recordPath: ObjectPath?
@@ -220,12 +224,15 @@ final class TransactionRun: Sendable {
         var notes: [String] = []
         do {
             // The witness: a profile added after the checkpoint, so that its rollback deletes it
-            // and anyone can tell later whether the checkpoint was rolled back or lost.
-            try await step(.checkpoint, "witness") {
-                _ = try await addBookkeeping(witness: true) {
-                    $0.checkpoint = checkpoint.path.rawValue
-                    $0.checkpointCreated = checkpoint.createdBootTimeMilliseconds
-                    $0.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
+            // and anyone can tell later whether the checkpoint was rolled back or lost. The
+            // first staged add when there is one (staged first, below), else one of its own.
+            if record.witness == nil {
+                try await step(.checkpoint, "witness") {
+                    _ = try await addBookkeeping(witness: true) {
+                        $0.checkpoint = checkpoint.path.rawValue
+                        $0.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                        $0.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
+                    }
                 }
             }
             let gateway = try await interruptible { [self] in
