@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "netstate",
             dependencies: [
-                "NetState", "NetworkManager",
+                "NetState", "NetworkManager", "CEarlySignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/netstate",

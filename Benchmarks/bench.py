@@ -29,6 +29,9 @@ Items (each a class below; `ITEMS` lists them in report order):
   concurrent     1,000 Properties.Get on one connection, concurrently vs one at a time (6)
   read-many-profiles  read-profiles with 5,000 profiles, beyond the bus's limit of pending
                  replies: who is refused, who comes back short, who copes (issue 10, item 7)
+  netstate-apply a two-port bridge state applied by `netstate apply` vs nmcli, to fully
+                 activated (issue 12)
+  netstate-show  `netstate show --json` on 500 profiles vs nmcli's listings (issue 12)
 
 Adding an item (the conversion and outage rows come next): subclass Item, implement
 `setup` (start the containers it needs: a conversion will start a fresh container per
@@ -65,6 +68,7 @@ BENCH_TIME = os.path.join(BUILD, "c", "bench-time")
 DECODE_C = os.path.join(BUILD, "c", "decode-bench")
 NM_BENCH = os.path.join(BUILD, "release", "nm-bench")
 BRIDGEIFY = os.path.join(BUILD, "release", "bridgeify")
+NETSTATE = os.path.join(BUILD, "release", "netstate")
 NM_BENCH_DECODE = os.path.join(BUILD, "decode", "release", "nm-bench-decode")
 READS_FLOOR = os.path.join(BUILD, "c", "reads-floor")
 PROFILES_FLOOR = os.path.join(BUILD, "c", "profiles-floor")
@@ -888,6 +892,8 @@ class ConversionItem(ProcessItem):
         "both are activated; Benchmarks/peers). D-Bus calls: every method call the tool sent "
         "(bus daemon included), counted in a separate run.")
 
+    watched_ports = ("eno1",)  # the watcher waits for br0 activated with each of these as its port
+
     def tools(self):
         return {
             "bridgeify eno1 (ours)": Tool([BRIDGEIFY, "eno1", "--json"], expect_committed),
@@ -917,7 +923,7 @@ class ConversionItem(ProcessItem):
         self.container = self.fresh()
         try:
             env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.container.address)
-            watcher = subprocess.Popen([SYS_PYTHON, WATCHER, "br0", "eno1", "90"], env=env,
+            watcher = subprocess.Popen([SYS_PYTHON, WATCHER, "br0", ",".join(self.watched_ports), "90"], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 if '"ready"' not in watcher.stdout.readline():
@@ -930,7 +936,8 @@ class ConversionItem(ProcessItem):
                     watcher.wait()
             found = re.search(r'"activated_mono_ms": ([0-9.]+)', out)
             if not found:
-                raise BenchError(f"{tool}: br0 never became activated with eno1 ({err.strip()[-300:]})")
+                raise BenchError(f"{tool}: br0 never became activated with {'+'.join(self.watched_ports)} "
+                                 f"({err.strip()[-300:]})")
             sample["activated_ms"] = float(found.group(1)) - sample["start_mono_ms"]
             problem = spec.check(sample["output"])
             if problem:
@@ -988,6 +995,8 @@ class OutageItem(ConversionItem):
         "bridgeify with its defaults (STP off); the seed's 5 commands with STP at NetworkManager's "
         "default (on), as a person would type them: the new port then stays in listening and "
         "learning for 2 x 15 s.")
+
+    watched_ports = ("eno1",)  # the watcher waits for br0 activated with each of these as its port
 
     def tools(self):
         return {
@@ -1054,7 +1063,191 @@ class OutageItem(ConversionItem):
                 + table(["tool", "outage ms (median)", "range", "activated ms", "outage / ours"], rows))
 
 
-ITEMS = [ConversionItem, OutageItem, VersionItem, ReadProfilesItem, DecodeItem, ConcurrentItem, ReadManyProfilesItem]
+# The issue's first netstate scenario (Tests/NetStateIntegrationTests), with STP off: br0 over
+# eno1 and eno2, eno1's seed address and gateway moved onto it, IPv6 added.
+NETSTATE_BRIDGE = """\
+interfaces:
+- name: br0
+  type: linux-bridge
+  state: up
+  ipv4:
+    enabled: true
+    dhcp: false
+    address:
+    - {ip: 192.168.1.200, prefix-length: 24}
+  ipv6:
+    enabled: true
+    autoconf: false
+    dhcp: false
+    address:
+    - {ip: 2001:db8:1::200, prefix-length: 64}
+  bridge:
+    options: {stp: {enabled: false}}
+    port:
+    - name: eno1
+    - name: eno2
+routes:
+  config:
+  - {destination: 0.0.0.0/0, next-hop-address: 192.168.1.1, next-hop-interface: br0}
+dns-resolver:
+  config: {server: [114.114.114.114]}
+"""
+
+# What a person types for the same state: the bridge with its addresses, a port profile per NIC,
+# and `up` for each port (eno2 has no profile and autoconnects as soon as its port profile
+# exists; eno1's own active profile is not replaced until its port profile is brought up).
+NMCLI_BRIDGE = [
+    "connection add type bridge con-name br0 ifname br0 bridge.stp no ipv4.method manual "
+    "ipv4.addresses 192.168.1.200/24 ipv4.gateway 192.168.1.1 ipv4.dns 114.114.114.114 "
+    "ipv6.method manual ipv6.addresses 2001:db8:1::200/64",
+    "connection add type bridge-slave con-name br0-port-eno1 ifname eno1 master br0",
+    "connection add type bridge-slave con-name br0-port-eno2 ifname eno2 master br0",
+    "connection up br0-port-eno1",
+    "connection up br0-port-eno2",
+]
+
+
+class NetstateApplyItem(ConversionItem):
+    """Each sample on a fresh container with eno1 (the seed's static profile) and eno2 (no
+    profile, cut off from the LAN): the two-port bridge state, to fully activated."""
+    key = "netstate-apply"
+    title = "8. Applying a two-port bridge state (netstate) vs the nmcli commands, to fully activated"
+    watched_ports = ("eno1", "eno2")
+    about = (
+        "Issue 12's first scenario. Each sample starts a fresh container with two NICs: eno1 with the "
+        "seed's static profile (192.168.1.200/24 via 192.168.1.1) and eno2 with no profile, whose "
+        "LAN-side veth end is taken off the LAN bridge (`ip link set p-eno2 nomaster` in the LAN "
+        "namespace: it keeps its carrier, and a bridge over both NICs is no loop, so STP can be off "
+        "as in the scenario). The state (Benchmarks/bench.py, `NETSTATE_BRIDGE`): br0, a linux-bridge "
+        "with STP off, ports eno1 and eno2, 192.168.1.200/24 and 2001:db8:1::200/64, the default route "
+        "via 192.168.1.1, DNS 114.114.114.114. `netstate apply FILE --json` does every safety step: "
+        "reading the host, planning, checkpoint, staging in memory, activation, verification, the "
+        "gateway probe, commit; `--no-probe` leaves out the probe only. nmcli: the commands a person "
+        "would type (add the bridge with its addresses, a port profile per NIC, `up` each port), no "
+        "safety net. **activated** is the independent watcher's (Benchmarks/peers/watch_activation.py, "
+        "subscribed before the tool starts): from the tool's spawn to br0 ACTIVATED with eno1 and eno2 "
+        "both ACTIVATED as its ports; **wall** is the tool's process, spawn to exit.")
+
+    def __init__(self, options, workdir):
+        super().__init__(options, workdir)
+        self.state_file = os.path.join(workdir, "netstate-bridge.yml")
+        with open(self.state_file, "w") as f:
+            f.write(NETSTATE_BRIDGE)
+
+    def tools(self):
+        return {
+            "netstate apply (ours, every step)": Tool([NETSTATE, "apply", self.state_file, "--json"], expect_committed),
+            "netstate apply --no-probe (ours)": Tool([NETSTATE, "apply", self.state_file, "--no-probe", "--json"],
+                                                     expect_committed),
+            "nmcli, 5 commands (no safety)": Tool(nmcli_commands(NMCLI_BRIDGE, stop_at_failure=True), lambda out: None),
+        }
+
+    def fresh(self):
+        container = Container(container_name("n"), ["--nic", "eno1", "--nic", "eno2", "--config-eno1-static"])
+        result = subprocess.run([NMC, "nsexec-lan", container.name, "--", "ip", "link", "set", "p-eno2", "nomaster"],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            container.stop()
+            raise BenchError(f"cannot take eno2 off the LAN: {result.stderr.strip()}")
+        return container
+
+    def extra_measure(self, spec):
+        sample = timed_process(self.container, spec.argv, self.workdir, spec.host)
+        if spec.argv[0] == NETSTATE:
+            try:
+                steps = json.loads(sample["output"]).get("steps", [])
+            except ValueError:
+                steps = []  # expect_committed says what is wrong
+            sample["reported_ms"] = sum(step.get("milliseconds") or 0 for step in steps)
+            for step in steps:
+                if step.get("step") in ("activate", "verify", "probe"):
+                    sample[f"{step['step']}_step_ms"] = step.get("milliseconds")
+        return sample
+
+    def render(self):
+        text = super().render()
+        tools = list(self.tools())
+        notes = []
+        for tool in tools[:2]:
+            steps = {key: self.metric(tool, f"{key}_step_ms") for key in ("activate", "verify", "probe")}
+            reported = self.metric(tool, "reported_ms")
+            if reported:
+                parts = ", ".join(f"{key} {fmt_ms(s['median'])} ms" for key, s in steps.items() if s)
+                notes.append(f"{tool}, its own steps (median): {fmt_ms(reported['median'])} ms in all, of which {parts}.")
+        # The conversion's note names bridgeify; this item's tools are netstate's.
+        text = "\n\n".join(p for p in text.split("\n\n") if not p.startswith("bridgeify's own report"))
+        ours, nmcli = self.metric(tools[0], "activated_ms"), self.metric(tools[2], "activated_ms")
+        if ours and nmcli:
+            met = ours["median"] <= nmcli["median"]
+            notes.insert(0, f"Issue 12's target, netstate (every step) activated no later than the nmcli commands: "
+                            f"**{'met' if met else 'not met'}**, {fmt_ms(ours['median'])} ms against "
+                            f"{fmt_ms(nmcli['median'])} ms (median of {ours['n']}; "
+                            f"{'ahead' if met else 'behind'} by {fmt_ms(abs(nmcli['median'] - ours['median']))} ms).")
+        return text + "".join("\n\n" + n for n in notes)
+
+
+def expect_show(output):
+    try:
+        document = json.loads(output)
+    except ValueError:
+        return "netstate show printed no JSON"
+    names = [i.get("name") for i in document.get("interfaces", [])]
+    return None if "eno1" in names else f"netstate show: no eno1 among {names}"
+
+
+class NetstateShowItem(ProcessItem):
+    key = "netstate-show"
+
+    @property
+    def title(self):
+        return f"9. `netstate show` on {self.options.profiles} profiles vs nmcli's listings"
+
+    @property
+    def about(self):
+        return (
+            f"Process start to exit, on a container with eno1's static profile and {self.options.profiles} "
+            "generated profiles (read-profiles' set: profiles for interfaces that do not exist, so they "
+            "are read but not shown). `netstate show --json` reads the host with every profile's full "
+            "settings (`NMClient.snapshotWithProfiles()`: devices, active connections, every "
+            "GetSettings) and renders every interface with a profile; nmcli: `nmcli -t connection show` "
+            "(names, UUIDs, types, devices of every profile, no settings) and then `nmcli device show` "
+            "(every device's details), two processes in one shell, as the issue names them. nmcli's "
+            "profile count is checked against the container's.")
+
+    def setup(self):
+        self.container = Container(container_name("s"), ["--config-eno1-static"])
+        self.container.add_profiles(self.options.profiles)
+        self.expected = self.container.profile_count()
+        if self.expected < self.options.profiles:
+            raise BenchError(f"only {self.expected} profiles loaded of {self.options.profiles}")
+
+    def check_nmcli(self, output):
+        uuid = re.compile(r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:")
+        listed = len([line for line in output.splitlines() if uuid.search(line) and not line.startswith("GENERAL.")])
+        if listed != self.expected:
+            return f"nmcli listed {listed} profiles, expected {self.expected}"
+        return None if "GENERAL.DEVICE:" in output else "nmcli device show printed no device"
+
+    def render(self):
+        text = super().render()
+        tools = list(self.tools())
+        ours, nmcli = self.metric(tools[0], "wall_ms"), self.metric(tools[1], "wall_ms")
+        if ours and nmcli:
+            times = nmcli["median"] / ours["median"]
+            text += (f"\n\nIssue 12's target, `netstate show` at least 2x faster than nmcli: **{'met' if times >= 2 else 'not met'}**, "
+                     f"{times:.2f}x ({fmt_ms(ours['median'])} ms against {fmt_ms(nmcli['median'])} ms, median of {ours['n']}).")
+        return text
+
+    def tools(self):
+        return {
+            "netstate show --json (ours)": Tool([NETSTATE, "show", "--json"], expect_show),
+            "nmcli -t connection show + nmcli device show": Tool(
+                ["sh", "-c", "nmcli -t connection show && nmcli device show"], self.check_nmcli),
+        }
+
+
+ITEMS = [ConversionItem, OutageItem, VersionItem, ReadProfilesItem, DecodeItem, ConcurrentItem, ReadManyProfilesItem,
+         NetstateApplyItem, NetstateShowItem]
 
 
 # ---------------------------------------------------------------------------------------
@@ -1313,7 +1506,7 @@ def reproduce_lines():
         "",
         "`scripts/bench` installs the peers only for benchmarking (Debian: python3-gi, "
         "gir1.2-nm-1.0, network-manager; PyPI: sdbus-networkmanager into `.build-bench/venv`, made from "
-        "Debian's /usr/bin/python3), builds `nm-bench` and `bridgeify` in release mode with "
+        "Debian's /usr/bin/python3), builds `nm-bench`, `bridgeify` and `netstate` in release mode with "
         "`--static-swift-stdlib` (how a Swift command-line tool ships on Linux: one binary, no Swift "
         "runtime to install), `nm-bench-decode` and the C helpers in `.build-bench/`, starts fresh "
         "containers, and stops them at the end. Raw samples: "

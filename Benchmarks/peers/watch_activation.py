@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """An independent watcher on the bus (GDBus, not our library) for the conversion benchmark:
 prints, as JSON lines with CLOCK_MONOTONIC milliseconds, when the bridge is fully activated
-with the NIC as its port.
+with the NIC (or each of several NICs) as its port.
 
-  watch_activation.py BRIDGE NIC [TIMEOUT_S]
+  watch_activation.py BRIDGE NIC[,NIC...] [TIMEOUT_S]
 
 Prints {"ready": true} once subscribed, then {"activated_mono_ms": T} the first time BRIDGE's
-device is ACTIVATED (100) and NIC's device, having left ACTIVATED since the watcher started
-(it moves from its old profile to being a port), is ACTIVATED again with BRIDGE as its
-controller. Exits 0 then, 1 on timeout. Uses the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured).
+device is ACTIVATED (100) and every NIC's device, having left ACTIVATED since the watcher
+started (it moves from its old profile to being a port; a NIC that was not activated has left
+already), is ACTIVATED with BRIDGE as its controller (in BRIDGE's `Ports`). Exits 0 then, 1 on timeout. Uses the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured).
 """
 import json
 import sys
@@ -22,13 +22,13 @@ ACTIVATED = 100
 
 
 def main():
-    bridge, nic = sys.argv[1], sys.argv[2]
+    bridge, nics = sys.argv[1], sys.argv[2].split(",")
     timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 90
     bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
     loop = GLib.MainLoop()
     names = {}  # device path -> interface
     states = {}  # device path -> state
-    nic_left = [False]
+    nic_left = {nic: False for nic in nics}
     done = [False]
 
     def get(path, prop):
@@ -48,17 +48,18 @@ def main():
         return next((p for p, n in names.items() if n == interface), None)
 
     def check(now):
-        b, n = path_of(bridge), path_of(nic)
-        if done[0] or b is None or n is None:
+        b, ns = path_of(bridge), [path_of(nic) for nic in nics]
+        if done[0] or b is None or None in ns:
             return
-        if states.get(n) != ACTIVATED:
-            nic_left[0] = True
-        if states.get(b) == ACTIVATED and states.get(n) == ACTIVATED and nic_left[0]:
+        for nic, n in zip(nics, ns):
+            if states.get(n) != ACTIVATED:
+                nic_left[nic] = True
+        if states.get(b) == ACTIVATED and all(states.get(n) == ACTIVATED for n in ns) and all(nic_left.values()):
             try:
                 ports = get(b, "Ports")
             except GLib.Error:
                 ports = []
-            if n in ports:
+            if all(n in ports for n in ns):
                 done[0] = True
                 print(json.dumps({"activated_mono_ms": now}), flush=True)
                 loop.quit()

@@ -132,7 +132,7 @@ private struct Reader {
     }
 
     func interface(_ value: Any, _ path: String) throws(NetStateError) -> InterfaceState {
-        let fields = try map(value, path, allowed: ["name", "type", "state", "mtu", "mac-address", "ipv4", "ipv6", "bridge",
+        let fields = try map(value, path, allowed: ["name", "type", "state", "mtu", "mac-address", "copy-mac-from", "ipv4", "ipv6", "bridge",
                                                     "link-aggregation", "vlan", "vxlan", "description"])
         guard let nameValue = fields["name"] else {
             throw NetStateError(path: path, "an interface needs a `name`", hint: "add `name: IFACE`")
@@ -148,6 +148,7 @@ private struct Reader {
             result.mtu = UInt32(mtu)
         }
         if let v = fields["mac-address"] { result.macAddress = try string(v, join(path, "mac-address")) }
+        if let v = fields["copy-mac-from"] { result.copyMACFrom = try string(v, join(path, "copy-mac-from")) }
         if let v = fields["ipv4"] { result.ipv4 = try ip(v, join(path, "ipv4"), v6: false) }
         if let v = fields["ipv6"] { result.ipv6 = try ip(v, join(path, "ipv6"), v6: true) }
         if let v = fields["bridge"] { result.bridge = try bridge(v, join(path, "bridge")) }
@@ -203,7 +204,7 @@ private struct Reader {
     }
 
     func bridge(_ value: Any, _ path: String) throws(NetStateError) -> BridgeState {
-        let f = try map(value, path, allowed: ["options", "port"])
+        let f = try map(value, path, allowed: ["options", "port", "ports"])
         var result = BridgeState()
         if let v = f["options"] {
             let op = join(path, "options")
@@ -219,10 +220,10 @@ private struct Reader {
                 result.stp = state
             }
         }
-        if let v = f["port"] {
+        if let (key, v) = try portsKey(f, path) {
             var ports: [String] = []
-            for (index, item) in try list(v, join(path, "port")).enumerated() {
-                let p = "\(join(path, "port"))[\(index)]"
+            for (index, item) in try list(v, join(path, key)).enumerated() {
+                let p = "\(join(path, key))[\(index)]"
                 let port = try map(item, p, allowed: ["name"])
                 guard let name = port["name"] else { throw NetStateError(path: p, "a port needs a `name`", hint: "add `name: IFACE`") }
                 ports.append(try string(name, join(p, "name")))
@@ -233,7 +234,7 @@ private struct Reader {
     }
 
     func bond(_ value: Any, _ path: String) throws(NetStateError) -> BondState {
-        let f = try map(value, path, allowed: ["mode", "options", "port"])
+        let f = try map(value, path, allowed: ["mode", "options", "port", "ports"])
         guard let mode = f["mode"] else { throw NetStateError(path: path, "a bond needs a `mode`", hint: "add `mode: active-backup` (or another)") }
         var result = BondState(mode: try string(mode, join(path, "mode")))
         if let v = f["options"] {
@@ -242,8 +243,22 @@ private struct Reader {
             }
             for (key, option) in options { result.options["\(key)"] = "\(option)" }
         }
-        if let v = f["port"] { result.ports = try strings(v, join(path, "port")) }
+        if let (key, v) = try portsKey(f, path) { result.ports = try strings(v, join(path, key)) }
         return result
+    }
+
+    /// The ports of a bridge or bond: nmstate's `port`, or its alias `ports` (nmstate's
+    /// `#[serde(alias = "ports")]` on `LinuxBridgeConfig.port` and `BondConfig.port`), with the
+    /// key that was used (for paths); both at once is refused, as serde refuses a duplicate field.
+    func portsKey(_ fields: [String: Any], _ path: String) throws(NetStateError) -> (String, Any)? {
+        switch (fields["port"], fields["ports"]) {
+        case (let port?, nil): return ("port", port)
+        case (nil, let ports?): return ("ports", ports)
+        case (_?, _?):
+            throw NetStateError(path: join(path, "ports"), "both `port` and its alias `ports` are given",
+                                hint: "list the ports once, under `port` (nmstate's name) or `ports`")
+        case (nil, nil): return nil
+        }
     }
 
     func route(_ value: Any, _ path: String) throws(NetStateError) -> RouteState {

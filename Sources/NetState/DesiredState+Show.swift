@@ -31,6 +31,7 @@ extension DesiredState {
             case .bond: interface.type = .bond
             case .vlan: interface.type = .vlan
             case .dummy: interface.type = .dummy
+            case .vxlan: interface.type = .vxlan
             default: continue
             }
             interface.mtu = profile.ethernet?.mtu
@@ -91,6 +92,13 @@ extension DesiredState {
             if let vlan = profile.vlan, let parent = vlan.parent {
                 let base = profiles.first { $0.connection.uuid.uuidString == parent }?.connection.interfaceName?.rawValue ?? parent
                 interface.vlan = VLANState(baseInterface: base, id: Int(vlan.id))
+            }
+            if let vxlan = profile.vxlan {
+                let base = vxlan.parent.map { parent in
+                    profiles.first { $0.connection.uuid.uuidString.lowercased() == parent.lowercased() }?.connection.interfaceName?.rawValue ?? parent
+                }
+                interface.vxlan = VXLANState(baseInterface: base, id: Int(vxlan.id), remote: vxlan.remote, local: vxlan.local,
+                                             destinationPort: vxlan.destinationPort.map(Int.init))
             }
             state.interfaces.append(interface)
         }

@@ -63,7 +63,7 @@ private struct TransactionBuilder {
         } else {
             guard let type = interface.type else {
                 throw NetStateError(path: path, "`\(interface.name)` has no profile on this host and no `type`",
-                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, dummy)")
+                                    hint: "add `type:` (ethernet, linux-bridge, bond, vlan, vxlan, dummy)")
             }
             let fresh: NMConnectionProfile
             do {
@@ -78,8 +78,13 @@ private struct TransactionBuilder {
                     }
                     fresh = try .vlan(name: interface.name, parent: vlan.baseInterface, id: UInt16(vlan.id), interface: name)
                 case .vxlan:
-                    throw NetStateError(path: "\(path).type", "VXLAN interfaces are parsed and validated but not applied yet",
-                                        hint: "the library has no `vxlan` setting yet (docs/netstate.md, 'Not yet'); create it with nmcli meanwhile")
+                    guard let vxlan = interface.vxlan else {
+                        throw NetStateError(path: path, "a new VXLAN needs its `vxlan` key",
+                                            hint: "add `vxlan: {id: VNI, remote: ADDRESS, ...}`")
+                    }
+                    fresh = try .vxlan(name: interface.name, interface: name, id: UInt32(vxlan.id), remote: vxlan.remote,
+                                       local: vxlan.local, destinationPort: vxlanPort(vxlan.destinationPort),
+                                       parent: vxlan.baseInterface)
                 }
             } catch let error as NMError {
                 throw NetStateError(path: path, error.message, hint: error.hint ?? "see docs/netstate.md")
@@ -139,11 +144,20 @@ private struct TransactionBuilder {
                 touched[slot].profile = profile
             }
         }
+        let detached = detachPorts(portsOf: portsOf)
         try applyRoutes()
         try applyDNS()
         // Ensures, then activations and deactivations.
         for entry in touched {
             changes.append(.ensure(entry.profile, matching: entry.exists ? .name : .interface))
+        }
+        for profile in detached.others { changes.append(.ensure(profile, matching: .name)) }
+        // An absent interface that is active goes down within the transaction (its profiles
+        // are deleted only at commit): what is verified and probed is the host without it.
+        for interface in state.interfaces where interface.state == .absent {
+            for profile in profiles(of: interface.name) where isActive(profile.connection.uuid) {
+                changes.append(.deactivate(uuid: profile.connection.uuid))
+            }
         }
         for interface in state.interfaces where portsOf[interface.name] == nil {
             guard let slot = index(of: interface.name) else { continue }
@@ -164,8 +178,80 @@ private struct TransactionBuilder {
                 break
             }
         }
+        // Detached ports that were up and that the state does not name come back up on
+        // their own (nmstate keeps them up). On a detached interface, the profiles other than
+        // its own (the active one, else the one detached) stop autoconnecting, so that exactly
+        // one profile autoconnects on it (nmstate deletes them; netstate keeps them for a person
+        // to restore, as bridgeify keeps the profile it replaces).
+        for uuid in detached.activate { changes.append(.activate(uuid: uuid)) }
+        for uuid in detached.supersede { changes.append(.supersede(uuid: uuid)) }
         let names = state.interfaces.map(\.name).joined(separator: ", ")
         return NMTransaction(changes, label: "netstate: \(names.isEmpty ? "routes/dns" : names)")
+    }
+
+    /// nmstate's port semantics: a controller's `port` list, when given, is the whole list,
+    /// and a profile naming the controller (by interface name or by the UUID of one of its
+    /// profiles) on an interface not listed is *detached*; a controller set `absent` detaches
+    /// all of its ports. A detached profile is kept (nmstate keeps it too): `connection.master`,
+    /// `slave-type` and the port setting removed, and, unless the state gives the interface
+    /// `ipv4`/`ipv6` of its own, IPv4 and IPv6 disabled (nmstate's rule for an interface
+    /// without IP configuration). A port taken by another controller of the state is not detached.
+    mutating func detachPorts(portsOf: [String: (controller: String, type: NMPortType)])
+        -> (others: [NMConnectionProfile], activate: [UUID], supersede: [UUID]) {
+        var others: [NMConnectionProfile] = []
+        var activate: [UUID] = []
+        var supersede: [UUID] = []
+        var detachedInterfaces: [String: UUID] = [:]
+        for controller in state.interfaces {
+            let listed: Set<String>
+            if controller.state == .absent {
+                listed = []
+            } else if let ports = controller.bridge?.ports ?? controller.bond?.ports {
+                listed = Set(ports)
+            } else {
+                continue
+            }
+            var references: Set<String> = [controller.name.lowercased()]
+            for profile in profiles(of: controller.name) { references.insert(profile.connection.uuid.uuidString.lowercased()) }
+            if let slot = index(of: controller.name) { references.insert(touched[slot].profile.connection.uuid.uuidString.lowercased()) }
+            for stored in host.profiles.map(\.profile) {
+                guard let reference = stored.connection.controller, references.contains(reference.lowercased()),
+                      let port = stored.connection.interfaceName?.rawValue, !listed.contains(port), portsOf[port] == nil
+                else { continue }
+                let named = state.interfaces.first { $0.name == port }
+                let primary = profiles(of: port).first?.connection.uuid == stored.connection.uuid
+                if primary, named?.state == .absent { continue }  // deleted anyway
+                var profile = primary ? (index(of: port).map { touched[$0].profile } ?? stored) : stored
+                profile.connection.controller = nil
+                profile.connection.portType = nil
+                profile.bridgePort = nil
+                profile.unknownSettings["bond-port"] = nil
+                if profile.ipv4 == nil { profile.ipv4 = NMIPv4Setting(method: .disabled) }
+                if profile.ipv6 == nil { profile.ipv6 = NMIPv6Setting(method: .disabled) }
+                if primary {
+                    if let slot = index(of: port) {
+                        touched[slot].profile = profile
+                    } else {
+                        touched.append((port, profile, true))
+                        if isActive(stored.connection.uuid) { activate.append(stored.connection.uuid) }
+                    }
+                } else {
+                    others.append(profile)
+                }
+                // The profile that autoconnects on it from now on: the active one, else the one detached.
+                if let active = profiles(of: port).first(where: { isActive($0.connection.uuid) }) {
+                    detachedInterfaces[port] = active.connection.uuid
+                } else if detachedInterfaces[port] == nil {
+                    detachedInterfaces[port] = stored.connection.uuid
+                }
+            }
+        }
+        for (port, kept) in detachedInterfaces.sorted(by: { $0.key < $1.key }) {
+            for profile in profiles(of: port) where profile.connection.uuid != kept && profile.connection.autoconnect != false {
+                supersede.append(profile.connection.uuid)
+            }
+        }
+        return (others, activate, supersede)
     }
 
     func overlay(_ interface: InterfaceState, on profile: inout NMConnectionProfile, path: String) throws(NetStateError) {
@@ -174,12 +260,22 @@ private struct TransactionBuilder {
             ethernet.mtu = mtu
             profile.ethernet = ethernet
         }
-        if let text = interface.macAddress, let mac = try? MACAddress(text) {
+        var macText = interface.macAddress
+        if let source = interface.copyMACFrom {
+            // nmstate's `copy-mac-from`: the MAC the interface has now.
+            guard let mac = host.devices.first(where: { $0.interface.rawValue == source })?.hardwareAddress else {
+                throw NetStateError(path: "\(path).copy-mac-from", "`\(source)` has no device with a MAC address on this host",
+                                    hint: "name an existing interface (the bridge's port), or give `mac-address`")
+            }
+            macText = mac
+        }
+        if let text = macText, let mac = try? MACAddress(text) {
             var ethernet = profile.ethernet ?? NMEthernetSetting()
             if profile.connection.type == .ethernet { ethernet.macAddress = mac } else { ethernet.assignedMACAddress = .address(mac) }
             profile.ethernet = ethernet
         }
         if let ip = interface.ipv4 {
+            let known = Set((profile.ipv4?.addresses ?? []).map(\.address))
             var setting = profile.ipv4 ?? .dhcp
             let addresses = ip.addresses.compactMap { try? IPv4AddressWithPrefix(IPv4Address($0.ip), prefix: $0.prefixLength) }
             if !ip.enabled {
@@ -196,6 +292,18 @@ private struct TransactionBuilder {
                 setting.addresses = addresses
             }
             if let gateway = setting.gateway, !setting.addresses.contains(where: { $0.contains(gateway) }) { setting.gateway = nil }
+            // An address conflict must fail the transaction, not take another host's address:
+            // a static address the state adds (not in the profile yet) that no interface of
+            // this host holds now is probed first (NetworkManager's ARP duplicate address
+            // detection; on by default only from 1.46), unless the profile already says how
+            // long to probe. An address the host holds (moved from a NIC to its bridge) is not:
+            // the probe could find nothing (decision 0008) and would cut the host off meanwhile;
+            // nor one the profile has (a rerun, `show | apply`, which must change nothing).
+            let held = Set(host.ipv4.values.flatMap { $0.addresses.map(\.address) })
+            if setting.method != .disabled, setting.dadTimeout == nil,
+               setting.addresses.contains(where: { !held.contains($0.address) && !known.contains($0.address) }) {
+                setting.dadTimeout = conflictProbe
+            }
             profile.ipv4 = setting
         }
         if let ip = interface.ipv6 {
@@ -237,6 +345,15 @@ private struct TransactionBuilder {
             setting.parent = vlan.baseInterface
             setting.id = UInt16(vlan.id)
             profile.vlan = setting
+        }
+        if let vxlan = interface.vxlan, var setting = profile.vxlan {
+            // Only the keys given: nmstate's partial-state rule within a setting.
+            setting.id = UInt32(vxlan.id)
+            if let remote = vxlan.remote { setting.remote = remote }
+            if let local = vxlan.local { setting.local = local }
+            if vxlan.destinationPort != nil { setting.destinationPort = vxlanPort(vxlan.destinationPort) }
+            if let base = vxlan.baseInterface { setting.parent = base }
+            profile.vxlan = setting
         }
     }
 
@@ -333,8 +450,19 @@ func connectionType(_ kind: InterfaceKind) -> NMConnectionType {
     case .bond: .bond
     case .vlan: .vlan
     case .dummy: .dummy
-    case .vxlan: .other("vxlan")
+    case .vxlan: .vxlan
     }
+}
+
+/// How long NetworkManager probes a new static IPv4 address for a conflict: its own default
+/// from 1.46 (`ipv4.dad-timeout`), written explicitly so that 1.42 probes too.
+let conflictProbe: Duration = .milliseconds(200)
+
+/// `destination-port` as the profile keeps it: NetworkManager's default (8472) is left unset,
+/// as `GetSettings` leaves it out, so that a rerun compares equal (docs/networkmanager-quirks.md).
+func vxlanPort(_ port: Int?) -> UInt16? {
+    guard let port, port != Int(NMVXLANSetting.defaultDestinationPort) else { return nil }
+    return UInt16(port)
 }
 
 extension NMInterfaceName {

@@ -28,6 +28,15 @@ extension DesiredState {
                 throw NetStateError(path: "\(path).\(entry.key)", "`\(entry.key)` belongs to interfaces of type \(entry.kind.rawValue)",
                                     hint: "set `type: \(entry.kind.rawValue)` or remove `\(entry.key)`")
             }
+            if let source = interface.copyMACFrom {
+                if interface.macAddress != nil {
+                    throw NetStateError(path: "\(path).copy-mac-from", "both `mac-address` and `copy-mac-from`",
+                                        hint: "give one: `copy-mac-from` takes the named interface's MAC as `mac-address`")
+                }
+                if let problem = NMInterfaceName.problem(source) {
+                    throw NetStateError(path: "\(path).copy-mac-from", "`\(source)`: \(problem)", hint: "name an existing interface, such as the bridge's port")
+                }
+            }
             if let mac = interface.macAddress, (try? MACAddress(mac)) == nil {
                 throw NetStateError(path: "\(path).mac-address", "`\(mac)` is not a MAC address", hint: "write six hex bytes, like 52:54:00:12:34:56")
             }
@@ -45,6 +54,21 @@ extension DesiredState {
                 }
                 if let port = vxlan.destinationPort, !(1...65535).contains(port) {
                     throw NetStateError(path: "\(path).vxlan.destination-port", "port \(port) is out of range", hint: "use 1...65535 (4789 is IANA's)")
+                }
+                var families: [Int] = []
+                for (key, text) in [("remote", vxlan.remote), ("local", vxlan.local)] {
+                    guard let text else { continue }
+                    if (try? IPv4Address(text)) != nil { families.append(4) } else if (try? IPv6Address(text)) != nil { families.append(6) } else {
+                        throw NetStateError(path: "\(path).vxlan.\(key)", "`\(text)` is not an IP address",
+                                            hint: "write an IPv4 or IPv6 address without a prefix length")
+                    }
+                }
+                if families.count == 2, families[0] != families[1] {
+                    throw NetStateError(path: "\(path).vxlan.local", "`local` and `remote` are of different address families",
+                                        hint: "use IPv4 for both or IPv6 for both")
+                }
+                if let base = vxlan.baseInterface, let problem = NMInterfaceName.problem(base) {
+                    throw NetStateError(path: "\(path).vxlan.base-iface", "`\(base)`: \(problem)", hint: "name an existing interface")
                 }
             }
             if let bond = interface.bond, !bondModes.contains(bond.mode) {

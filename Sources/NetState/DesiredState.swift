@@ -70,6 +70,9 @@ public struct InterfaceState: Sendable, Hashable, Codable {
     /// (`802-3-ethernet.mac-address`), for a bridge or bond the MAC it takes
     /// (`802-3-ethernet.assigned-mac-address`).
     public var macAddress: String?
+    /// `copy-mac-from`: the MAC address the named interface has now (its device's `HwAddress`),
+    /// taken as ``macAddress``: a bridge keeps its NIC's DHCP lease by keeping its MAC.
+    public var copyMACFrom: String?
     /// `ipv4`; `nil` keeps what the interface has.
     public var ipv4: IPState?
     /// `ipv6`; `nil` keeps what the interface has.
@@ -85,12 +88,13 @@ public struct InterfaceState: Sendable, Hashable, Codable {
 
     public init(name: String, type: InterfaceKind? = nil, state: InterfaceStatus = .up, mtu: UInt32? = nil,
                 macAddress: String? = nil, ipv4: IPState? = nil, ipv6: IPState? = nil, bridge: BridgeState? = nil,
-                bond: BondState? = nil, vlan: VLANState? = nil, vxlan: VXLANState? = nil) {
+                bond: BondState? = nil, vlan: VLANState? = nil, vxlan: VXLANState? = nil, copyMACFrom: String? = nil) {
         self.name = name
         self.type = type
         self.state = state
         self.mtu = mtu
         self.macAddress = macAddress
+        self.copyMACFrom = copyMACFrom
         self.ipv4 = ipv4
         self.ipv6 = ipv6
         self.bridge = bridge
@@ -100,7 +104,7 @@ public struct InterfaceState: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, type, state, mtu, macAddress = "mac-address", ipv4, ipv6, bridge
+        case name, type, state, mtu, macAddress = "mac-address", copyMACFrom = "copy-mac-from", ipv4, ipv6, bridge
         case bond = "link-aggregation", vlan, vxlan
     }
 }

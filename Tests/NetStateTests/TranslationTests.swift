@@ -144,10 +144,115 @@ struct TranslationTests {
         #expect(case_.check(profiles, others), "\(profiles.mapValues { $0.connection.id }) \(others)")
     }
 
+    @Test("a VXLAN port on a new bridge: a vxlan profile with the keys given, attached, activated with the bridge")
+    func vxlanPortOnABridge() throws {
+        let state = try DesiredState.parse("""
+            interfaces:
+            - name: br1
+              type: linux-bridge
+              ipv4: {enabled: true, address: [{ip: 192.0.2.1, prefix-length: 24}]}
+              bridge: {options: {stp: {enabled: false}}, port: [{name: vx0}]}
+            - name: vx0
+              type: vxlan
+              vxlan: {base-iface: eno1, id: 4242, remote: 198.51.100.7, local: 203.0.113.5, destination-port: 4789}
+            - name: vx1
+              type: vxlan
+              vxlan: {id: 7, remote: 2001:db8::7, destination-port: 8472}
+            """)
+        let transaction = try state.transaction(on: Self.host())
+        let (profiles, _) = Self.summary(transaction)
+        let vx0 = try #require(profiles["vx0"])
+        #expect(vx0.connection.type == .vxlan && vx0.connection.type.rawValue == "vxlan")
+        #expect(vx0.vxlan == NMVXLANSetting(id: 4242, remote: "198.51.100.7", local: "203.0.113.5", destinationPort: 4789, parent: "eno1"))
+        #expect(vx0.connection.controller == "br1" && vx0.connection.portType == .bridge && vx0.ipv4 == nil && vx0.ipv6 == nil)
+        let vx1 = try #require(profiles["vx1"])
+        #expect(vx1.vxlan?.destinationPort == nil, "8472 is NetworkManager's default: left unset, as GetSettings leaves it out")
+        #expect(vx1.ipv4?.method == .disabled && vx1.ipv6?.method == .disabled, "a new VXLAN without ipv4/ipv6 keys carries no IP")
+        let activations = transaction.changes.compactMap { change -> [String]? in
+            if case .activate(_, let ports) = change { return ports.map(\.rawValue) } else { return nil }
+        }
+        #expect(activations.contains(["vx0"]), "br1 is activated with vx0 as its port: \(activations)")
+        // The wire form: the `vxlan` setting with NetworkManager's key names and types.
+        let wire = try NMSettingsCodec(version: NMVersion(1, 42, 4)).encode(vx0)
+        #expect(wire["connection"]?["type"] == .string("vxlan"))
+        #expect(wire["vxlan"]?["id"] == .uint32(4242) && wire["vxlan"]?["destination-port"] == .uint32(4789))
+        #expect(wire["vxlan"]?["remote"] == .string("198.51.100.7") && wire["vxlan"]?["parent"] == .string("eno1"))
+        #expect(try NMSettingsCodec(version: NMVersion(1, 42, 4)).decode(wire) == vx0)
+    }
+
+    @Test("a static IPv4 address the state adds is probed for a conflict; one the host holds or the profile has is not")
+    func conflictProbeForNewAddresses() throws {
+        var host = try Self.host()
+        // eno1 holds 192.0.2.7 now (its device's IP4Config).
+        host.ipv4[ObjectPath(rawValue: "/org/freedesktop/NetworkManager/Devices/2")!] =
+            NMIPv4Configuration(addresses: ["192.0.2.7/24"], gateway: nil, dnsServers: [])
+        func ipv4(_ yaml: String, on host: NMHostState) throws -> [String: NMIPv4Setting] {
+            Self.summary(try DesiredState.parse(yaml).transaction(on: host)).profiles.compactMapValues(\.ipv4)
+        }
+        let added = try ipv4("""
+            interfaces:
+            - name: br9
+              type: linux-bridge
+              ipv4: {enabled: true, address: [{ip: 192.0.2.7, prefix-length: 24}, {ip: 198.51.100.9, prefix-length: 24}]}
+            - name: br8
+              type: linux-bridge
+              ipv4: {enabled: true, address: [{ip: 192.0.2.7, prefix-length: 24}]}
+            - name: br7
+              type: linux-bridge
+              ipv4: {enabled: true, dhcp: true}
+            """, on: host)
+        #expect(added["br9"]?.dadTimeout == .milliseconds(200), "198.51.100.9 is new to the host: probed")
+        #expect(added["br8"]?.dadTimeout == nil, "192.0.2.7 is the host's own (moved): not probed")
+        #expect(added["br7"]?.dadTimeout == nil, "no static address")
+
+        // The profile has the address already (a rerun, show | apply): nothing added.
+        var eno2 = try #require(host.profiles.first { $0.profile.connection.uuid == Self.eno2UUID })
+        eno2.profile.ipv4 = .static(addresses: ["203.0.113.4/24"])
+        host.profiles = host.profiles.map { $0.profile.connection.uuid == Self.eno2UUID ? eno2 : $0 }
+        let kept = try ipv4("interfaces:\n- name: eno2\n  ipv4: {enabled: true, address: [{ip: 203.0.113.4, prefix-length: 24}]}\n", on: host)
+        #expect(kept["eno2"]?.dadTimeout == nil)
+        // An explicit value on the profile is the administrator's: kept.
+        eno2.profile.ipv4?.dadTimeout = .zero
+        host.profiles = host.profiles.map { $0.profile.connection.uuid == Self.eno2UUID ? eno2 : $0 }
+        let explicit = try ipv4("interfaces:\n- name: eno2\n  ipv4: {enabled: true, address: [{ip: 203.0.113.5, prefix-length: 24}]}\n", on: host)
+        #expect(explicit["eno2"]?.dadTimeout == .zero)
+    }
+
+    @Test("copy-mac-from: a DHCP bridge takes its NIC's MAC (the one its device has now), so it keeps the NIC's lease")
+    func copyMACFrom() throws {
+        var host = try Self.host()
+        host.devices = [NMDevice(path: ObjectPath(rawValue: "/org/freedesktop/NetworkManager/Devices/2")!,
+                                 properties: ["Interface": .string("eno1"), "HwAddress": .string("52:54:00:AB:CD:01")])]
+        let yaml = """
+            interfaces:
+            - name: br0
+              type: linux-bridge
+              copy-mac-from: eno1
+              ipv4: {enabled: true, dhcp: true}
+              bridge: {options: {stp: {enabled: false}}, port: [{name: eno1}]}
+            """
+        let state = try DesiredState.parse(yaml)
+        #expect(state.interfaces[0].copyMACFrom == "eno1")
+        let br0 = try #require(Self.summary(try state.transaction(on: host)).profiles["br0"])
+        #expect(br0.ethernet?.assignedMACAddress == .address("52:54:00:ab:cd:01"))
+        #expect(br0.ipv4?.method == .auto)
+        // The same in JSON, and refused: both keys, and an interface without a device.
+        #expect(try DesiredState.parse(try state.jsonText()) == state)
+        #expect(throws: NetStateError.self) {
+            try DesiredState.parse(yaml.replacingOccurrences(of: "copy-mac-from: eno1", with: "copy-mac-from: eno1\n  mac-address: 52:54:00:00:00:01"))
+        }
+        do {
+            _ = try DesiredState.parse(yaml.replacingOccurrences(of: "copy-mac-from: eno1", with: "copy-mac-from: eno7")).transaction(on: host)
+            Issue.record("translated")
+        } catch {
+            #expect(error.path == "interfaces[0].copy-mac-from" && error.message.contains("no device"), "\(error)")
+        }
+    }
+
     @Test("states the host cannot take are refused with a path and a hint", arguments: [
         ("interfaces:\n- name: eno9\n", "interfaces[0]", "no profile on this host"),
         ("interfaces:\n- name: eno1\n  type: linux-bridge\n", "interfaces[0].type", "of type 802-3-ethernet, not linux-bridge"),
-        ("interfaces:\n- name: vx0\n  type: vxlan\n  vxlan: {id: 5}\n", "interfaces[0].type", "not applied yet"),
+        ("interfaces:\n- name: vx0\n  type: vxlan\n", "interfaces[0]", "a new VXLAN needs its `vxlan` key"),
         ("routes:\n  config:\n  - {destination: 10.0.0.0/8, next-hop-interface: eno9}\n", "routes.config[0].next-hop-interface", "no profile"),
         ("interfaces:\n- name: br9\n  type: linux-bridge\n  ipv4: {enabled: true}\n", "interfaces[0].ipv4", "without dhcp and without addresses"),
         ("dns-resolver:\n  config: {server: [192.0.2.53]}\n", "dns-resolver.config", "no interface to carry"),

@@ -139,10 +139,10 @@ struct EnsureResolutionTests {
         let desired = try NMConnectionProfile.ethernet(name: "lab", interface: Self.eno1, ipv4: .dhcp)
         var backup = desired
         backup.connection.uuid = UUID()
-        backup.userData = [NMClient.Tag.staged: "backup", NMClient.Tag.transaction: UUID().uuidString]
+        backup.userData = [NMStagedProfileTag.Key.staged: "backup", NMStagedProfileTag.Key.transaction: UUID().uuidString]
         #expect(try Self.resolve([.ensure(desired)], [backup]) == [.add(desired)])
         var staged = backup
-        staged.userData[NMClient.Tag.staged] = "add"  // a pending transaction's profile is a real one
+        staged.userData[NMStagedProfileTag.Key.staged] = "add"  // a pending transaction's profile is a real one
         #expect(try Self.resolve([.ensure(desired)], [staged]).first.map { if case .modify = $0 { true } else { false } } == true)
     }
 

@@ -40,6 +40,17 @@ struct TransactionRecordTests {
             """
         let record = try #require(NMTransactionRecord.decode(text))
         #expect(record.phase == .staging && record.ownerPID == nil && record.ownerAlive == nil)
+        #expect(record.witness == nil)  // version 1: the witness is a profile of its own
+    }
+
+    /// Version 2 names the staged add that plays the witness.
+    @Test func aRecordNamesItsStagedWitness() throws {
+        var record = Self.sample()
+        let add = UUID()
+        record.adds = [add]
+        record.witness = add
+        #expect(record.version == 2)
+        #expect(NMTransactionRecord.decode(record.encoded())?.witness == add)
     }
 
     @Test func aRecordOfAFutureVersionOrGarbageIsNotTakenForOne() {
@@ -68,10 +79,11 @@ struct TransactionRecordTests {
     @Test func bookkeepingProfilesCannotTakeOverAnInterface() throws {
         let id = UUID()
         for witness in [false, true] {
-            let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tags: ["k": "v"])
+            let tag = NMStagedProfileTag(transaction: id, role: witness ? .witness : .record)
+            let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tag: tag)
             #expect(profile.connection.autoconnect == false)
             #expect(profile.ipv4?.method == .disabled && profile.ipv6?.method == .disabled)
-            #expect(profile.type == .dummy && profile.userData == ["k": "v"])
+            #expect(profile.type == .dummy && profile.stagedTag == tag && profile.isTransactionBookkeeping)
             try profile.validate()
         }
     }

@@ -16,8 +16,26 @@ public struct NMCheckpoint: Sendable, Hashable, Identifiable, Codable {
     /// Seconds after which NetworkManager rolls back by itself, counted from creation or from
     /// the last ``NMClient/adjustRollbackTimeout(_:to:)``; 0 means never (`RollbackTimeout`).
     public var rollbackTimeout: UInt32
+    /// When only the range of its creation time is known (made by this process from
+    /// `CheckpointCreate`'s own timing, without reading `Created`): ``createdBootTimeMilliseconds``
+    /// is the earliest, this the latest. nil: ``createdBootTimeMilliseconds`` is `Created`.
+    var createdUntilBootTimeMilliseconds: Int64?
 
     public var id: ObjectPath { path }
+
+    enum CodingKeys: String, CodingKey {
+        case path, devices, createdBootTimeMilliseconds, rollbackTimeout
+    }
+
+    /// A checkpoint this process made, known from `CheckpointCreate`'s reply and its timing:
+    /// NetworkManager set `Created` after the call was sent and before its reply was read.
+    init(path: ObjectPath, createdBetween earliest: Int64, and latest: Int64, rollbackTimeout: UInt32) {
+        self.path = path
+        devices = []
+        createdBootTimeMilliseconds = earliest
+        createdUntilBootTimeMilliseconds = latest
+        self.rollbackTimeout = rollbackTimeout
+    }
 
     init(path: ObjectPath, properties p: [String: DBusValue]) {
         self.path = path

@@ -25,6 +25,15 @@ extension NMClient {
     public func createCheckpoint(
         devices: [ObjectPath] = [], rollbackTimeout: Duration, flags: NMCheckpointFlags = []
     ) async throws(NMError) -> NMCheckpoint {
+        let path = try await sendCheckpointCreate(devices: devices, rollbackTimeout: rollbackTimeout, flags: flags)
+        return try await checkpoint(at: path)
+    }
+
+    /// `CheckpointCreate` alone: the new checkpoint's path, without reading the checkpoint
+    /// (``createCheckpoint(devices:rollbackTimeout:flags:)`` reads it as well).
+    func sendCheckpointCreate(
+        devices: [ObjectPath] = [], rollbackTimeout: Duration, flags: NMCheckpointFlags = []
+    ) async throws(NMError) -> ObjectPath {
         return try await NMError.boundary {
             let version = try await cachedVersion()
             for (flag, since, name) in NMCheckpointFlags.since where flags.contains(flag) && version < since {
@@ -53,7 +62,7 @@ extension NMClient {
                 throw NMError(.failed, "CheckpointCreate returned no checkpoint")
             }
             logger?.debug("checkpoint created", metadata: ["path": "\(path)", "timeout": "\(seconds)"])
-            return try await checkpoint(at: path)
+            return path
         }
     }
 

@@ -68,6 +68,11 @@ extension NMConnectionProfile {
             throw NMError(.invalidProfile, "a VLAN profile has no vlan setting",
                           hint: "build VLAN profiles with NMConnectionProfile.vlan(name:parent:id:)")
         }
+        if let vxlan { try Self.validate(vxlan, semantic: semantic) }
+        if connection.type == .vxlan && vxlan == nil {
+            throw NMError(.invalidProfile, "a VXLAN profile has no vxlan setting",
+                          hint: "build VXLAN profiles with NMConnectionProfile.vxlan(name:interface:id:...)")
+        }
         if let bridge { try Self.validate(bridge) }
         if let bridgePort {
             try Self.validate(vlans: bridgePort.vlans, key: "bridge-port.vlans")

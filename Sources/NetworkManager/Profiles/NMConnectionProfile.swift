@@ -12,7 +12,8 @@ public import Foundation
 /// ``bridge(name:interface:uuid:autoconnect:stp:options:autoconnectPorts:macAddress:ipv4:ipv6:)``,
 /// ``bridgePort(name:interface:controller:uuid:autoconnect:port:)``, ``vlan(name:parent:id:interface:uuid:autoconnect:flags:ipv4:ipv6:)``,
 /// ``bond(name:interface:mode:options:uuid:autoconnect:autoconnectPorts:ipv4:ipv6:)`` or
-/// ``dummy(name:interface:uuid:autoconnect:ipv4:ipv6:)``; they reject invalid combinations
+/// ``dummy(name:interface:uuid:autoconnect:ipv4:ipv6:)`` or
+/// ``vxlan(name:interface:id:remote:local:destinationPort:parent:uuid:autoconnect:ipv4:ipv6:)``; they reject invalid combinations
 /// (``validate()``) before anything reaches the bus. Read and write the wire form with
 /// ``NMSettingsCodec``.
 ///
@@ -38,6 +39,8 @@ public struct NMConnectionProfile: Hashable, Sendable, Codable {
     public var bond: NMBondSetting?
     /// The `dummy` setting (dummy profiles).
     public var dummy: NMDummySetting?
+    /// The `vxlan` setting (VXLAN profiles).
+    public var vxlan: NMVXLANSetting?
     /// Whole settings this library does not model (`802-1x`, `ethtool`, `match`, `proxy`, ...),
     /// by setting name, sent back exactly as read.
     public var unknownSettings: [String: [String: DBusValue]]
@@ -45,7 +48,7 @@ public struct NMConnectionProfile: Hashable, Sendable, Codable {
     public init(connection: NMConnectionSetting, ethernet: NMEthernetSetting? = nil, bridge: NMBridgeSetting? = nil,
                 bridgePort: NMBridgePortSetting? = nil, ipv4: NMIPv4Setting? = nil, ipv6: NMIPv6Setting? = nil,
                 vlan: NMVLANSetting? = nil, bond: NMBondSetting? = nil, dummy: NMDummySetting? = nil,
-                unknownSettings: [String: [String: DBusValue]] = [:]) {
+                vxlan: NMVXLANSetting? = nil, unknownSettings: [String: [String: DBusValue]] = [:]) {
         self.connection = connection
         self.ethernet = ethernet
         self.bridge = bridge
@@ -55,6 +58,7 @@ public struct NMConnectionProfile: Hashable, Sendable, Codable {
         self.vlan = vlan
         self.bond = bond
         self.dummy = dummy
+        self.vxlan = vxlan
         self.unknownSettings = unknownSettings
     }
 

@@ -50,10 +50,7 @@ extension NMClient {
     /// Whether a stored profile is a transaction's record, witness or backup (never what a
     /// caller's profile stands for).
     static func isBookkeeping(_ profile: NMConnectionProfile) -> Bool {
-        switch profile.userData[Tag.staged] {
-        case "record", "witness", "backup": return true
-        default: return false
-        }
+        profile.isTransactionBookkeeping
     }
 
     /// `desired` made the new content of `existing`: its UUID is `existing`'s, and what this

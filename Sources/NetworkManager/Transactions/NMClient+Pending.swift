@@ -22,11 +22,9 @@ extension NMClient {
             for view in Self.transactionViews(host) {
                 var pending = NMPendingTransaction(
                     id: view.id, checkpoint: view.checkpointPath ?? "", label: view.label,
-                    staged: view.record.map { $0.adds + $0.modifies }
-                        ?? view.staged.filter { $0.profile.userData[Tag.staged] != "backup" }.map(\.profile.uuid),
-                    superseded: view.record?.superseded.map(\.uuid)
-                        ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
-                    deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
+                    staged: view.record.map { $0.adds + $0.modifies } ?? view.staged.map(\.profile.uuid),
+                    superseded: view.record?.superseded.map(\.uuid) ?? view.legacySupersedes,
+                    deleted: view.record?.deletes ?? view.legacyDeletes,
                     revertsAt: view.checkpoint?.expiry, checkpointCreated: view.checkpointCreated)
                 switch view.condition {
                 case .live:
@@ -65,9 +63,12 @@ extension NMClient {
     }
 
     /// Whether `checkpoint` is the one a transaction recorded (same path, and the same
-    /// creation time when known: paths are reused after NetworkManager restarts).
-    static func isCheckpoint(_ checkpoint: NMCheckpoint, path: String, created: Int64?) -> Bool {
-        checkpoint.path.rawValue == path && (created == nil || created == checkpoint.createdBootTimeMilliseconds)
+    /// creation time when known, or one in the range `created...until` when the transaction
+    /// knew only that: paths are reused after NetworkManager restarts).
+    static func isCheckpoint(_ checkpoint: NMCheckpoint, path: String, created: Int64?, until: Int64? = nil) -> Bool {
+        guard checkpoint.path.rawValue == path, let created else { return checkpoint.path.rawValue == path }
+        if let until { return (created...max(created, until)).contains(checkpoint.createdBootTimeMilliseconds) }
+        return created == checkpoint.createdBootTimeMilliseconds
     }
 
     /// The transaction as the host shows it now, or nil when nothing of it is left.
@@ -166,8 +167,8 @@ extension NMClient {
         CommitWork(
             recordProfile: view.recordProfile, record: view.record,
             staged: view.staged.map { ($0.path, $0.profile) },
-            superseded: view.record?.superseded.map(\.uuid) ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first),
-            deleted: view.record?.deletes ?? Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.deletes] }.first),
+            superseded: view.record?.superseded.map(\.uuid) ?? view.legacySupersedes,
+            deleted: view.record?.deletes ?? view.legacyDeletes,
             // The witness last: a record without a witness would read as "rolled back".
             cleanup: (view.backups + [view.recordProfile].compactMap { $0 } + [view.witness].compactMap { $0 }).map(\.path),
             checkpoint: checkpoint)
@@ -237,26 +238,13 @@ extension NMClient {
         }
     }
 
-    static func uuidList(_ text: String?) -> [UUID] {
-        (text ?? "").split(separator: ",").compactMap { UUID(uuidString: String($0)) }
-    }
-
-    static func reactivateList(_ text: String?) -> [ActiveBefore] {
-        (text ?? "").split(separator: ",").compactMap { entry in
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let uuid = UUID(uuidString: String(parts[1])) else { return nil }
-            return ActiveBefore(interface: String(parts[0]), uuid: uuid)
-        }
-    }
-
-    /// The tags removed, the intended autoconnect put back.
+    /// The tag removed, the intended autoconnect it carries put back.
     static func untagged(_ profile: NMConnectionProfile) -> NMConnectionProfile {
         var profile = profile
-        let tags = profile.userData
-        if let autoconnect = tags[Tag.autoconnect] {
-            profile.connection.autoconnect = autoconnect == "default" ? nil : autoconnect == "true"
+        if let tag = profile.stagedTag, tag.hasAutoconnect {
+            profile.connection.autoconnect = tag.autoconnect
         }
-        profile.userData = tags.filter { !$0.key.hasPrefix(Tag.prefix) }
+        profile.stagedTag = nil
         return profile
     }
 }

@@ -16,20 +16,35 @@ extension NMClient {
         /// nil for a transaction staged by an older version (tags on its profiles only).
         var record: NMTransactionRecord?
         var recordProfile: NMStoredProfile?
+        /// The witness when it is a profile of its own (role `witness`): bookkeeping.
         var witness: NMStoredProfile?
+        /// The witness when it is a staged add (``NMTransactionRecord/witness``), tagged or
+        /// already committed: part of the change, never deleted as bookkeeping.
+        var stagedWitness: NMStoredProfile?
+        /// Whether the witness, of either kind, exists.
+        var hasWitness: Bool { witness != nil || stagedWitness != nil }
         /// Profiles still tagged `add` or `modify`.
         var staged: [NMStoredProfile] = []
         var backups: [NMStoredProfile] = []
         var checkpointPath: String?
         var checkpointCreated: Int64?
+        /// The latest its checkpoint can have been created, when only a range is known.
+        var checkpointCreatedUntil: Int64?
         /// The transaction's checkpoint, when it still exists.
         var checkpoint: NMCheckpoint?
         var label: String = ""
 
         /// A witness without its record is what a finished commit leaves when it is cut short
         /// between deleting the two (the record goes first): committing.
+        ///
+        /// With a staged witness, the commit's first write is that add written to disk without
+        /// its tags (``NMClient/runCommit(_:fence:check:)``), not the record's phase: an
+        /// untagged staged witness means `committing`.
         var phase: NMTransactionRecord.Phase {
-            record?.phase ?? (recordProfile == nil && witness != nil ? .committing : .staging)
+            guard let record else { return recordProfile == nil && witness != nil ? .committing : .staging }
+            if record.phase == .committing { return .committing }
+            if record.witness != nil, let stagedWitness, stagedWitness.profile.stagedTag == nil { return .committing }
+            return .staging
         }
 
         /// What a read can say about the transaction.
@@ -60,41 +75,77 @@ extension NMClient {
             // A transaction staged by an older version has no witness: its staged profiles,
             // which a rollback deletes, play that part.
             if record == nil { return staged.isEmpty ? .rolledBack : .checkpointLost }
-            return witness == nil ? .rolledBack : .checkpointLost
+            return hasWitness ? .checkpointLost : .rolledBack
         }
 
         /// Every profile that carries this transaction's tags, the witness last (a record
         /// without its witness would read as "rolled back").
         var bookkeeping: [NMStoredProfile] { backups + [recordProfile, witness].compactMap { $0 } }
+
+        /// The tags of the staged profiles, in order.
+        var stagedTags: [NMStagedProfileTag] { staged.compactMap(\.profile.stagedTag) }
+
+        /// What a transaction staged by an older version (no record) listed on its staged
+        /// profiles: the first profile that carries each list.
+        var legacySupersedes: [UUID] { stagedTags.first { !$0.supersedes.isEmpty }?.supersedes ?? [] }
+        var legacyDeletes: [UUID] { stagedTags.first { !$0.deletes.isEmpty }?.deletes ?? [] }
+        var legacyReactivate: [ActiveBefore] { stagedTags.first { !$0.reactivate.isEmpty }?.reactivate ?? [] }
+        var legacyNewDevices: [String] { stagedTags.first { !$0.newDevices.isEmpty }?.newDevices ?? [] }
+
+        /// The staged profiles in `role` (`add` or `modify`).
+        func staged(_ role: NMStagedProfileTag.Role) -> [NMStoredProfile] {
+            staged.filter { $0.profile.stagedTag?.role == role }
+        }
+
+        /// The profiles the backups preserve, as they were (UUID, name, storage and
+        /// autoconnect of the original; the tag removed), by the original's UUID.
+        var originalsFromBackups: [UUID: NMStoredProfile] {
+            var originals: [UUID: NMStoredProfile] = [:]
+            for backup in backups {
+                guard let tag = backup.profile.stagedTag, let uuid = tag.backupOf, originals[uuid] == nil else { continue }
+                var profile = NMClient.untagged(backup.profile)
+                profile.connection.uuid = uuid
+                profile.connection.id = tag.originalName ?? profile.name
+                originals[uuid] = NMStoredProfile(path: backup.path, profile: profile,
+                                                  flags: tag.originalStorage == .memory ? .unsaved : [], filename: nil, versionID: nil)
+            }
+            return originals
+        }
     }
 
     /// The transactions that left profiles behind, from one read of the host.
     static func transactionViews(_ host: HostObjects) -> [TransactionView] {
         var views: [UUID: TransactionView] = [:]
         for stored in host.profiles {
-            let tags = stored.profile.userData
-            guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { continue }
+            guard let tag = stored.profile.stagedTag else { continue }
+            let id = tag.transaction
             var view = views[id] ?? TransactionView(id: id)
-            switch tags[Tag.staged] {
-            case "record":
+            switch tag.role {
+            case .record?:
                 view.recordProfile = stored
-                view.record = tags[NMTransactionRecord.key].flatMap(NMTransactionRecord.decode)
+                view.record = tag.record
                 if let label = view.record?.label { view.label = label }
-            case "witness": view.witness = stored
-            case "backup": view.backups.append(stored)
+            case .witness?: view.witness = stored
+            case .backup?: view.backups.append(stored)
             default: view.staged.append(stored)
             }
-            if view.label.isEmpty, let label = tags[Tag.label] { view.label = label }
-            if view.checkpointPath == nil, let path = tags[Tag.checkpoint] {
+            if view.label.isEmpty, let label = tag.label { view.label = label }
+            if view.checkpointPath == nil, let path = tag.checkpoint {
                 view.checkpointPath = path
-                view.checkpointCreated = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+                view.checkpointCreated = tag.checkpointCreated
+                view.checkpointCreatedUntil = tag.checkpointCreatedUntil
             }
             views[id] = view
         }
         return views.values.map { view in
             var view = view
+            if let witness = view.record?.witness {
+                view.stagedWitness = host.profiles.first { $0.profile.uuid == witness }
+            }
             if let path = view.checkpointPath {
-                view.checkpoint = host.checkpoints.first { isCheckpoint($0, path: path, created: view.checkpointCreated) }
+                view.checkpoint = host.checkpoints.first {
+                    isCheckpoint($0, path: path, created: view.checkpointCreated, until: view.checkpointCreatedUntil)
+                }
             }
             return view
         }.sorted { $0.id.uuidString < $1.id.uuidString }
@@ -132,20 +183,11 @@ extension NMClient {
 
         // The originals: known by this process, else from the backups (and, for superseded
         // profiles, from the record: only their autoconnect and storage change).
-        var originals = plan.originals
-        for backup in view.backups {
-            guard let uuid = backup.profile.userData[Tag.backupOf].flatMap(UUID.init(uuidString:)), originals[uuid] == nil else { continue }
-            var profile = Self.untagged(backup.profile)
-            profile.connection.uuid = uuid
-            profile.connection.id = backup.profile.userData[Tag.originalName] ?? profile.name
-            var flags = NMSettingsConnectionFlags()
-            if backup.profile.userData[Tag.originalStorage] == "memory" { flags.insert(.unsaved) }
-            originals[uuid] = NMStoredProfile(path: backup.path, profile: profile, flags: flags, filename: nil, versionID: nil)
-        }
+        let originals = plan.originals.merging(view.originalsFromBackups) { known, _ in known }
 
         // 1. What the transaction added goes, committed or not.
         var adds = Set(record?.adds ?? [])
-        for stored in view.staged where stored.profile.userData[Tag.staged] == "add" { adds.insert(stored.profile.uuid) }
+        for stored in view.staged(.add) { adds.insert(stored.profile.uuid) }
         for uuid in adds.sorted(by: { $0.uuidString < $1.uuidString }) {
             guard let stored = byUUID[uuid] else { continue }
             try await deleteIgnoringGone(stored.path)
@@ -153,7 +195,7 @@ extension NMClient {
         }
         // 2. What it modified or deleted gets its settings and storage back.
         var restore = Set(record?.modifies ?? []).union(record?.deletes ?? [])
-        for stored in view.staged where stored.profile.userData[Tag.staged] == "modify" { restore.insert(stored.profile.uuid) }
+        for stored in view.staged(.modify) { restore.insert(stored.profile.uuid) }
         let codec = try await codec()
         for uuid in restore.sorted(by: { $0.uuidString < $1.uuidString }) {
             guard let original = originals[uuid] else { continue }
@@ -175,7 +217,7 @@ extension NMClient {
         //    shadowing the file the commit wrote (docs/networkmanager-quirks.md).
         var superseded = record?.superseded ?? []
         if record == nil {
-            for uuid in Self.uuidList(view.staged.lazy.compactMap { $0.profile.userData[Tag.supersedes] }.first) {
+            for uuid in view.legacySupersedes {
                 if let original = originals[uuid] {
                     superseded.append(.init(uuid: uuid, autoconnect: original.profile.connection.autoconnect, inMemory: original.isInMemory))
                 }
@@ -192,8 +234,7 @@ extension NMClient {
             names.append(current.profile.name)
         }
         // 4. Software devices it created (a checkpoint rollback disconnects them itself).
-        let taggedDevices: String = view.staged.lazy.compactMap { $0.profile.userData[Tag.newDevices] }.first ?? ""
-        let newDevices: [String] = plan.newDevices ?? record?.newDevices ?? taggedDevices.split(separator: ",").map(String.init)
+        let newDevices: [String] = plan.newDevices ?? record?.newDevices ?? view.legacyNewDevices
         for interface in newDevices {
             guard host.device(named: interface)?.isReal == true, let device = try? await device(named: interface), device.isReal else { continue }
             let removal = try await allSignals()
@@ -217,7 +258,7 @@ extension NMClient {
         for stored in view.bookkeeping { try await deleteIgnoringGone(stored.path) }
         // 6. What was active before is active again.
         let reactivate = plan.reactivate ?? record?.reactivate.map { ActiveBefore(interface: $0.interface, uuid: $0.uuid) }
-            ?? Self.reactivateList(view.staged.lazy.compactMap { $0.profile.userData[Tag.reactivate] }.first)
+            ?? view.legacyReactivate
         let signals = try await allSignals()
         try await waitUntilSettled(nil, signals: signals, timeout: settle)
         for entry in reactivate {
@@ -272,26 +313,35 @@ extension NMClient {
             try await fence()
             fenced = true
         }
-        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing {
+        // The commit's first write marks it begun: the record's phase, or, when a staged add
+        // plays the witness, that add written to disk without its tags (one call fewer: an
+        // untagged witness reads as `committing`, TransactionView.phase).
+        let witness = work.record?.witness
+        if var record = work.record, let recordProfile = work.recordProfile, record.phase != .committing, witness == nil {
             try await beforeWrite()
             record.phase = .committing
             var profile = recordProfile.profile
-            profile.userData[NMTransactionRecord.key] = record.encoded()
+            var tag = profile.stagedTag ?? NMStagedProfileTag(transaction: record.id, role: .record)
+            tag.record = record
+            profile.stagedTag = tag
             try await updateProfile(recordProfile.path, to: profile, storage: .memory)
         }
         // Staged additions first, then modifications: every profile of the new configuration
-        // is on disk before the old one is told to step back. Among additions, ports before
-        // controllers: after a power cut, a port whose controller never reached the disk is
-        // inert (NetworkManager tries it, finds no controller and autoconnects the old profile),
-        // while a controller without its ports would come up with the addresses still on the
-        // old profile's interface (the VM tier's power-cut test; docs/transactions.md).
-        let additions = work.staged.filter { $0.profile.userData[Tag.staged] == "add" }
-        let ordered = additions.filter { $0.profile.connection.controller != nil }
+        // is on disk before the old one is told to step back. The staged witness before
+        // anything else (see above), then, among additions, ports before controllers: after a
+        // power cut, a port whose controller never reached the disk is inert (NetworkManager
+        // tries it, finds no controller and autoconnects the old profile), while a controller
+        // without its ports would come up with the addresses still on the old profile's
+        // interface (the VM tier's power-cut test; docs/transactions.md). The witness is a
+        // port when the plan adds one (TransactionRun.witnessAdd) for the same reason.
+        let additions = work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role == .add }
+        let ordered = work.staged.filter { $0.profile.uuid == witness }
+            + additions.filter { $0.profile.connection.controller != nil }
             + additions.filter { $0.profile.connection.controller == nil }
-            + work.staged.filter { $0.profile.userData[Tag.staged] != "add" }
+            + work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role != .add }
         for stored in ordered {
             try await beforeWrite()
-            let storage: NMUpdateStorage = stored.profile.userData[Tag.originalStorage] == "memory" ? .memory : .disk
+            let storage: NMUpdateStorage = stored.profile.stagedTag?.originalStorage == .memory ? .memory : .disk
             try await updateProfile(stored.path, to: Self.untagged(stored.profile), storage: storage)
         }
         for uuid in work.superseded {
@@ -410,21 +460,9 @@ extension NMClient {
         var adds: [UUID: NMConnectionProfile?] = [:]
         for uuid in view.record?.adds ?? [] { adds[uuid] = .some(nil) }
         var modifies: [UUID: NMConnectionProfile] = [:]
-        for stored in view.staged {
-            if stored.profile.userData[Tag.staged] == "add" { adds[stored.profile.uuid] = untagged(stored.profile) }
-            if stored.profile.userData[Tag.staged] == "modify" { modifies[stored.profile.uuid] = untagged(stored.profile) }
-        }
-        var originals: [UUID: NMStoredProfile] = [:]
-        for backup in view.backups {
-            guard let uuid = backup.profile.userData[Tag.backupOf].flatMap(UUID.init(uuidString:)) else { continue }
-            var profile = untagged(backup.profile)
-            profile.connection.uuid = uuid
-            profile.connection.id = backup.profile.userData[Tag.originalName] ?? profile.name
-            profile.userData = backup.profile.userData.filter { !$0.key.hasPrefix(Tag.prefix) }
-            originals[uuid] = NMStoredProfile(path: backup.path, profile: profile,
-                                              flags: backup.profile.userData[Tag.originalStorage] == "memory" ? .unsaved : [],
-                                              filename: nil, versionID: nil)
-        }
+        for stored in view.staged(.add) { adds[stored.profile.uuid] = untagged(stored.profile) }
+        for stored in view.staged(.modify) { modifies[stored.profile.uuid] = untagged(stored.profile) }
+        let originals = view.originalsFromBackups
         return Expectations(id: view.id, adds: adds, modifies: modifies, superseded: view.record?.superseded ?? [],
                             deleted: view.record?.deletes ?? [], originals: originals,
                             activeBefore: view.record?.reactivate.map { ActiveBefore(interface: $0.interface, uuid: $0.uuid) } ?? [],
@@ -440,11 +478,14 @@ extension NMClient {
         for stored in host.profiles { byUUID[stored.profile.uuid] = stored }
         var notBefore: [String] = []
         var notCommitted: [String] = []
-        for stored in host.profiles where stored.profile.userData[Tag.transaction] == expected.id.uuidString {
+        for stored in host.profiles where stored.profile.stagedTag?.transaction == expected.id {
             notBefore.append("\(stored.profile.name) still carries the transaction's tags")
             notCommitted.append("\(stored.profile.name) still carries the transaction's tags")
         }
-        if let checkpoint = expected.checkpoint, host.checkpoints.contains(where: { Self.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) }) {
+        if let checkpoint = expected.checkpoint, host.checkpoints.contains(where: {
+            Self.isCheckpoint($0, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds,
+                              until: checkpoint.createdUntilBootTimeMilliseconds)
+        }) {
             notBefore.append("its checkpoint \(checkpoint.path) still exists")
             notCommitted.append("its checkpoint \(checkpoint.path) still exists")
         }
@@ -454,7 +495,7 @@ extension NMClient {
                 notBefore.append("\(name) exists")
                 if stored.isInMemory { notCommitted.append("\(name) is not on disk") }
                 if var intended = profile {
-                    intended.userData = intended.userData.filter { !$0.key.hasPrefix(Tag.prefix) }
+                    intended.stagedTag = nil
                     if try Self.planText(stored.profile, codec: codec) != Self.planText(intended, codec: codec) {
                         notCommitted.append("\(name) differs from the profile committed")
                     }
@@ -477,7 +518,7 @@ extension NMClient {
             // meanwhile (which a rollback must not undo either): the settings it would commit,
             // or the original settings kept in the wrong place.
             if var desired = expected.modifies[uuid] {
-                desired.userData = desired.userData.filter { !$0.key.hasPrefix(Tag.prefix) }
+                desired.stagedTag = nil
                 let asCommitted = now == (try Self.planText(desired, codec: codec))
                 if asCommitted && !asBefore { notBefore.append("\(name) has the settings this transaction commits") }
                 if !asCommitted { notCommitted.append("\(name)'s settings differ from those committed") }

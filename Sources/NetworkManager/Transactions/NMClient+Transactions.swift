@@ -7,39 +7,6 @@ import Foundation
 
 /// Transactions: validate, plan, checkpoint, stage, activate, verify, probe, commit; or roll back.
 extension NMClient {
-    /// The `user.data` keys that mark what a transaction staged (NetworkManager keeps them with
-    /// the profile, so another process can find a pending transaction).
-    enum Tag {
-        static let transaction = "org.swift-networkmanager.transaction"
-        static let checkpoint = "org.swift-networkmanager.checkpoint"
-        static let autoconnect = "org.swift-networkmanager.autoconnect"
-        static let label = "org.swift-networkmanager.label"
-        static let supersedes = "org.swift-networkmanager.supersedes"
-        static let deletes = "org.swift-networkmanager.deletes"
-        /// When the checkpoint was made (its `Created`, CLOCK_BOOTTIME ms): checkpoint paths
-        /// start again at `/Checkpoint/1` when NetworkManager restarts, so the path alone could
-        /// name a younger, unrelated checkpoint.
-        static let checkpointCreated = "org.swift-networkmanager.checkpoint-created"
-        /// What the profile is to the transaction: `add`, `modify`, or `backup` (an inert
-        /// in-memory copy of a modified profile as it was, see ``backupOf``).
-        static let staged = "org.swift-networkmanager.staged"
-        /// On a backup: the UUID of the profile it preserves.
-        static let backupOf = "org.swift-networkmanager.backup-of"
-        /// On a backup: the name of the profile it preserves.
-        static let originalName = "org.swift-networkmanager.original-name"
-        /// Where the modified profile was kept before: `disk` or `memory`.
-        static let originalStorage = "org.swift-networkmanager.original-storage"
-        /// The profiles active before, `interface=uuid` separated by commas: what to activate
-        /// again when the transaction is undone without its checkpoint.
-        static let reactivate = "org.swift-networkmanager.reactivate"
-        /// Interfaces of software devices (bridges, bonds, VLANs, dummies) the transaction's new
-        /// profiles create that did not exist before, separated by commas: what an undo without
-        /// the checkpoint deletes from the kernel (the checkpoint's DISCONNECT_NEW_DEVICES would).
-        static let newDevices = "org.swift-networkmanager.new-devices"
-        /// The prefix of every key above.
-        static let prefix = "org.swift-networkmanager."
-    }
-
     /// A profile that was active on an interface before a transaction.
     struct ActiveBefore: Sendable, Hashable, Codable {
         var interface: String

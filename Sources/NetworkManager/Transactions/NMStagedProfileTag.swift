@@ -6,8 +6,10 @@ import Foundation
 #endif
 
 /// What a transaction writes into the `user.data` of each profile it stages (a new or modified
-/// profile, a backup, the bookkeeping record or witness), as one typed value: the keys of
-/// ``NMClient/Tag`` built and parsed in one place.
+/// profile, a backup, the bookkeeping record or witness), as one typed value: the only place
+/// that knows the keys (``Key``) and their formats. The engine encodes a tag when it stages
+/// (``NMConnectionProfile/stagedTag``'s setter) and decodes it when it reads the host back
+/// (recovery, pending confirm and rollback, ensure, supersede).
 ///
 /// `user.data` holds string pairs only, so the tag is stored as flat keys (``userData``), the
 /// same keys every earlier version wrote, so that a process of an older version still finds a
@@ -16,10 +18,44 @@ import Foundation
 /// is version 0, the format before this type. The type is also `Codable` (JSON, for reports
 /// and tests).
 struct NMStagedProfileTag: Sendable, Hashable, Codable {
-    /// The version this build writes.
-    static let currentVersion = 1
+    /// The version this build writes. Version 2 adds ``checkpointCreatedUntil``.
+    static let currentVersion = 2
     /// The key that carries the version (absent: version 0).
-    static let versionKey = "org.swift-networkmanager.tag-version"
+    static let versionKey = Key.version
+
+    /// The `user.data` keys (NetworkManager keeps them with the profile, so another process
+    /// can find a pending transaction). Nothing outside this file reads or writes them.
+    enum Key {
+        /// The prefix of every key below.
+        static let prefix = "org.swift-networkmanager."
+        static let version = prefix + "tag-version"
+        static let transaction = prefix + "transaction"
+        static let checkpoint = prefix + "checkpoint"
+        /// When the checkpoint was made (its `Created`, CLOCK_BOOTTIME ms): checkpoint paths
+        /// start again at `/Checkpoint/1` when NetworkManager restarts, so the path alone could
+        /// name a younger, unrelated checkpoint.
+        static let checkpointCreated = prefix + "checkpoint-created"
+        /// Version 2: the latest the checkpoint can have been created; `checkpoint-created` is
+        /// then the earliest (the engine knows the range from `CheckpointCreate`'s timing).
+        static let checkpointCreatedUntil = prefix + "checkpoint-created-until"
+        static let autoconnect = prefix + "autoconnect"
+        static let label = prefix + "label"
+        /// What the profile is to the transaction (``Role``).
+        static let staged = prefix + "staged"
+        /// On a backup: the UUID, name and storage (`disk` or `memory`) of the profile it preserves.
+        static let backupOf = prefix + "backup-of"
+        static let originalName = prefix + "original-name"
+        static let originalStorage = prefix + "original-storage"
+        /// On the record profile: the ``NMTransactionRecord`` as JSON.
+        static let record = prefix + "record"
+        /// Older versions only (the record carries these now): comma-separated UUIDs.
+        static let supersedes = prefix + "supersedes"
+        static let deletes = prefix + "deletes"
+        /// Older versions only: the profiles active before, `interface=uuid` separated by commas.
+        static let reactivate = prefix + "reactivate"
+        /// Older versions only: interfaces of software devices the transaction created.
+        static let newDevices = prefix + "new-devices"
+    }
 
     /// What the profile is to its transaction (`org.swift-networkmanager.staged`).
     enum Role: String, Sendable, Hashable, Codable {
@@ -47,6 +83,7 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
     /// The checkpoint's path and when it was made (CLOCK_BOOTTIME ms).
     var checkpoint: String?
     var checkpointCreated: Int64?
+    var checkpointCreatedUntil: Int64?
     /// The autoconnect the profile is to have once committed: nil is NetworkManager's
     /// default (`default`); absent from the tag when ``hasAutoconnect`` is false.
     var autoconnect: Bool?
@@ -62,6 +99,9 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
     var deletes: [UUID] = []
     var reactivate: [NMClient.ActiveBefore] = []
     var newDevices: [String] = []
+    /// On the record profile: the transaction's record (nil when absent, or written by a
+    /// newer version this one does not understand).
+    var record: NMTransactionRecord?
 
     init(transaction: UUID, role: Role?) {
         self.transaction = transaction
@@ -72,13 +112,14 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
     /// Unknown keys under the prefix (a newer version's) are ignored; values that do not parse
     /// are taken as absent, as the hand-written readers did.
     init?(userData tags: [String: String]) {
-        typealias Tag = NMClient.Tag
+        typealias Tag = Key
         guard let id = tags[Tag.transaction].flatMap(UUID.init(uuidString:)) else { return nil }
         transaction = id
         version = tags[Self.versionKey].flatMap { Int($0) } ?? 0
         role = tags[Tag.staged].flatMap(Role.init(rawValue:))
         checkpoint = tags[Tag.checkpoint]
         checkpointCreated = tags[Tag.checkpointCreated].flatMap { Int64($0) }
+        checkpointCreatedUntil = tags[Tag.checkpointCreatedUntil].flatMap { Int64($0) }
         if let text = tags[Tag.autoconnect] {
             hasAutoconnect = true
             autoconnect = text == "default" ? nil : text == "true"
@@ -87,20 +128,42 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
         backupOf = tags[Tag.backupOf].flatMap(UUID.init(uuidString:))
         originalName = tags[Tag.originalName]
         originalStorage = tags[Tag.originalStorage].flatMap(Storage.init(rawValue:))
-        supersedes = NMClient.uuidList(tags[Tag.supersedes])
-        deletes = NMClient.uuidList(tags[Tag.deletes])
-        reactivate = NMClient.reactivateList(tags[Tag.reactivate])
+        supersedes = Self.uuidList(tags[Tag.supersedes])
+        deletes = Self.uuidList(tags[Tag.deletes])
+        reactivate = Self.reactivateList(tags[Tag.reactivate])
         newDevices = (tags[Tag.newDevices] ?? "").split(separator: ",").map(String.init)
+        record = tags[Tag.record].flatMap(NMTransactionRecord.decode)
+    }
+
+    static func uuidList(_ text: String?) -> [UUID] {
+        (text ?? "").split(separator: ",").compactMap { UUID(uuidString: String($0)) }
+    }
+
+    static func reactivateList(_ text: String?) -> [NMClient.ActiveBefore] {
+        (text ?? "").split(separator: ",").compactMap { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let uuid = UUID(uuidString: String(parts[1])) else { return nil }
+            return NMClient.ActiveBefore(interface: String(parts[0]), uuid: uuid)
+        }
+    }
+
+    /// Whether `key` is one of the tag's (the prefix every version used).
+    static func isTagKey(_ key: String) -> Bool { key.hasPrefix(Key.prefix) }
+
+    /// `userData` without any tag key (what the caller's profile carried of its own).
+    static func removingTags(from userData: [String: String]) -> [String: String] {
+        userData.filter { !isTagKey($0.key) }
     }
 
     /// The flat keys to merge into a profile's `user.data`; empty values are left out.
     var userData: [String: String] {
-        typealias Tag = NMClient.Tag
+        typealias Tag = Key
         var tags: [String: String] = [Tag.transaction: transaction.uuidString]
         if version > 0 { tags[Self.versionKey] = String(version) }
         tags[Tag.staged] = role?.rawValue
         tags[Tag.checkpoint] = checkpoint
         tags[Tag.checkpointCreated] = checkpointCreated.map { String($0) }
+        tags[Tag.checkpointCreatedUntil] = checkpointCreatedUntil.map { String($0) }
         if hasAutoconnect { tags[Tag.autoconnect] = autoconnect.map { $0 ? "true" : "false" } ?? "default" }
         tags[Tag.label] = label
         tags[Tag.backupOf] = backupOf?.uuidString
@@ -110,7 +173,31 @@ struct NMStagedProfileTag: Sendable, Hashable, Codable {
         if !deletes.isEmpty { tags[Tag.deletes] = deletes.map(\.uuidString).joined(separator: ",") }
         if !reactivate.isEmpty { tags[Tag.reactivate] = reactivate.map { "\($0.interface)=\($0.uuid.uuidString)" }.joined(separator: ",") }
         if !newDevices.isEmpty { tags[Tag.newDevices] = newDevices.joined(separator: ",") }
+        tags[Tag.record] = record?.encoded()
         return tags.filter { !$0.value.isEmpty }
     }
 }
 
+
+extension NMConnectionProfile {
+    /// The transaction tag this profile carries in `user.data`, or nil. Setting it replaces
+    /// every tag key (of any version) and keeps the profile's other `user.data` entries;
+    /// setting nil removes the tag.
+    var stagedTag: NMStagedProfileTag? {
+        get { NMStagedProfileTag(userData: userData) }
+        set {
+            var data = NMStagedProfileTag.removingTags(from: userData)
+            if let newValue { data.merge(newValue.userData) { $1 } }
+            userData = data
+        }
+    }
+
+    /// Whether a stored profile is a transaction's record, witness or backup (never what a
+    /// caller's profile stands for).
+    var isTransactionBookkeeping: Bool {
+        switch stagedTag?.role {
+        case .record?, .witness?, .backup?: return true
+        default: return false
+        }
+    }
+}

@@ -11,11 +11,12 @@ import Glibc
 /// can finish it or undo it from the state the host is in (docs/transactions.md, "Interrupted
 /// at any point").
 ///
-/// It lives, as JSON under one `user.data` key, in an inert in-memory profile (the *record*)
+/// It lives, as JSON under one `user.data` key (``NMStagedProfileTag/record``), in an inert in-memory profile (the *record*)
 /// added **before** the checkpoint, so that a checkpoint rollback, which deletes every profile
-/// added after the checkpoint, keeps it. A second inert profile, the *witness*, is added right
-/// **after** the checkpoint: a rollback deletes it, a `CheckpointDestroy` or a NetworkManager
-/// restart does not. So once the checkpoint is gone, one read tells what happened to it:
+/// added after the checkpoint, keeps it. The *witness* is a profile added right **after** the
+/// checkpoint: a rollback deletes it, a `CheckpointDestroy` or a NetworkManager restart does
+/// not. It is the transaction's first staged add (``witness``) when it has one, else a second
+/// inert profile of its own. So once the checkpoint is gone, one read tells what happened to it:
 ///
 /// | checkpoint | witness | what happened |
 /// |---|---|---|
@@ -25,8 +26,9 @@ import Glibc
 ///
 /// and ``phase`` tells, in the last case, whether the commit had begun (finish it) or not (undo it).
 struct NMTransactionRecord: Codable, Sendable, Hashable {
-    /// Format version of this record; a newer process reads every older version.
-    static let currentVersion = 1
+    /// Format version of this record; a newer process reads every older version. Version 2
+    /// adds ``witness``.
+    static let currentVersion = 2
 
     enum Phase: String, Codable, Sendable {
         /// Staging, activating, verifying, probing, or waiting for confirmation: undone if its
@@ -73,6 +75,12 @@ struct NMTransactionRecord: Codable, Sendable, Hashable {
     var reactivate: [Reactivation] = []
     /// Software devices the transaction creates: deleted by an undo without the checkpoint.
     var newDevices: [String] = []
+    /// The staged add that plays the witness (version 2): a profile added right after the
+    /// checkpoint, which a rollback deletes and a restart or a `CheckpointDestroy` keeps, just
+    /// like a witness profile of its own, which is then not added. Found by its UUID, tagged or
+    /// not (the commit writes it to disk without tags). nil: the witness is a profile of its own
+    /// (role `witness`), as every transaction without an add has.
+    var witness: UUID?
 
     struct Reactivation: Codable, Sendable, Hashable {
         var interface: String
@@ -111,9 +119,6 @@ struct NMTransactionRecord: Codable, Sendable, Hashable {
         return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
-    /// The `user.data` key that holds the JSON.
-    static let key = NMClient.Tag.prefix + "record"
-
     func encoded() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -136,7 +141,7 @@ extension NMClient {
     /// never autoconnect (autoconnect off, IP disabled) with an interface name of its own,
     /// kept in memory only. Visible to nmcli as "swift-networkmanager transaction 1a2b3c4d"
     /// (and "... checkpoint witness") while the transaction lasts.
-    static func bookkeepingProfile(for id: UUID, witness: Bool, tags: [String: String]) -> NMConnectionProfile {
+    static func bookkeepingProfile(for id: UUID, witness: Bool, tag: NMStagedProfileTag) -> NMConnectionProfile {
         let short = id.uuidString.prefix(8).lowercased()
         // "nmtx-" / "nmtw-" + 8 hex digits: 13 bytes, a valid and unlikely interface name.
         let interface = NMInterfaceName(rawValue: (witness ? "nmtw-" : "nmtx-") + short)
@@ -145,7 +150,7 @@ extension NMClient {
                                                 : "swift-networkmanager transaction \(short)",
                                             uuid: UUID(), type: .dummy, interfaceName: interface!, autoconnect: false),
             ipv4: .disabled, ipv6: .disabled, dummy: NMDummySetting())
-        profile.userData = tags
+        profile.stagedTag = tag
         return profile
     }
 }

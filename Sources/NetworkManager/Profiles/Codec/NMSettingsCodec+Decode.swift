@@ -30,6 +30,7 @@ extension NMSettingsCodec {
             if let keys = rest.removeValue(forKey: "ipv6") { profile.ipv6 = try decodeIPv6(keys) }
             if let keys = rest.removeValue(forKey: "vlan") { profile.vlan = try decodeVLAN(keys) }
             if let keys = rest.removeValue(forKey: "bond") { profile.bond = try decodeBond(keys) }
+            if let keys = rest.removeValue(forKey: "vxlan") { profile.vxlan = try NMVXLANSetting(wire: keys) }
             if let keys = rest.removeValue(forKey: "dummy") {
                 profile.dummy = NMDummySetting(extraKeys: SettingReader(setting: "dummy", keys: keys).remaining)
             } else if profile.connection.type == .dummy {

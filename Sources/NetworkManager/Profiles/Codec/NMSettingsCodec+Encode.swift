@@ -62,6 +62,11 @@ extension NMSettingsCodec {
             if let ipv6 = profile.ipv6 { try encodeIPv6(ipv6) }
             if let vlan = profile.vlan { try encodeVLAN(vlan) }
             if let bond = profile.bond { try encodeBond(bond) }
+            if let vxlan = profile.vxlan {
+                try begin("vxlan")
+                for entry in vxlan.wireKeys { try put("vxlan", entry.key, entry.value) }
+                try putExtras("vxlan", vxlan.extraKeys)
+            }
             if let dummy = profile.dummy {
                 try begin("dummy")
                 try putExtras("dummy", dummy.extraKeys)

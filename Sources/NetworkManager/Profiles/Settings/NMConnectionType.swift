@@ -13,6 +13,8 @@ public enum NMConnectionType: RawRepresentable, Hashable, Sendable, CustomString
     case vlan
     /// `dummy`: A dummy interface (NetworkManager 1.8).
     case dummy
+    /// `vxlan`: A VXLAN tunnel interface (NetworkManager 1.2).
+    case vxlan
     /// `loopback`: The loopback interface (NetworkManager 1.42).
     case loopback
     /// `802-11-wireless`: Wi-Fi (not typed further by this library).
@@ -21,7 +23,7 @@ public enum NMConnectionType: RawRepresentable, Hashable, Sendable, CustomString
     case other(String)
 
     /// Every value this library names.
-    public static let known: [NMConnectionType] = [.ethernet, .bridge, .bond, .vlan, .dummy, .loopback, .wifi]
+    public static let known: [NMConnectionType] = [.ethernet, .bridge, .bond, .vlan, .dummy, .vxlan, .loopback, .wifi]
 
     public init(rawValue: String) {
         switch rawValue {
@@ -30,6 +32,7 @@ public enum NMConnectionType: RawRepresentable, Hashable, Sendable, CustomString
         case "bond": self = .bond
         case "vlan": self = .vlan
         case "dummy": self = .dummy
+        case "vxlan": self = .vxlan
         case "loopback": self = .loopback
         case "802-11-wireless", "wifi": self = .wifi
         default: self = .other(rawValue)
@@ -45,6 +48,7 @@ public enum NMConnectionType: RawRepresentable, Hashable, Sendable, CustomString
         case .bond: return "bond"
         case .vlan: return "vlan"
         case .dummy: return "dummy"
+        case .vxlan: return "vxlan"
         case .loopback: return "loopback"
         case .wifi: return "802-11-wireless"
         case .other(let value): return value

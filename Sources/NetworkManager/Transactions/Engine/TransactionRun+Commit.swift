@@ -12,10 +12,21 @@ extension TransactionRun {
     /// read (a timeout, the connection lost), NetworkManager may hold the checkpoint anyway.
     /// A checkpoint of all devices created since the call was sent is then this one (no other
     /// can exist beside one of all devices).
+    ///
+    /// Its creation time is not read (no `GetAll`): NetworkManager set `Created` after the
+    /// call was sent and before its reply was read, and that range is what identifies the
+    /// checkpoint from now on (``NMClient/isCheckpoint(_:path:created:until:)``). A checkpoint
+    /// at the same path made by a restarted NetworkManager cannot fall in it: a restart before
+    /// the reply fails the call, one after it comes later than the range's end.
     func createCheckpoint(timeout: Duration, flags: NMCheckpointFlags) async throws -> NMCheckpoint {
         let sent = NMCheckpoint.bootTimeMilliseconds()
         do throws(any Error) {
-            return try await client.createCheckpoint(rollbackTimeout: timeout, flags: flags)
+            let path = try await client.sendCheckpointCreate(rollbackTimeout: timeout, flags: flags)
+            let received = NMCheckpoint.bootTimeMilliseconds()
+            let seconds = timeout.components.seconds + (timeout.components.attoseconds > 0 ? 1 : 0)
+            // A margin for rounding: both clocks are CLOCK_BOOTTIME in whole milliseconds.
+            return NMCheckpoint(path: path, createdBetween: sent - Self.createdMargin, and: received + Self.createdMargin,
+                                rollbackTimeout: UInt32(clamping: seconds))
         } catch let error as NMError where ![.checkpointOverlap, .permissionDenied, .unsupportedByVersion, .invalidArguments].contains(error.code) {
             try? await client.waitUntilRunning(timeout: .seconds(30))
             if let made = try? await client.checkpoints().first(where: { $0.createdBootTimeMilliseconds >= sent }) {
@@ -26,12 +37,16 @@ extension TransactionRun {
         }
     }
 
+    /// Milliseconds added on both sides of the range in which a checkpoint this run made was
+    /// created.
+    static let createdMargin: Int64 = 5
+
     /// Adds the record (or the witness): inert, in memory, autoconnect blocked.
-    func addBookkeeping(witness: Bool, tags: [String: String]) async throws -> ObjectPath {
-        let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tags: tags.merging([
-            NMClient.Tag.transaction: id.uuidString,
-            NMClient.Tag.staged: witness ? "witness" : "record",
-        ]) { $1 })
+    func addBookkeeping(witness: Bool, _ fill: (inout NMStagedProfileTag) -> Void) async throws -> ObjectPath {
+        var tag = NMStagedProfileTag(transaction: id, role: witness ? .witness : .record)
+        tag.label = transaction.label.isEmpty ? nil : transaction.label
+        fill(&tag)
+        let profile = NMClient.bookkeepingProfile(for: id, witness: witness, tag: tag)
         let path = try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
         remember(path, profile)
         return path
@@ -40,9 +55,9 @@ extension TransactionRun {
     /// What this run's commit writes, from what it wrote and planned (no listing of profiles).
     func commitWork(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint, recordPath: ObjectPath?,
                     record: NMTransactionRecord) -> NMClient.CommitWork {
-        let staged = writtenProfiles("add") + writtenProfiles("modify")
+        let staged = writtenProfiles(.add) + writtenProfiles(.modify)
         // The witness last: a record without a witness would read as "rolled back" (and be undone).
-        let cleanup = writtenProfiles("backup").map(\.path) + [recordPath].compactMap { $0 } + writtenProfiles("witness").map(\.path)
+        let cleanup = writtenProfiles(.backup).map(\.path) + [recordPath].compactMap { $0 } + writtenProfiles(.witness).map(\.path)
         let recordProfile = recordPath.flatMap { path in
             written.withLock { $0 }.first { $0.path == path }.map {
                 NMStoredProfile(path: path, profile: $0.profile, flags: .unsaved, filename: nil, versionID: nil)
@@ -93,9 +108,10 @@ extension TransactionRun {
         try await client.waitUntilRunning(timeout: .seconds(30))
         let host = try await client.hostObjects()
         let path = checkpoint.path.rawValue, created = checkpoint.createdBootTimeMilliseconds
+        let until = checkpoint.createdUntilBootTimeMilliseconds
         return NMClient.transactionViews(host).first { $0.id == id }
-            ?? NMClient.TransactionView(id: id, checkpointPath: path, checkpointCreated: created,
-                                        checkpoint: host.checkpoints.first { NMClient.isCheckpoint($0, path: path, created: created) })
+            ?? NMClient.TransactionView(id: id, checkpointPath: path, checkpointCreated: created, checkpointCreatedUntil: until,
+                                        checkpoint: host.checkpoints.first { NMClient.isCheckpoint($0, path: path, created: created, until: until) })
     }
 
     /// What an undo of this run restores: the profiles it touches as they were.
@@ -154,7 +170,8 @@ extension TransactionRun {
         {
             current = nil
         }
-        guard let current, NMClient.isCheckpoint(current, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds) else {
+        guard let current, NMClient.isCheckpoint(current, path: checkpoint.path.rawValue, created: checkpoint.createdBootTimeMilliseconds,
+                                                 until: checkpoint.createdUntilBootTimeMilliseconds) else {
             throw NMError(.failed, "the transaction's checkpoint \(checkpoint.path) is gone: NetworkManager restarted, or someone destroyed or rolled it back",
                           hint: "nothing more was committed; what the transaction changed is finished or undone from the state the host is in")
         }

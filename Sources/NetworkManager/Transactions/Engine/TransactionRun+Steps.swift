@@ -8,15 +8,27 @@ import Synchronization
 
 /// The steps that change the host: stage, activate, reapply or reactivate.
 extension TransactionRun {
-    func tags(_ autoconnect: Bool?, staged: String, checkpoint: NMCheckpoint, prepared: NMClient.Prepared) -> [String: String] {
-        [
-            NMClient.Tag.transaction: id.uuidString,
-            NMClient.Tag.checkpoint: checkpoint.path.rawValue,
-            NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
-            NMClient.Tag.staged: staged,
-            NMClient.Tag.autoconnect: autoconnect.map { $0 ? "true" : "false" } ?? "default",
-            NMClient.Tag.label: transaction.label,
-        ].filter { !$0.value.isEmpty }
+    /// The tag of a profile this run adds or modifies: its checkpoint and the autoconnect it
+    /// is to have once committed (staged profiles have autoconnect off).
+    func tag(_ autoconnect: Bool?, role: NMStagedProfileTag.Role, checkpoint: NMCheckpoint) -> NMStagedProfileTag {
+        var tag = NMStagedProfileTag(transaction: id, role: role)
+        tag.checkpoint = checkpoint.path.rawValue
+        tag.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+        tag.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
+        tag.hasAutoconnect = true
+        tag.autoconnect = autoconnect
+        tag.label = transaction.label.isEmpty ? nil : transaction.label
+        return tag
+    }
+
+    /// The add staged first after the checkpoint, which plays the witness
+    /// (``NMTransactionRecord/witness``); nil when the plan adds nothing. A port when the plan
+    /// adds one: the witness is also the commit's first write to disk, and a port is the add
+    /// that is inert on disk without the rest (docs/transactions.md, "A power cut during the
+    /// commit").
+    func witnessAdd(_ prepared: NMClient.Prepared) -> UUID? {
+        let adds = prepared.plan.steps.filter { $0.kind == .add && !$0.alreadyDone && prepared.adds[$0.uuid] != nil }
+        return (adds.first { prepared.adds[$0.uuid]?.connection.controller != nil } ?? adds.first)?.uuid
     }
 
     /// The profiles the plan modifies or deletes, each copied as it is into an inert in-memory
@@ -28,14 +40,14 @@ extension TransactionRun {
             var backup = stored.profile
             backup.connection.uuid = UUID()
             backup.connection.id = "\(stored.profile.name) (kept by transaction \(id.uuidString.prefix(8).lowercased()))"
-            backup.userData.merge([
-                NMClient.Tag.transaction: id.uuidString,
-                NMClient.Tag.staged: "backup",
-                NMClient.Tag.backupOf: stored.profile.uuid.uuidString,
-                NMClient.Tag.originalName: stored.profile.name,
-                NMClient.Tag.originalStorage: stored.isInMemory ? "memory" : "disk",
-                NMClient.Tag.autoconnect: stored.profile.connection.autoconnect.map { $0 ? "true" : "false" } ?? "default",
-            ]) { $1 }
+            var tag = NMStagedProfileTag(transaction: id, role: .backup)
+            tag.backupOf = stored.profile.uuid
+            tag.originalName = stored.profile.name
+            tag.originalStorage = stored.isInMemory ? .memory : .disk
+            tag.label = transaction.label.isEmpty ? nil : transaction.label
+            tag.hasAutoconnect = true
+            tag.autoconnect = stored.profile.connection.autoconnect
+            backup.stagedTag = tag
             backup.connection.autoconnect = false
             let path = try await client.addProfile(backup, storage: .memory, blockAutoconnect: true)
             remember(path, backup)
@@ -61,7 +73,10 @@ extension TransactionRun {
     /// them as they were (the backup) is added, so that the original survives a crash of this
     /// process or of NetworkManager (``NMClient/removeStaleTransactions(settle:)`` restores it).
     func stage(_ prepared: NMClient.Prepared, checkpoint: NMCheckpoint) async throws {
-        let pending = prepared.plan.steps.filter { !$0.alreadyDone }
+        // The add that plays the witness first: the first write after the checkpoint.
+        let witness = witnessAdd(prepared)
+        let steps = prepared.plan.steps.filter { !$0.alreadyDone }
+        let pending = steps.filter { $0.kind == .add && $0.uuid == witness } + steps.filter { !($0.kind == .add && $0.uuid == witness) }
         // Before the first write: is every modified profile still as planned? Then a conflict
         // changes nothing at all (the checkpoint is destroyed, not rolled back).
         for planned in pending where planned.kind == .modify {
@@ -74,8 +89,8 @@ extension TransactionRun {
             switch planned.kind {
             case .add:
                 guard var profile = prepared.adds[planned.uuid] else { continue }
-                try await step(.stage, "add \(profile.name) in memory") {
-                    profile.userData.merge(tags(profile.connection.autoconnect, staged: "add", checkpoint: checkpoint, prepared: prepared)) { $1 }
+                try await step(.stage, "add \(profile.name) in memory" + (planned.uuid == witness ? " (the checkpoint's witness)" : "")) {
+                    profile.stagedTag = tag(profile.connection.autoconnect, role: .add, checkpoint: checkpoint)
                     profile.connection.autoconnect = false
                     markTouched()
                     let path = try await client.addProfile(profile, storage: .memory, blockAutoconnect: true)
@@ -89,8 +104,9 @@ extension TransactionRun {
                     // entirely by NetworkManager 1.44's version-id check below).
                     try await checkUnchangedSincePlanned(planned, stored, prepared: prepared)
                     markTouched()
-                    profile.userData.merge(tags(profile.connection.autoconnect, staged: "modify", checkpoint: checkpoint, prepared: prepared)) { $1 }
-                    profile.userData[NMClient.Tag.originalStorage] = stored.isInMemory ? "memory" : "disk"
+                    var staged = tag(profile.connection.autoconnect, role: .modify, checkpoint: checkpoint)
+                    staged.originalStorage = stored.isInMemory ? .memory : .disk
+                    profile.stagedTag = staged
                     try await client.updateProfile(stored.path, to: profile, storage: .memory, options: .blockAutoconnect,
                                                    expectedVersionID: planned.versionID ?? stored.versionID)
                     remember(stored.path, profile)

@@ -105,9 +105,9 @@ final class TransactionRun: Sendable {
 
     func markTouched() { touched.withLock { $0 = true } }
 
-    /// The profiles this run wrote with the given `staged` tag.
-    func writtenProfiles(_ kind: String) -> [(path: ObjectPath, profile: NMConnectionProfile)] {
-        written.withLock { $0 }.filter { $0.profile.userData[NMClient.Tag.staged] == kind }
+    /// The profiles this run wrote in the given role.
+    func writtenProfiles(_ role: NMStagedProfileTag.Role) -> [(path: ObjectPath, profile: NMConnectionProfile)] {
+        written.withLock { $0 }.filter { $0.profile.stagedTag?.role == role }
     }
 
     // MARK: - The run
@@ -158,6 +158,10 @@ final class TransactionRun: Sendable {
             deletes: deleted(prepared).filter { prepared.existing[$0] != nil },
             reactivate: prepared.activeBefore.map { .init(interface: $0.interface, uuid: $0.uuid) },
             newDevices: prepared.newDevices)
+        // The first profile staged after the checkpoint is an add when there is one: it is the
+        // witness (a rollback deletes it, a restart or CheckpointDestroy keeps it), so no
+        // profile of its own is added for that, nor deleted at the end (two calls).
+        record.witness = witnessAdd(prepared)
         record.ownerPID = NMTransactionRecord.currentPID
         record.ownerStartTime = NMTransactionRecord.startTime(of: NMTransactionRecord.currentPID)
         var recordPath: ObjectPath?
@@ -169,8 +173,7 @@ final class TransactionRun: Sendable {
                 // and a restart of NetworkManager, and tell the next process what to finish or undo.
                 do {
                     try await keepBackups(prepared)
-                    recordPath = try await addBookkeeping(witness: false, tags: [NMClient.Tag.label: transaction.label,
-                                                                                NMTransactionRecord.key: record.encoded()])
+                    recordPath = try await addBookkeeping(witness: false) { $0.record = record }
                     try await client.keepSignalRule()
                     let checkpoint = try await createCheckpoint(timeout: timeout, flags: flags)
                     // Learnt from CheckpointCreate's own reply (the kept rule's owner is taken
@@ -182,8 +185,11 @@ final class TransactionRun: Sendable {
                     // rollback keeps) and the witness (which it deletes) tell what happened to it.
                     if let recordPath, let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) {
                         var profile = known.profile
-                        profile.userData[NMClient.Tag.checkpoint] = checkpoint.path.rawValue
-                        profile.userData[NMClient.Tag.checkpointCreated] = String(checkpoint.createdBootTimeMilliseconds)
+                        var tag = profile.stagedTag ?? NMStagedProfileTag(transaction: id, role: .record)
+                        tag.checkpoint = checkpoint.path.rawValue
+                        tag.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                        tag.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
+                        profile.stagedTag = tag
                         do {
                             try await client.updateProfile(recordPath, to: profile, storage: .memory)
                             remember(recordPath, profile)
@@ -218,13 +224,16 @@ final class TransactionRun: Sendable {
         var notes: [String] = []
         do {
             // The witness: a profile added after the checkpoint, so that its rollback deletes it
-            // and anyone can tell later whether the checkpoint was rolled back or lost.
-            try await step(.checkpoint, "witness") {
-                _ = try await addBookkeeping(witness: true, tags: [
-                    NMClient.Tag.label: transaction.label,
-                    NMClient.Tag.checkpoint: checkpoint.path.rawValue,
-                    NMClient.Tag.checkpointCreated: String(checkpoint.createdBootTimeMilliseconds),
-                ])
+            // and anyone can tell later whether the checkpoint was rolled back or lost. The
+            // first staged add when there is one (staged first, below), else one of its own.
+            if record.witness == nil {
+                try await step(.checkpoint, "witness") {
+                    _ = try await addBookkeeping(witness: true) {
+                        $0.checkpoint = checkpoint.path.rawValue
+                        $0.checkpointCreated = checkpoint.createdBootTimeMilliseconds
+                        $0.checkpointCreatedUntil = checkpoint.createdUntilBootTimeMilliseconds
+                    }
+                }
             }
             let gateway = try await interruptible { [self] in
                 try await stage(prepared, checkpoint: checkpoint)
@@ -270,9 +279,11 @@ final class TransactionRun: Sendable {
             if let recordPath {
                 // The record says it waits for confirmation: `status` tells it from a run in progress.
                 record.awaitingConfirmation = true
-                var profile = NMClient.bookkeepingProfile(for: id, witness: false, tags: [:])
+                var profile = NMClient.bookkeepingProfile(for: id, witness: false, tag: NMStagedProfileTag(transaction: id, role: .record))
                 if let known = written.withLock({ $0 }).first(where: { $0.path == recordPath }) { profile = known.profile }
-                profile.userData[NMTransactionRecord.key] = record.encoded()
+                var tag = profile.stagedTag ?? NMStagedProfileTag(transaction: id, role: .record)
+                tag.record = record
+                profile.stagedTag = tag
                 try await client.updateProfile(recordPath, to: profile, storage: .memory)
                 remember(recordPath, profile)
             }

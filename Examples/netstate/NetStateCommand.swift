@@ -6,8 +6,9 @@
 // document with --json, `result` values planned/unchanged/committed/pending/rolled-back/
 // rejected/failed, exit codes 0 (planned, unchanged, committed), 1 rolled back, 2 rejected
 // (nothing changed), 3 failed (needs attention), 4 pending. The CLI plumbing is not shared
-// with bridgeify yet: bridgeify's Report/Output carry conversion-specific fields and signal
-// handling; factoring them is noted in docs/netstate.md as later work.
+// with bridgeify yet: bridgeify's Report/Output carry conversion-specific fields; factoring
+// them is noted in docs/netstate.md as later work. Signals are handled as in bridgeify
+// (Interruption.swift), and a usage error is `rejected` (exit 2) with a JSON document under --json.
 import ArgumentParser
 import Foundation
 import NetState
@@ -22,6 +23,53 @@ struct NetStateCommand: AsyncParsableCommand {
         // one it names the .deb after; a shared constant would need a module both link).
         version: "0.1.0",
         subcommands: [Show.self, Apply.self, Confirm.self, Rollback.self, Status.self])
+
+    /// The entry point, as bridgeify's: ArgumentParser's own `main()` exits 64 on a usage error
+    /// and prints nothing on stdout; netstate promises exit 2 (`rejected`) for every invalid
+    /// input, with a JSON document under `--json`, so it parses and dispatches here itself.
+    static func main() async {
+        // First of all: from here on a SIGINT, SIGTERM or SIGHUP cancels the command, which then
+        // reports (a JSON document under --json) instead of dying silently.
+        Interruption.shared.install()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            // --help and --version are "errors" that exit 0: let ArgumentParser print them.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let report = Report(command: "netstate", result: .rejected, state: "before", error: .init(
+                code: "invalid-arguments", message: message(for: error).trimmingCharacters(in: .whitespacesAndNewlines),
+                hint: "see netstate --help"))
+            emit(report, json: arguments.contains("--json"))
+            Foundation.exit(Outcome.rejected.exitCode)
+        }
+        guard let runnable = command as? any AsyncParsableCommand else {
+            exit(withError: CleanExit.helpRequest(self))
+        }
+        let box = CommandBox(command: runnable)
+        let task = Task { try await box.run() }
+        // `confirm` and `rollback` are never abandoned half way: a signal is only noted there
+        // (their report says so), as in bridgeify.
+        if !(runnable is Confirm || runnable is Rollback) {
+            Interruption.shared.onSignal { task.cancel() }
+        }
+        do {
+            try await task.value
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// The parsed command, handed to the task that runs it (a signal cancels that task).
+final class CommandBox: @unchecked Sendable {
+    // Set once before the task starts and used only by it.
+    var command: any AsyncParsableCommand
+    init(command: any AsyncParsableCommand) { self.command = command }
+    func run() async throws { try await command.run() }
 }
 
 enum Outcome: String, Codable {
@@ -46,7 +94,30 @@ struct Report: Encodable {
     var pending: [NMPendingTransaction]?
     var error: ErrorInfo?
     var summary: String?
-    struct ErrorInfo: Encodable { var code: String; var path: String?; var message: String; var hint: String? }
+    var warnings: [String]?
+    struct ErrorInfo: Encodable { var code: String; var path: String?; var message: String; var hint: String?; var step: String? }
+}
+
+/// Prints the report: one JSON document, or a summary with errors on stderr.
+func emit(_ report: Report, json: Bool) {
+    if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(report)) ?? Data("{\"result\":\"\(report.result.rawValue)\"}".utf8)
+        print(String(decoding: data, as: UTF8.self))
+    } else {
+        if let plan = report.plan, report.result == .planned { print(plan.description) }
+        if let error = report.error {
+            let where_ = error.path.map { "\($0): " } ?? ""
+            FileHandle.standardError.write(Data("netstate: error: \(where_)\(error.message)\n".utf8))
+            if let hint = error.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
+        }
+        for warning in report.warnings ?? [] { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        print("result: \(report.result.rawValue)" + (report.state.map { ", host: \($0)" } ?? ""))
+        if let summary = report.summary { print(summary) }
+    }
+    fflush(nil)
 }
 
 struct Common: ParsableArguments {
@@ -62,23 +133,11 @@ struct Common: ParsableArguments {
 
     /// Prints the report (JSON, or a summary with errors on stderr) and exits with its code.
     func finish(_ report: Report) throws -> Never {
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            let data = (try? encoder.encode(report)) ?? Data("{\"result\":\"\(report.result.rawValue)\"}".utf8)
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            if let plan = report.plan, report.result == .planned { print(plan.description) }
-            if let error = report.error {
-                let where_ = error.path.map { "\($0): " } ?? ""
-                FileHandle.standardError.write(Data("netstate: error: \(where_)\(error.message)\n".utf8))
-                if let hint = error.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
-            }
-            print("result: \(report.result.rawValue)" + (report.state.map { ", host: \($0)" } ?? ""))
-            if let summary = report.summary { print(summary) }
+        var report = report
+        if let signal = Interruption.shared.signalName, report.command == "confirm" || report.command == "rollback" {
+            report.warnings = (report.warnings ?? []) + ["interrupted by \(signal); the command ran to its end (a commit or rollback is never abandoned half way)"]
         }
-        fflush(nil)
+        emit(report, json: json)
         // A rollback asked for and done is a success for its caller, as in bridgeify.
         throw ExitCode(report.command == "rollback" && report.result == .rolledBack ? 0 : report.result.exitCode)
     }
@@ -135,7 +194,12 @@ struct Apply: AsyncParsableCommand {
         } catch let error as NMError {
             report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
             report.state = "before"
-            try common.finish(report)
+            try common.finish(report.interruptedBeforeChange())
+        } catch {
+            // A signal cancels the task: reading the host ends with a cancellation.
+            report.error = .init(code: "unexpected", message: "\(error)", hint: "run it again")
+            report.state = "before"
+            try common.finish(report.interruptedBeforeChange())
         }
         if !noProbe, transaction.changes.contains(where: { if case .activate = $0 { true } else { false } }) {
             transaction.probes = [.gateway()]
@@ -144,7 +208,7 @@ struct Apply: AsyncParsableCommand {
         do { plan = try await nm.plan(transaction, basedOn: host) } catch {
             report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
             report.state = "before"
-            try common.finish(report)
+            try common.finish(report.interruptedBeforeChange())
         }
         report.plan = plan
         if dryRun {
@@ -152,7 +216,13 @@ struct Apply: AsyncParsableCommand {
             report.state = "before"
             try common.finish(report)
         }
+        if Interruption.shared.signal != nil {
+            report.state = "before"
+            try common.finish(report.interruptedBeforeChange())
+        }
         let json = common.json
+        // A SIGINT, SIGTERM or SIGHUP from here cancels this task (Interruption): the library
+        // rolls back at once, or finishes a commit that has begun, and reads the host back.
         do {
             let result = try await nm.apply(transaction, plan: plan, commit: confirm == nil,
                                             confirmTimeout: .seconds(confirm ?? 120), basedOn: host) { event in
@@ -162,6 +232,9 @@ struct Apply: AsyncParsableCommand {
             }
             report.steps = result.steps
             report.state = result.endState.name
+            if let signal = Interruption.shared.signalName, result.outcome == .committed {
+                report.warnings = ["interrupted by \(signal) after the commit had begun: the commit was finished"]
+            }
             switch result.outcome {
             case .unchanged: report.result = .unchanged
             case .committed: report.result = .committed
@@ -171,6 +244,20 @@ struct Apply: AsyncParsableCommand {
             }
         } catch {
             report.error = .init(code: error.code.rawValue, message: error.message, hint: error.hint)
+            // NetworkManager reports an address conflict its duplicate address detection found
+            // only as a generic IP configuration failure: name the likely cause when the state
+            // gives static IPv4 addresses (netstate asks for the probe on those it adds).
+            if error.code == .ipConfigFailed, state.interfaces.contains(where: { !($0.ipv4?.addresses.isEmpty ?? true) }) {
+                report.error?.hint = "an IPv4 address of the state may be in use on the network: NetworkManager probes the "
+                    + "addresses netstate adds (ipv4.dad-timeout) and logs 'IPv4 address ... is used on network'; "
+                    + (error.hint ?? "check the static addresses")
+            }
+            if let signal = Interruption.shared.signalName {
+                report.error?.code = "interrupted"
+                report.error?.message = "interrupted by \(signal)" + (error.transaction.map { " during \($0.step.rawValue)" } ?? "")
+                report.error?.hint = "netstate was stopped (Ctrl-C, a kill, or its SSH session hung up), so it undid the change; run it again"
+            }
+            report.error?.step = error.transaction?.step.rawValue
             if let failure = error.transaction {
                 report.steps = failure.steps
                 report.state = failure.endState.name
@@ -180,6 +267,20 @@ struct Apply: AsyncParsableCommand {
             }
         }
         try common.finish(report)
+    }
+}
+
+extension Report {
+    /// The report of a run stopped before anything changed: `rejected`, code `interrupted`,
+    /// when a signal came (the failure it caused is only its symptom); otherwise as it is.
+    func interruptedBeforeChange() -> Report {
+        guard let signal = Interruption.shared.signalName else { return self }
+        var report = self
+        report.result = .rejected
+        report.state = "before"
+        report.error = .init(code: "interrupted", message: "interrupted by \(signal) before anything was changed",
+                             hint: "netstate was stopped (Ctrl-C, a kill, or its SSH session hung up); run it again")
+        return report
     }
 }
 
