@@ -207,6 +207,17 @@ struct ConversionDesign: Sendable {
         }
 
         let superseded = reading.autoconnectingProfiles(on: interface)
+        // The port outranks every profile it supersedes: the commit writes the port, then the
+        // bridge, then turns the old profiles' autoconnect off, and a power cut between the
+        // last two leaves both on disk autoconnecting on the NIC. The higher priority makes
+        // NetworkManager pick the port at boot (docs/transactions.md, "A power cut during the
+        // commit").
+        // (At the maximum, 999, the two tie and NetworkManager picks the one used last: the port.)
+        if let highest = superseded.map({ $0.profile.connection.autoconnectPriority ?? 0 }).max(),
+            highest >= (port.connection.autoconnectPriority ?? 0)
+        {
+            port.connection.autoconnectPriority = min(highest + 1, 999)
+        }
         let generic = reading.genericProfiles(except: Set(superseded.map(\.profile.uuid)))
         if !generic.isEmpty {
             notes.append("profiles that may autoconnect on any Ethernet NIC are left alone: "

@@ -27,6 +27,11 @@
 //   raise(), which would target this thread, the I/O thread, where the signal may be blocked.)
 // - KILL: kill(getpid(), SIGKILL).
 // - STOP: kill(getpid(), SIGSTOP); the test holds the process stopped, then sends SIGCONT.
+//
+// With CRASHPOINT_MEMBER=NAME as well, k counts only the calls to that member (the k-th
+// Update2, say), so that a point stays the same point when the calls before it vary from run
+// to run (the VM tier's power cut). The signal then comes once the write that carried that
+// call returns (libdbus writes one message per write; a batched write is not cut short).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -72,6 +77,8 @@ static struct header_buffer headers[MAX_FDS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long calls;      // method calls completed so far
 static long crash_at;   // CRASHPOINT_AT, 0 = only record
+static char crash_member[128]; // CRASHPOINT_MEMBER: k counts only calls to this member
+static long member_calls;      // calls to crash_member so far
 static int crash_signal; // SIGTERM, SIGKILL, SIGSTOP, or 0
 static long hold_ms = 300;
 static int log_fd = -1;
@@ -130,6 +137,8 @@ __attribute__((constructor)) static void crashpoint_init(void) {
     if (path && *path) log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     const char *at = getenv("CRASHPOINT_AT");
     if (at && *at) crash_at = strtol(at, NULL, 10);
+    const char *member = getenv("CRASHPOINT_MEMBER");
+    if (member && *member) snprintf(crash_member, sizeof crash_member, "%s", member);
     const char *sig = getenv("CRASHPOINT_SIGNAL");
     if (sig && strcmp(sig, "TERM") == 0) crash_signal = SIGTERM;
     else if (sig && strcmp(sig, "KILL") == 0) crash_signal = SIGKILL;
@@ -287,7 +296,15 @@ static size_t advance(struct stream *s, int fd, const uint8_t *p, size_t n, int 
                             for (int k = 0; k < 7; k++) names[k][0] = 0;
                         calls = count;
                         log_line("%ld\t%s\t%s\t%s\t%s\n", count, names[3], names[2], names[1], names[6]);
-                        if (count == crash_at && !fired) { fired = 1; *fire = 1; }
+                        if (crash_member[0]) {
+                            if (strcmp(names[3], crash_member) == 0 && ++member_calls == crash_at && !fired) {
+                                fired = 1;
+                                *fire = 1;
+                            }
+                        } else if (count == crash_at && !fired) {
+                            fired = 1;
+                            *fire = 1;
+                        }
                     }
                 }
                 s->have = s->total = s->header_len = 0;
@@ -304,13 +321,14 @@ static size_t advance(struct stream *s, int fd, const uint8_t *p, size_t n, int 
 // How many of the n bytes about to be written may go now: all of them, unless call number
 // crash_at ends within them, then exactly up to its last byte.
 static size_t limit(int fd, const uint8_t *p, size_t n) {
-    if (crash_at <= 0 || fired || calls >= crash_at) return n;
+    if (crash_at <= 0 || fired || crash_member[0] || calls >= crash_at) return n;
     struct stream copy = streams[fd];
     return advance(&copy, fd, p, n, 1, calls, crash_at, NULL);
 }
 
 static void after_fire(int fd) {
-    log_line("# signal %d after call %ld\n", crash_signal, crash_at);
+    if (crash_member[0]) log_line("# signal %d after call %ld (%s %ld)\n", crash_signal, calls, crash_member, crash_at);
+    else log_line("# signal %d after call %ld\n", crash_signal, crash_at);
     if (crash_signal == SIGTERM || crash_signal == SIGINT || crash_signal == SIGHUP) {
         hold_until = now_ns() + (int64_t)hold_ms * 1000000;
         hold_fd = fd;

@@ -22,13 +22,13 @@ struct VMIntegrationTests {
                 ipv4.addresses 192.168.1.10/24 ipv4.gateway 192.168.1.1 ipv6.method disabled && \
                 nmcli --wait 90 connection up wired
                 """)
-            // The LAN side receives one line every 50 ms for 120 s and stamps each on arrival.
+            // The LAN side receives one line every 50 ms for 60 s and stamps each on arrival.
             let session = Task {
                 try vm.runLAN(["bash", "-c", """
                     set -o pipefail; \(NMVirtualMachine.scriptPath) lan-ssh \(vm.name) 192.168.1.10 -- \
-                    'end=$(($(date +%s) + 120)); while [ $(date +%s) -lt $end ]; do echo x; sleep 0.05; done' |
+                    'end=$(($(date +%s) + 60)); while [ $(date +%s) -lt $end ]; do echo x; sleep 0.05; done' |
                     while read -r line; do date +%s%N; done
-                    """], timeout: 400)
+                    """], timeout: 300)
             }
             // Let the session run a few seconds before the conversion starts.
             try await Task.sleep(for: .seconds(15))

@@ -327,10 +327,17 @@ extension NMClient {
             try await updateProfile(recordProfile.path, to: profile, storage: .memory)
         }
         // Staged additions first, then modifications: every profile of the new configuration
-        // is on disk before the old one is told to step back.
-        // The staged witness before anything else (see above).
+        // is on disk before the old one is told to step back. The staged witness before
+        // anything else (see above), then, among additions, ports before controllers: after a
+        // power cut, a port whose controller never reached the disk is inert (NetworkManager
+        // tries it, finds no controller and autoconnects the old profile), while a controller
+        // without its ports would come up with the addresses still on the old profile's
+        // interface (the VM tier's power-cut test; docs/transactions.md). The witness is a
+        // port when the plan adds one (TransactionRun.witnessAdd) for the same reason.
+        let additions = work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role == .add }
         let ordered = work.staged.filter { $0.profile.uuid == witness }
-            + work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role == .add }
+            + additions.filter { $0.profile.connection.controller != nil }
+            + additions.filter { $0.profile.connection.controller == nil }
             + work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role != .add }
         for stored in ordered {
             try await beforeWrite()

@@ -22,9 +22,13 @@ extension TransactionRun {
     }
 
     /// The add staged first after the checkpoint, which plays the witness
-    /// (``NMTransactionRecord/witness``); nil when the plan adds nothing.
+    /// (``NMTransactionRecord/witness``); nil when the plan adds nothing. A port when the plan
+    /// adds one: the witness is also the commit's first write to disk, and a port is the add
+    /// that is inert on disk without the rest (docs/transactions.md, "A power cut during the
+    /// commit").
     func witnessAdd(_ prepared: NMClient.Prepared) -> UUID? {
-        prepared.plan.steps.first { $0.kind == .add && !$0.alreadyDone && prepared.adds[$0.uuid] != nil }?.uuid
+        let adds = prepared.plan.steps.filter { $0.kind == .add && !$0.alreadyDone && prepared.adds[$0.uuid] != nil }
+        return (adds.first { prepared.adds[$0.uuid]?.connection.controller != nil } ?? adds.first)?.uuid
     }
 
     /// The profiles the plan modifies or deletes, each copied as it is into an inert in-memory
