@@ -30,13 +30,8 @@ attributes:
   check_mode:
     description: Runs C(bridgeify --dry-run); reports the plan and changes nothing.
     support: full
-  diff_mode:
-    description: The plan's settings, before and after.
-    support: full
-  platform:
-    description: Debian hosts with NetworkManager and swift-networkmanager-tools.
-    support: full
-    platforms: debian
+extends_documentation_fragment:
+  - swiftnm.network.swiftnm_tool
 options:
   operation:
     description:
@@ -112,9 +107,6 @@ options:
   executable:
     description: Path of C(bridgeify) on the target (default C(bridgeify) on C(PATH)).
     type: path
-  bus_address:
-    description: D-Bus address of NetworkManager's bus (default the system bus).
-    type: str
 notes:
   - bridgeify's results, states and exit codes are described in docs/bridgeify.md of
     swift-networkmanager.

@@ -34,13 +34,8 @@ attributes:
   check_mode:
     description: Runs C(netstate apply --dry-run); reports the plan and changes nothing.
     support: full
-  diff_mode:
-    description: The plan's settings, before and after.
-    support: full
-  platform:
-    description: Debian hosts with NetworkManager and swift-networkmanager-tools.
-    support: full
-    platforms: debian
+extends_documentation_fragment:
+  - swiftnm.network.swiftnm_tool
 options:
   operation:
     description:
@@ -75,9 +70,6 @@ options:
   executable:
     description: Path of C(netstate) on the target (default C(netstate) on C(PATH)).
     type: path
-  bus_address:
-    description: D-Bus address of NetworkManager's bus (default the system bus).
-    type: str
 notes:
   - netstate's results, states and exit codes are described in docs/netstate.md of
     swift-networkmanager; they are bridgeify's.
