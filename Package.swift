@@ -55,10 +55,11 @@ let package = Package(
         // integration tests, ours and other packages'. The container script ships as its
         // resource (scripts/nm-container is a symlink to it), so that a package depending on
         // this one finds it in the bundle. Tests only; Foundation is fine here (not in
-        // NetworkManager: decision 0003).
+        // NetworkManager: decision 0003). Depends on NetworkManager for NMHostSnapshot (a
+        // host's state read through a client, for before/after comparisons).
         .target(
             name: "NMTestSupport",
-            dependencies: [],
+            dependencies: ["NetworkManager"],
             resources: [.copy("Resources/nm-container")],
             swiftSettings: strict
         ),

@@ -11,7 +11,7 @@ extension BridgeifyTests {
         @Test func theSeedsStaticEno1MovesOntoBr0AndStaysThere() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let mac = try container.kernelLink("eno1").mac
 
                 // --dry-run: the plan as a diff, and nothing changes.
@@ -24,7 +24,7 @@ extension BridgeifyTests {
                 #expect(bridgeChanges.contains { $0.setting == "bridge" && $0.key == "stp" && $0.after == .boolean(false) })
                 #expect(bridgeChanges.contains { $0.key == "assigned-mac-address" && $0.after?.description.uppercased().contains(mac ?? "?") == true })
                 #expect(planned.probes == ["gateway 192.168.1.1 answers ICMP echo"])
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
                 let human = try await container.bridgeify(["eno1", "--dry-run"], json: false)
                 #expect(human.stdout.contains("+ ipv4.address-data"), "\(human)")
 
@@ -52,12 +52,12 @@ extension BridgeifyTests {
                 #expect(old.profile.ipv4?.addresses == ["192.168.1.200/24"])
 
                 // Again: nothing to do, and it says so.
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.bridgeify(["eno1"])
                 #expect(again.status == 0 && again.report?.result == "unchanged", "\(again)")
                 #expect(again.report?.summary?.contains("nothing to do") == true)
                 #expect(!(again.report?.steps.contains { $0.step == "checkpoint" } ?? true))
-                #expect(try await HostState.take(container, nm) == after)
+                #expect(try await NMHostSnapshot.take(container, nm) == after)
                 let human2 = try await container.bridgeify(["eno1"], json: false)
                 #expect(human2.status == 0 && human2.stdout.contains("nothing to do"), "\(human2)")
 
@@ -81,7 +81,7 @@ extension BridgeifyTests {
         @Test func theRestoreCommandsGoBack() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let run = try await container.bridgeify(["eno1"])
                 let restore = try #require(run.report?.restore, "\(run)")
                 #expect(restore.count == 3)
@@ -99,9 +99,9 @@ extension BridgeifyTests {
                 #expect(sent > 40 && sent - received <= 2, "\(pings.stdout)")
                 print("going back: the LAN got \(received) of \(sent) pings sent every 50 ms")
                 try await waitUntil("eno1 is back on its own profile") {
-                    try await HostState.take(container, nm) == before
+                    try await NMHostSnapshot.take(container, nm) == before
                 }
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
             }
         }

@@ -11,7 +11,7 @@ extension BridgeifyTests {
         @Test func aGatewayThatDoesNotAnswerRollsBackToExactlyBefore() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let run = try await container.bridgeify(["eno1", "--gateway", "192.168.1.254"])
                 let report = try #require(run.report, "\(run)")
                 #expect(run.status == 1 && report.result == "rolled-back", "\(run)")
@@ -22,7 +22,7 @@ extension BridgeifyTests {
                 #expect(rollback.restored)
                 print("a failed conversion (gateway probe) was restored in \(rollback.milliseconds ?? -1) ms; "
                     + "the run took \(report.elapsedMilliseconds ?? -1) ms")
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
 
                 // On a terminal-less stdout: the error and its hint on stderr, the outcome on stdout.
@@ -30,7 +30,7 @@ extension BridgeifyTests {
                 #expect(human.status == 1)
                 #expect(human.stderr.contains("bridgeify: error: probe failed") && human.stderr.contains("hint:"), "\(human)")
                 #expect(human.stdout.contains("rolled back"), "\(human)")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
             }
         }
 
@@ -44,13 +44,13 @@ extension BridgeifyTests {
                 try container.execChecked(["nmcli", "connection", "modify", "eno1", "ipv4.may-fail", "no", "ipv4.dhcp-timeout", "3",
                                            "ipv6.method", "disabled"])
                 try container.execChecked(["nmcli", "--wait", "30", "connection", "up", "eno1"])
-                let ready = try await HostState.take(container, nm)
+                let ready = try await NMHostSnapshot.take(container, nm)
                 let run = try await container.bridgeify(["eno1", "--dhcp", "--no-probe"])
                 let report = try #require(run.report, "\(run)")
                 #expect(run.status == 1 && report.result == "rolled-back", "\(run)")
                 #expect(report.error?.step == "activate" || report.error?.step == "verify", "\(String(describing: report.error))")
                 #expect(report.rollback?.restored == true)
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == ready, "\(after.differences(from: ready))")
             }
         }
@@ -74,13 +74,13 @@ extension BridgeifyTests {
                 #expect(none.report?.probes == [], "\(none)")
 
                 // A peer on the LAN that does not exist (nobody holds 192.168.1.77): rolled back.
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let lost = try await container.bridgeify(["eno1"], environment: ["SSH_CONNECTION": "192.168.1.77 50022 192.168.1.200 22"])
                 let report = try #require(lost.report, "\(lost)")
                 #expect(lost.status == 1 && report.result == "rolled-back", "\(lost)")
                 #expect(report.probes?.contains("SSH peer 192.168.1.77 answers ICMP echo") == true)
                 #expect(report.error?.message.contains("SSH peer 192.168.1.77") == true, "\(String(describing: report.error))")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
 
                 // A second address on the LAN answers: the conversion commits.
                 let added = try container.execLAN(["ip", "addr", "add", "192.168.1.77/24", "dev", "lan0"])
@@ -137,12 +137,12 @@ extension BridgeifyTests {
         @Test func extraProbesAreRequired() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 // Nothing listens on the gateway's port 9: refused until the budget runs out.
                 let refused = try await container.bridgeify(["eno1", "--probe", "tcp:192.168.1.1:9"])
                 #expect(refused.status == 1 && refused.report?.result == "rolled-back", "\(refused)")
                 #expect(refused.report?.probes?.contains("TCP connect to 192.168.1.1:9") == true)
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
                 let pinged = try await container.bridgeify(["eno1", "--probe", "ping:192.168.1.1"])
                 #expect(pinged.status == 0 && pinged.report?.result == "committed", "\(pinged)")
                 #expect(pinged.report?.probes?.count == 2)

@@ -16,7 +16,7 @@ extension BridgeifyTests {
         @Test func aPendingConversionWhoseCheckpointDiedWithNetworkManagerIsStaleAndRollsBack() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let applied = try await container.bridgeify(["eno1", "--confirm", "120"])
                 #expect(applied.status == 4, "\(applied)")
                 try await container.restartNetworkManager()
@@ -31,8 +31,8 @@ extension BridgeifyTests {
                 #expect(rolledBack.status == 0 && rolledBack.report?.result == "rolled-back", "\(rolledBack)")
                 #expect(rolledBack.report?.state == "before", "\(rolledBack)")
                 let client = try await container.client()
-                try await waitUntil("eno1 is back as before") { try await HostState.take(container, client) == before }
-                let after = try await HostState.take(container, client)
+                try await waitUntil("eno1 is back as before") { try await NMHostSnapshot.take(container, client) == before }
+                let after = try await NMHostSnapshot.take(container, client)
                 #expect(after == before, "\(after.differences(from: before))")
                 let none = try await container.bridgeify(["status"])
                 #expect(none.status == 0 && none.report?.result == "none", "\(none)")
@@ -85,7 +85,7 @@ extension BridgeifyTests {
         func aSignalInTheFirstMillisecondsStillGivesAJSONDocument(_ delay: Double) async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 // Signalled once bridgeify's own code runs: SIGTERM (15) shows as caught in
                 // /proc/PID/status (SigCgt bit 14) from the constructor on.
                 let script = """
@@ -106,7 +106,7 @@ extension BridgeifyTests {
                 #expect(report.state == "before", "\(report)")
                 #expect(["rejected", "rolled-back"].contains(report.result), "\(report)")
                 #expect(run.status == (report.result == "rejected" ? 2 : 1), "\(run.status)")
-                try await waitUntil("the host is as before") { try await HostState.take(container, nm) == before }
+                try await waitUntil("the host is as before") { try await NMHostSnapshot.take(container, nm) == before }
             }
         }
     }

@@ -51,7 +51,7 @@ extension BridgeifyTests {
         @Test func aPendingConversionIsRolledBackFromAnotherProcess() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let applied = try await container.bridgeify(["eno1", "--confirm", "120"])
                 #expect(applied.status == 4, "\(applied)")
                 let rolledBack = try await container.bridgeify(["rollback"])
@@ -59,7 +59,7 @@ extension BridgeifyTests {
                 #expect(rolledBack.status == 0 && report.result == "rolled-back", "\(rolledBack)")
                 #expect(report.rollback?.restored == true)
                 print("bridgeify rollback restored a pending conversion in \(report.rollback?.milliseconds ?? -1) ms")
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
                 let nothing = try await container.bridgeify(["rollback"])
                 #expect(nothing.status == 2 && nothing.report?.error?.code == "nothing-pending", "\(nothing)")
@@ -69,7 +69,7 @@ extension BridgeifyTests {
         @Test func anUnconfirmedConversionRevertsByItself() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let applied = try await container.bridgeify(["eno1", "--confirm", "10"])
                 #expect(applied.status == 4, "\(applied)")
                 #expect(try container.kernelLink("eno1").controller == "br0")
@@ -90,7 +90,7 @@ extension BridgeifyTests {
                 #expect(status.report?.pending?.first?.staleReason?.contains("rolled") == true, "\(status)")
                 let cleaned = try await container.bridgeify(["rollback"])
                 #expect(cleaned.status == 0 && cleaned.report?.result == "rolled-back" && cleaned.report?.state == "before", "\(cleaned)")
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
                 let none = try await container.bridgeify(["status"])
                 #expect(none.report?.result == "none", "\(none)")

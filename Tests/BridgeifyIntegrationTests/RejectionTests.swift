@@ -98,12 +98,12 @@ extension BridgeifyTests {
                     try container.execChecked(command)
                 }
                 try await waitUntil("brx has its port") { try container.kernelLink("eno2").controller == "brx" }
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
 
                 for rejected in Self.cases + Self.hostileCases {
                     let run = try await container.bridgeify(rejected.arguments, asNobody: rejected.asNobody)
                     try Self.expectRejected(run, rejected)
-                    let after = try await HostState.take(container, nm)
+                    let after = try await NMHostSnapshot.take(container, nm)
                     #expect(after == before, "\(rejected): \(after.differences(from: before))")
                 }
                 // --no-probe is how to go on without a probe (planned only: nothing changes).
@@ -116,14 +116,14 @@ extension BridgeifyTests {
                 // A foreign checkpoint (another tool's pending change) blocks the conversion; the
                 // hint names only what exists (no option bridgeify lacks, such as ALLOW_OVERLAPPING).
                 let checkpoint = try await nm.createCheckpoint(rollbackTimeout: .seconds(120))
-                let held = try await HostState.take(container, nm)
+                let held = try await NMHostSnapshot.take(container, nm)
                 let blocked = try await container.bridgeify(["eno1"])
                 try Self.expectRejected(blocked, Case(arguments: ["eno1"], code: "checkpoint-exists"))
                 #expect(blocked.report?.error?.message.contains(checkpoint.path.rawValue) == true)
                 let hint = blocked.report?.error?.hint ?? ""
                 #expect(hint.contains("CheckpointDestroy o \(checkpoint.path.rawValue)") && !hint.contains("ALLOW_OVERLAPPING")
                             && !hint.contains("--"), "\(hint)")
-                #expect(try await HostState.take(container, nm) == held)
+                #expect(try await NMHostSnapshot.take(container, nm) == held)
                 try await nm.destroyCheckpoint(checkpoint.path)
 
                 // For a person: one line of error, one of hint, on stderr; exit 2.
@@ -132,7 +132,7 @@ extension BridgeifyTests {
                 let lines = human.stderr.split(separator: "\n")
                 #expect(lines.count == 2 && lines[0].hasPrefix("bridgeify: error: ") && lines[1].hasPrefix("hint: "), "\(human)")
                 #expect(human.stdout.contains("Nothing was changed."), "\(human)")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
             }
         }
 
@@ -146,7 +146,7 @@ extension BridgeifyTests {
                 let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[2J\r" + String(repeating: "x", count: 200)
                 try container.execChecked(["nmcli", "connection", "add", "save", "no", "type", "bridge", "ifname", "brh", "con-name", hostile,
                                            "autoconnect", "no", "ipv4.method", "disabled", "ipv6.method", "disabled"])
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
 
                 let run = try await container.bridgeify(["eno1", "--bridge", "brh"])
                 try Self.expectRejected(run, Case(arguments: ["eno1", "--bridge", "brh"], code: "bridge-name-taken"))
@@ -160,7 +160,7 @@ extension BridgeifyTests {
                     #expect(!output.unicodeScalars.contains { $0 == "\u{1b}" || $0 == "\u{7}" || $0 == "\r" }, "\(output)")
                 }
                 #expect(human.stderr.contains(#"\u{1b}]0;pwned"#), "\(human.stderr)")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
             }
         }
 

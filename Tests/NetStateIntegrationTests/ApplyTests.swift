@@ -39,17 +39,17 @@ extension NetStateScenarios {
         @Test func bridgeWithTwoPortsThenRerunThenShowRoundTrip() async throws {
             try await withNMContainer(nics: ["eno1", "eno2"]) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
 
                 // A malformed file: refused with the key's path, nothing changed.
                 let bad = try await container.apply(Self.bridge.replacingOccurrences(of: "    - name: eno2", with: "    - nme: eno2"))
                 #expect(bad.status == 2 && bad.result == "rejected" && bad.errorPath == "interfaces[0].bridge.port[1].nme", "\(bad)")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
 
                 let dry = try await container.apply(Self.bridge, ["--dry-run"])
                 #expect(dry.status == 0 && dry.result == "planned", "\(dry)")
                 #expect(dry.planSteps.compactMap { $0["kind"] as? String }.contains("activate"), "\(dry)")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
 
                 let start = ContinuousClock.now
                 let run = try await container.apply(Self.bridge, ["--no-probe"])
@@ -59,17 +59,17 @@ extension NetStateScenarios {
                 #expect(try container.kernelAddresses("br0").contains("2001:db8:1::210/64"))
                 #expect(try container.controller(of: "eno1") == "br0" && container.controller(of: "eno2") == "br0")
 
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(Self.bridge, ["--no-probe"])
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
-                #expect(try await HostState.take(container, nm) == after)
+                #expect(try await NMHostSnapshot.take(container, nm) == after)
 
                 // show | apply: nothing to do.
                 let shown = try await container.netstate(["show"], json: false)
                 #expect(shown.status == 0 && shown.stdout.contains("br0"), "\(shown)")
                 let roundTrip = try await container.apply(shown.stdout, ["--no-probe"])
                 #expect(roundTrip.status == 0 && roundTrip.result == "unchanged", "\(roundTrip)\n\(shown.stdout)")
-                #expect(try await HostState.take(container, nm) == after)
+                #expect(try await NMHostSnapshot.take(container, nm) == after)
             }
         }
 
@@ -78,7 +78,7 @@ extension NetStateScenarios {
         @Test func seedsBridgeAsAStateFileAndAFailingGatewayRollsBack() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 func state(gateway: String) -> String {
                     """
                     interfaces:
@@ -100,7 +100,7 @@ extension NetStateScenarios {
                 // 192.168.1.254 is on the container's LAN, and nothing answers there.
                 let failing = try await container.apply(state(gateway: "192.168.1.254"))
                 #expect(failing.status == 1 && failing.result == "rolled-back" && failing.hostState == "before", "\(failing)")
-                let afterFailure = try await HostState.take(container, nm)
+                let afterFailure = try await NMHostSnapshot.take(container, nm)
                 #expect(afterFailure == before, "\(afterFailure.differences(from: before))")
 
                 let run = try await container.apply(state(gateway: "192.168.1.1"))

@@ -10,7 +10,7 @@ extension NetStateScenarios {
         @Test func confirmAndRollbackFromAnotherProcess() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let state = """
                     routes:
                       config:
@@ -22,7 +22,7 @@ extension NetStateScenarios {
                 #expect(status.status == 4 && (status.report?["pending"] as? [Any])?.count == 1, "\(status)")
                 let rollback = try await container.netstate(["rollback"])
                 #expect(rollback.status == 0 && rollback.result == "rolled-back" && rollback.hostState == "before", "\(rollback)")
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
                 #expect(try await container.netstate(["status"]).result == "none")
 

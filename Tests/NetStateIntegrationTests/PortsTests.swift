@@ -37,10 +37,10 @@ extension NetStateScenarios {
                 #expect(active.contains(detached.uuid), "eno2 was up as a port: it stays up on its own (nmstate)")
                 #expect(try container.kernelAddresses("br0").contains("192.168.1.210/24"))
 
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(one, ["--no-probe"])
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
-                #expect(try await HostState.take(container, nm) == after)
+                #expect(try await NMHostSnapshot.take(container, nm) == after)
             }
         }
 
@@ -82,12 +82,12 @@ extension NetStateScenarios {
                 let bridged = try container.exec([bridgeifyPath, "eno1", "--no-probe", "--json"], timeout: 180)
                 #expect(bridged.status == 0, "bridgeify: \(bridged.stdout) \(bridged.stderr)")
                 #expect(try container.controller(of: "eno1") == "br0")
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
 
                 // 192.168.1.254 is on the LAN, and nothing answers there.
                 let failing = try await container.apply(Self.giveBack(gateway: "192.168.1.254"))
                 #expect(failing.status == 1 && failing.result == "rolled-back" && failing.hostState == "before", "\(failing)")
-                let afterFailure = try await HostState.take(container, nm)
+                let afterFailure = try await NMHostSnapshot.take(container, nm)
                 #expect(afterFailure == before, "\(afterFailure.differences(from: before))")
 
                 let start = ContinuousClock.now
@@ -109,10 +109,10 @@ extension NetStateScenarios {
                 #expect(active.contains(own.uuid), "the autoconnecting profile is the active one")
                 #expect(own.ipv4?.gateway == "192.168.1.1" && own.ipv4?.dns == ["114.114.114.114"])
 
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(Self.giveBack(gateway: "192.168.1.1"))
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
-                #expect(try await HostState.take(container, nm) == after)
+                #expect(try await NMHostSnapshot.take(container, nm) == after)
             }
         }
     }

@@ -13,7 +13,7 @@ extension NetStateScenarios {
         @Test func sigtermDuringApplyRollsBack() async throws {
             try await withNMContainer(eno1Static: true) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let state = """
                     interfaces:
                     - name: br0
@@ -55,7 +55,7 @@ extension NetStateScenarios {
                 #expect(error?["code"] as? String == "interrupted" && (error?["message"] as? String)?.contains("SIGTERM") == true, "\(report)")
                 #expect(error?["step"] as? String != nil, "the step it was stopped in: \(report)")
                 #expect(output.status == 1)
-                let after = try await HostState.take(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
             }
         }

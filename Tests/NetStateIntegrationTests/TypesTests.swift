@@ -12,7 +12,7 @@ extension NetStateScenarios {
             try await withNMContainer { container in
                 let nm = try await container.client()
                 print("netstate types: NetworkManager \(try await nm.version())")
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let add = """
                     interfaces:
                     - name: br9
@@ -32,7 +32,7 @@ extension NetStateScenarios {
                 #expect(try await nm.profiles().allSatisfy { $0.profile.connection.interfaceName?.rawValue != "br9" })
                 try await waitUntil("br9 gone") { (try? container.kernelAddresses("br9")) == nil }
                 #expect(try await container.apply(absent, ["--no-probe"]).result == "unchanged")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
             }
         }
 
@@ -41,7 +41,7 @@ extension NetStateScenarios {
         @Test func vlanAndBondArePlannedOnly() async throws {
             try await withNMContainer(nics: ["eno1", "eno2"]) { container in
                 let nm = try await container.client()
-                let before = try await HostState.take(container, nm)
+                let before = try await NMHostSnapshot.take(container, nm)
                 let vlan = """
                     interfaces:
                     - name: eno1.100
@@ -64,7 +64,7 @@ extension NetStateScenarios {
                 #expect(plannedBond.planSteps.compactMap { $0["profile"] as? String }.contains("eno2"), "\(plannedBond)")
                 let human = try await container.netstate(["apply", "-", "--dry-run"], json: false)
                 #expect(human.status == 2, "stdin is empty here: an empty document is refused\n\(human)")
-                #expect(try await HostState.take(container, nm) == before)
+                #expect(try await NMHostSnapshot.take(container, nm) == before)
             }
         }
     }

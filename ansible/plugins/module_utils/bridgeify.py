@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
-# The bridgeify module's shared pieces: the argument spec, the checks that need no host, the
-# command line, and how bridgeify's JSON document becomes a module result.
+# The bridgeify module's own pieces: the argument spec, the checks that need no host, the
+# command line, and when bridgeify's JSON document is a change or a failure. What it shares
+# with the netstate module (the module's run, the diff, the result's fields and message, the
+# interface name rules) is in swiftnm_tool.py.
 #
 # Used on the controller by the action plugin (plugins/action/bridgeify.py: a bad argument fails
 # there, before anything is sent to the host) and on the target by the module itself (the same
@@ -13,8 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import json
 import re
+
+from ansible_collections.swiftnm.network.plugins.module_utils.swiftnm_tool import (
+    OK_EXIT, ParameterProblem, changed_by, interface_name_problem, plan_diff, tool_result)
 
 ARGUMENT_SPEC = dict(
     operation=dict(type='str', default='convert', choices=['convert', 'confirm', 'rollback', 'status']),
@@ -40,43 +44,13 @@ ARGUMENT_SPEC = dict(
 REQUIRED_IF = [('operation', 'convert', ('interface',))]
 MUTUALLY_EXCLUSIVE = [('dhcp', 'ipv4'), ('dhcp', 'gateway')]
 
-# Results that end a run well, per bridgeify's exit codes: 0, and 4 (pending) where it is the
-# answer asked for. Everything else fails the task.
-_OK_EXIT = (0, 4)
+# ParameterProblem, interface_name_problem and plan_diff are swiftnm_tool's, kept importable
+# from here.
+__all__ = ['ARGUMENT_SPEC', 'REQUIRED_IF', 'MUTUALLY_EXCLUSIVE', 'ParameterProblem', 'check_parameters',
+           'command_line', 'interface_name_problem', 'interpret', 'plan_diff']
 
 _CREATED_NAME = re.compile(r'^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$')
 _PROBE = re.compile(r'^(tcp:[A-Za-z0-9.:\[\]-]+:[0-9]{1,5}|ping:[0-9.]+)$')
-
-
-class ParameterProblem(Exception):
-    """A parameter bridgeify would refuse; `code` is bridgeify's own error code."""
-
-    def __init__(self, code, message, hint):
-        super(ParameterProblem, self).__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
-
-    def as_result(self):
-        return dict(
-            failed=True, changed=False,
-            msg='%s: %s (hint: %s)' % (self.code, self.message, self.hint),
-            error=dict(code=self.code, message=self.message, hint=self.hint),
-        )
-
-
-def interface_name_problem(name):
-    """Why the kernel or NetworkManager would refuse NAME as an interface name, or None."""
-    if not name:
-        return 'it is empty'
-    if len(name.encode('utf-8')) > 15:
-        return 'it is longer than 15 bytes'
-    if name in ('.', '..', 'all', 'default', 'bonding_masters'):
-        return "'%s' is reserved" % name
-    for ch in name:
-        if ch in '/:%' or ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7f or ch == '\u00a0':
-            return 'it contains %r' % ch
-    return None
 
 
 def _address(text, what, code, with_prefix):
@@ -166,79 +140,18 @@ def command_line(executable, params, check_mode):
     return argv
 
 
-def plain_value(value):
-    """A plan value without its D-Bus types: the library writes each value as
-    {"signature": ..., "value": ...}, variants nested the same way; this keeps the data."""
-    if isinstance(value, dict) and set(value) == {'signature', 'value'}:
-        return plain_value(value['value'])
-    if isinstance(value, dict):
-        return dict((k, plain_value(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [plain_value(v) for v in value]
-    return value
-
-
-def value_text(value):
-    """One plan value as a line of the diff: JSON of its data, keys sorted."""
-    return json.dumps(plain_value(value), sort_keys=True)
-
-
-def plan_diff(document):
-    """The plan as Ansible's diff: one line per profile and per setting, before and after."""
-    plan = document.get('plan') or {}
-    before, after = [], []
-    for step in plan.get('steps') or []:
-        if step.get('alreadyDone'):
-            continue
-        head = '%s %s' % (step.get('kind', '?'), step.get('profile') or step.get('uuid') or '')
-        before.append('# ' + head)
-        after.append('# ' + head)
-        for change in step.get('changes') or []:
-            key = '%s.%s' % (change.get('setting'), change.get('key'))
-            if change.get('before') is not None:
-                before.append('%s = %s' % (key, value_text(change['before'])))
-            if change.get('after') is not None:
-                after.append('%s = %s' % (key, value_text(change['after'])))
-    return dict(before='\n'.join(before) + '\n', after='\n'.join(after) + '\n',
-                before_header='%s (now)' % document.get('interface', 'host'),
-                after_header='%s (planned)' % document.get('interface', 'host'))
-
-
 def interpret(document, rc, params, check_mode):
     """The module's result for bridgeify's JSON DOCUMENT and exit code RC."""
     operation = params.get('operation') or 'convert'
-    result_word = document.get('result')
-    state = document.get('state')
-    steps_to_do = [s for s in (document.get('plan') or {}).get('steps') or [] if not s.get('alreadyDone')]
     if check_mode and operation != 'convert':
         pending = document.get('pending') or []
         changed = bool(pending) if operation == 'rollback' else any(
             p.get('state') == 'awaiting-confirmation' or p.get('state') == 'stale' for p in pending)
-    elif result_word == 'planned':
-        changed = bool(steps_to_do)
-    elif result_word in ('unchanged', 'none', 'running', 'stale', 'rejected'):
-        changed = False
-    elif result_word == 'rolled-back':
-        changed = operation == 'rollback'
-    else:  # committed, pending, failed (the host is not as before)
-        changed = operation != 'status'
-    # Not 'rc': Ansible fails any result whose rc is not 0, and pending (4) is a success here.
-    out = dict(changed=changed, result=result_word, state=state, exit_code=rc, bridgeify=document)
-    failed = rc not in _OK_EXIT or state == 'needs-attention'
-    if operation == 'convert' and rc == 4 and result_word != 'pending':
-        failed = True
-    if failed:
-        error = document.get('error') or {}
-        out['failed'] = True
-        out['error'] = error
-        msg = '%s: %s' % (result_word, error.get('message') or document.get('summary') or 'bridgeify failed')
-        if error.get('code'):
-            msg = '%s (%s)' % (msg, error['code'])
-        if error.get('hint'):
-            msg += '; hint: %s' % error['hint']
-        if state == 'needs-attention':
-            msg += '; the host needs attention: %s' % '; '.join(document.get('differences') or [])
-        out['msg'] = msg
     else:
-        out['msg'] = document.get('summary') or result_word
-    return out
+        changed = changed_by(document, operation, ('unchanged', 'none', 'running', 'stale', 'rejected'))
+    state = document.get('state')
+    failed = rc not in OK_EXIT or state == 'needs-attention'
+    if operation == 'convert' and rc == 4 and document.get('result') != 'pending':
+        failed = True
+    return tool_result('bridgeify', document, rc, changed, failed,
+                       ': %s' % '; '.join(document.get('differences') or []))

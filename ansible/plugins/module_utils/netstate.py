@@ -8,7 +8,8 @@
 #
 # netstate's JSON document, results and exit codes: docs/netstate.md in swift-networkmanager.
 # They are bridgeify's (0 planned/unchanged/committed, 1 rolled-back, 2 rejected, 3 failed,
-# 4 pending), and the plan is the same library type, so the diff is bridgeify's.
+# 4 pending), and the plan is the same library type: what the two modules share (the module's
+# run, the diff, the result's fields and message) is in swiftnm_tool.py.
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,8 +17,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.swiftnm.network.plugins.module_utils.bridgeify import (
-    ParameterProblem, interface_name_problem, plan_diff)
+from ansible_collections.swiftnm.network.plugins.module_utils.swiftnm_tool import (
+    OK_EXIT, ParameterProblem, changed_by, interface_name_problem, plan_diff, tool_result)
 
 ARGUMENT_SPEC = dict(
     operation=dict(type='str', default='apply', choices=['apply', 'confirm', 'rollback', 'status']),
@@ -34,9 +35,6 @@ MUTUALLY_EXCLUSIVE = [('state', 'src')]
 
 # netstate's top-level keys (docs/netstate.md); it refuses any other with a "did you mean" hint.
 TOP_LEVEL_KEYS = ('interfaces', 'routes', 'dns-resolver')
-
-# Exit codes that end a run well: 0, and 4 (pending) where it is the answer asked for.
-_OK_EXIT = (0, 4)
 
 __all__ = ['ARGUMENT_SPEC', 'REQUIRED_IF', 'MUTUALLY_EXCLUSIVE', 'ParameterProblem', 'StateProblem', 'check_parameters',
            'command_line', 'state_input', 'interpret', 'plan_diff']
@@ -127,42 +125,15 @@ def state_input(params):
 def interpret(document, rc, params, check_mode):
     """The module's result for netstate's JSON DOCUMENT and exit code RC."""
     operation = params.get('operation') or 'apply'
-    result_word = document.get('result')
-    state = document.get('state')
-    steps_to_do = [s for s in (document.get('plan') or {}).get('steps') or [] if not s.get('alreadyDone')]
     if check_mode and operation != 'apply':
         # status's answer: pending (exit 4) or none; confirm/rollback would act on a pending one.
         changed = bool(document.get('pending'))
-    elif result_word == 'planned':
-        changed = bool(steps_to_do)
-    elif result_word in ('unchanged', 'none', 'rejected'):
-        changed = False
-    elif result_word == 'rolled-back':
-        changed = operation == 'rollback'
-    else:  # committed, pending, failed (the host is not as before)
-        changed = operation != 'status'
-    # Not 'rc': Ansible fails any result whose rc is not 0, and pending (4) is a success here.
-    out = dict(changed=changed, result=result_word, state=state, exit_code=rc, netstate=document)
-    failed = rc not in _OK_EXIT or state == 'needs-attention'
-    if operation in ('apply', 'confirm', 'rollback') and rc == 4 and result_word != 'pending':
+    else:
+        changed = changed_by(document, operation, ('unchanged', 'none', 'rejected'))
+    state = document.get('state')
+    failed = rc not in OK_EXIT or state == 'needs-attention'
+    if operation in ('apply', 'confirm', 'rollback') and rc == 4 and document.get('result') != 'pending':
         failed = True
     if operation in ('confirm', 'rollback') and not check_mode and rc == 4:
         failed = True  # confirm and rollback never leave something pending
-    if failed:
-        error = document.get('error') or {}
-        out['failed'] = True
-        out['error'] = error
-        message = error.get('message') or document.get('summary') or 'netstate failed'
-        if error.get('path'):
-            message = '%s: %s' % (error['path'], message)
-        msg = '%s: %s' % (result_word, message)
-        if error.get('code'):
-            msg = '%s (%s)' % (msg, error['code'])
-        if error.get('hint'):
-            msg += '; hint: %s' % error['hint']
-        if state == 'needs-attention':
-            msg += '; the host needs attention (neither as before nor committed)'
-        out['msg'] = msg
-    else:
-        out['msg'] = document.get('summary') or result_word
-    return out
+    return tool_result('netstate', document, rc, changed, failed, ' (neither as before nor committed)')

@@ -30,13 +30,8 @@ attributes:
   check_mode:
     description: Runs C(bridgeify --dry-run); reports the plan and changes nothing.
     support: full
-  diff_mode:
-    description: The plan's settings, before and after.
-    support: full
-  platform:
-    description: Debian hosts with NetworkManager and swift-networkmanager-tools.
-    support: full
-    platforms: debian
+extends_documentation_fragment:
+  - swiftnm.network.swiftnm_tool
 options:
   operation:
     description:
@@ -112,9 +107,6 @@ options:
   executable:
     description: Path of C(bridgeify) on the target (default C(bridgeify) on C(PATH)).
     type: path
-  bus_address:
-    description: D-Bus address of NetworkManager's bus (default the system bus).
-    type: str
 notes:
   - bridgeify's results, states and exit codes are described in docs/bridgeify.md of
     swift-networkmanager.
@@ -168,38 +160,16 @@ bridgeify:
   type: dict
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swiftnm.network.plugins.module_utils.bridgeify import (
-    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_IF, ParameterProblem, check_parameters, command_line,
-    interpret, plan_diff)
+    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_IF, check_parameters, command_line, interpret)
+from ansible_collections.swiftnm.network.plugins.module_utils.swiftnm_tool import run_tool
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF,
                            mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    params = module.params
-    try:
-        check_parameters(params)
-    except ParameterProblem as problem:
-        module.fail_json(**problem.as_result())
-
-    executable = params['executable'] or module.get_bin_path('bridgeify', required=True)
-    argv = command_line(executable, params, module.check_mode)
-    rc, out, err = module.run_command(argv)
-    try:
-        document = json.loads(out)
-    except ValueError:
-        module.fail_json(msg='bridgeify printed no JSON document (exit %d): %s' % (rc, err.strip()[-2000:]),
-                         exit_code=rc, stdout=out, stderr=err, cmd=argv)
-    result = interpret(document, rc, params, module.check_mode)
-    result['cmd'] = argv
-    if module._diff and document.get('plan'):
-        result['diff'] = plan_diff(document)
-    if result.get('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_tool(module, 'bridgeify', check_parameters, command_line, interpret)
 
 
 if __name__ == '__main__':

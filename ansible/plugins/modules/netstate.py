@@ -34,13 +34,8 @@ attributes:
   check_mode:
     description: Runs C(netstate apply --dry-run); reports the plan and changes nothing.
     support: full
-  diff_mode:
-    description: The plan's settings, before and after.
-    support: full
-  platform:
-    description: Debian hosts with NetworkManager and swift-networkmanager-tools.
-    support: full
-    platforms: debian
+extends_documentation_fragment:
+  - swiftnm.network.swiftnm_tool
 options:
   operation:
     description:
@@ -75,9 +70,6 @@ options:
   executable:
     description: Path of C(netstate) on the target (default C(netstate) on C(PATH)).
     type: path
-  bus_address:
-    description: D-Bus address of NetworkManager's bus (default the system bus).
-    type: str
 notes:
   - netstate's results, states and exit codes are described in docs/netstate.md of
     swift-networkmanager; they are bridgeify's.
@@ -150,39 +142,16 @@ netstate:
   type: dict
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swiftnm.network.plugins.module_utils.netstate import (
-    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_IF, ParameterProblem, check_parameters, command_line,
-    interpret, plan_diff, state_input)
+    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_IF, check_parameters, command_line, interpret, state_input)
+from ansible_collections.swiftnm.network.plugins.module_utils.swiftnm_tool import run_tool
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF,
                            mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    params = module.params
-    try:
-        check_parameters(params)
-    except ParameterProblem as problem:
-        module.fail_json(**problem.as_result())
-
-    executable = params['executable'] or module.get_bin_path('netstate', required=True)
-    argv = command_line(executable, params, module.check_mode)
-    data = state_input(params)
-    rc, out, err = module.run_command(argv, data=data, binary_data=True)
-    try:
-        document = json.loads(out)
-    except ValueError:
-        module.fail_json(msg='netstate printed no JSON document (exit %d): %s' % (rc, err.strip()[-2000:]),
-                         exit_code=rc, stdout=out, stderr=err, cmd=argv)
-    result = interpret(document, rc, params, module.check_mode)
-    result['cmd'] = argv
-    if module._diff and document.get('plan'):
-        result['diff'] = plan_diff(document)
-    if result.get('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_tool(module, 'netstate', check_parameters, command_line, interpret, state_input=state_input)
 
 
 if __name__ == '__main__':
