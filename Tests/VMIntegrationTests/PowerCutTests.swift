@@ -2,11 +2,11 @@ import Foundation
 import NMTestSupport
 import Testing
 
-/// A power cut during `bridgeify ens4`, at each point where the transaction writes, on a real
+/// A power cut during `bridgeify ens4` and `netstate apply`, at each point where the transaction writes, on a real
 /// disk and a real boot (issue 14; the argument for the commit's order is in
 /// docs/transactions.md, "A power cut during the commit").
 ///
-/// The crash-point shim (Tests/CrashSweep/crashpoint.c) stops bridgeify right after call k
+/// The crash-point shim (Tests/CrashSweep/crashpoint.c) stops the tool right after call k
 /// is on the wire; the guest then flushes its disk (`sync`: the write has reached the disk),
 /// QEMU is killed (nothing else reaches it) and booted again. The host must come up exactly
 /// as before the conversion or as converted, with the address on one interface and the NIC
@@ -15,7 +15,7 @@ import Testing
 /// A power cut whose keyfiles are the same as an earlier cell's boots the same way (the
 /// keyfiles are what NetworkManager reads at boot; `/var/lib/NetworkManager`'s timestamps only
 /// break ties between equal priorities, and the port outranks the profile it supersedes), so
-/// such a cell is not booted again: its bridgeify is killed, its checkpoint destroyed, and the
+/// such a cell is not booted again: its tool is killed, its checkpoint destroyed, and the
 /// table says which cell's boot stands for it.
 ///
 /// Nested in ``VMIntegrationTests``: its traits (serialized, `NM_TEST_VM=1`) hold here too, so the
@@ -27,11 +27,52 @@ extension VMIntegrationTests {
             case before, committed
         }
 
-        @Test func aPowerCutAtEachWriteOfTheTransactionBootsBeforeOrConverted() async throws {
+        /// bridgeify: a new port profile and bridge; the NIC's profile superseded.
+        @Test func aPowerCutAtEachWriteOfBridgeifyBootsBeforeOrConverted() async throws {
+            try await Self.sweep(tool: "\(VMIntegrationTests.bridgeify) ens4 --json", port: "br0-port-ens4")
+        }
+
+        /// netstate: the NIC's own profile made the port of a new bridge (nmstate's way), which
+        /// the commit writes with the bridge inert first.
+        @Test func aPowerCutAtEachWriteOfNetstateBootsBeforeOrConverted() async throws {
+            try await Self.sweep(tool: "\(BondVLANTests.netstate) apply /root/state.yml --json", port: "wired", state: Self.bridgeState)
+        }
+
+        /// br0 over ens4 with ens4's address and gateway, as a netstate file.
+        static let bridgeState = """
+            interfaces:
+            - name: br0
+              type: linux-bridge
+              state: up
+              bridge:
+                options:
+                  stp:
+                    enabled: false
+                port:
+                - name: ens4
+              ipv4:
+                enabled: true
+                dhcp: false
+                address:
+                - ip: 192.168.1.10
+                  prefix-length: 24
+              ipv6:
+                enabled: false
+            routes:
+              config:
+              - destination: 0.0.0.0/0
+                next-hop-address: 192.168.1.1
+                next-hop-interface: br0
+            """
+
+        /// Cuts the power after each write of `tool`'s transaction (see the type's comment); `port`
+        /// is the profile that runs ens4 once converted.
+        static func sweep(tool: String, port: String, state: String? = nil) async throws {
             let bridgeify = VMIntegrationTests.bridgeify
             let folder = URL(fileURLWithPath: bridgeify).deletingLastPathComponent().path
             let shim = try CrashPointShim.build(nextTo: bridgeify)
             try await withNMVirtualMachine(nics: 1, shares: [folder]) { vm in
+                if let state { try vm.runChecked("cat > /root/state.yml <<'EOS'\n\(state)\nEOS") }
                 try vm.runChecked("""
                     nmcli connection add con-name wired ifname ens4 type ethernet ipv4.method manual \
                     ipv4.addresses 192.168.1.10/24 ipv4.gateway 192.168.1.1 ipv6.method disabled >/dev/null && \
@@ -43,7 +84,7 @@ extension VMIntegrationTests {
                 // One run that only records the calls: the cells are its writes from activation on.
                 try vm.runChecked("/root/reset.sh")
                 let recorded = try vm.runChecked("""
-                    rm -f /root/calls.log; CRASHPOINT_LOG=/root/calls.log LD_PRELOAD=\(shim) \(bridgeify) ens4 --json >/root/out.json 2>&1; \
+                    rm -f /root/calls.log; CRASHPOINT_LOG=/root/calls.log LD_PRELOAD=\(shim) \(tool) >/root/out.json 2>&1; \
                     echo "exit $?"; cat /root/calls.log
                     """)
                 #expect(recorded.hasPrefix("exit 0"), "\(recorded)")
@@ -67,19 +108,19 @@ extension VMIntegrationTests {
                 var table: [String] = []
                 for cell in cells {
                     try vm.runChecked("/root/reset.sh")
-                    try Self.expect(.before, in: vm, context: "\(cell.name): the reset")
+                    try Self.expect(.before, port: port, in: vm, context: "\(cell.name): the reset")
                     let stopped = try vm.runChecked("""
                         rm -f /root/cell.log; \
                         setsid env CRASHPOINT_LOG=/root/cell.log CRASHPOINT_MEMBER=\(cell.member) CRASHPOINT_AT=\(cell.n) \
-                            CRASHPOINT_SIGNAL=STOP LD_PRELOAD=\(shim) \(bridgeify) ens4 --json </dev/null >/root/out.json 2>&1 & \
+                            CRASHPOINT_SIGNAL=STOP LD_PRELOAD=\(shim) \(tool) </dev/null >/root/out.json 2>&1 & \
                         for i in $(seq 240); do grep -q '^# signal' /root/cell.log 2>/dev/null && break; \
                             kill -0 $! 2>/dev/null || break; sleep 0.5; done; \
                         sleep 1; sync; \
                         grep -c '^# signal' /root/cell.log; \
-                        cat /etc/NetworkManager/system-connections/* | sha256sum | cut -c1-12
+                        grep -hv -e '^uuid=' -e '^timestamp=' /etc/NetworkManager/system-connections/* | sha256sum | cut -c1-12
                         """, timeout: 240)
                     let lines = stopped.split(separator: "\n").map(String.init)
-                    #expect(lines.first == "1", "\(cell.name): bridgeify was not stopped there\n\(stopped)")
+                    #expect(lines.first == "1", "\(cell.name): the tool was not stopped there\n\(stopped)")
                     let member = cell.name
                     let disk = lines.last ?? "?"
                     if let earlier = booted[disk] {
@@ -94,7 +135,7 @@ extension VMIntegrationTests {
                     }
                     try await vm.powerCut()
                     try await vm.boot()
-                    let outcome = try await Self.settledOutcome(vm, context: "after \(member)")
+                    let outcome = try await Self.settledOutcome(vm, port: port, context: "after \(member)")
                     booted[disk] = (cell.name, outcome)
                     let files = try vm.runChecked("ls /etc/NetworkManager/system-connections | tr '\\n' ' '")
                     table.append("\(member): keyfiles \(disk) (\(files.trimmingCharacters(in: .whitespacesAndNewlines))) booted: \(outcome.rawValue)")
@@ -140,7 +181,7 @@ extension VMIntegrationTests {
         }
 
         /// Waits until the booted guest holds 192.168.1.10 somewhere, then classifies it.
-        static func settledOutcome(_ vm: NMVirtualMachine, context: String) async throws -> Outcome {
+        static func settledOutcome(_ vm: NMVirtualMachine, port: String, context: String) async throws -> Outcome {
             let deadline = Date().addingTimeInterval(90)
             while Date() < deadline {
                 if try vm.runChecked("ip -4 -o addr show").contains("192.168.1.10/24") { break }
@@ -151,14 +192,14 @@ extension VMIntegrationTests {
             let addresses = try vm.runChecked("ip -4 -o addr show")
             let converted = addresses.contains(" br0 ")
             let outcome: Outcome = converted ? .committed : .before
-            try expect(outcome, in: vm, context: context)
+            try expect(outcome, port: port, in: vm, context: context)
             return outcome
         }
 
         /// The guest is exactly `outcome`: the address on one interface (the NIC before, br0 after),
         /// the NIC run by one profile (wired before, the port after; and after a full commit, the
         /// only profile that autoconnects on it), reachable from the LAN.
-        static func expect(_ outcome: Outcome, in vm: NMVirtualMachine, context: String) throws {
+        static func expect(_ outcome: Outcome, port: String, in vm: NMVirtualMachine, context: String) throws {
             let state = try vm.runChecked("""
                 echo "addr: $(ip -4 -o addr show | grep -F 192.168.1.10/24 | awk '{print $2}' | tr '\\n' ' ')"; \
                 echo "br0: $(ip -o link show br0 >/dev/null 2>&1 && echo yes || echo no)"; \
@@ -176,7 +217,7 @@ extension VMIntegrationTests {
                         "\(context): before, ens4 run by wired, no br0\n\(state)")
             case .committed:
                 #expect(holders == ["br0"], "\(context): converted, the address on br0 only\n\(state)")
-                #expect(state.contains("master: master br0") && state.contains("active: br0-port-ens4"),
+                #expect(state.contains("master: master br0") && state.contains("active: \(port)\n"),
                         "\(context): converted, ens4 run by br0's port\n\(state)")
                 // Every other profile that autoconnects on ens4 ranks below the port, so that the next
                 // boot picks the port again (the old one still autoconnects when the cut came before
@@ -184,9 +225,9 @@ extension VMIntegrationTests {
                 let profiles = state.split(separator: "\n").filter { $0.hasPrefix("profile: ") }
                     .map { $0.dropFirst(9).split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
                     .filter { $0.count >= 4 && $0[1] == "ens4" && $0[2] == "yes" }
-                let port = profiles.first { $0[0] == "br0-port-ens4" }.flatMap { Int($0[3]) }
-                let others = profiles.filter { $0[0] != "br0-port-ens4" }.compactMap { Int($0[3]) }
-                #expect(port != nil && others.allSatisfy { $0 < port! }, "\(context): the port outranks the rest on ens4\n\(state)")
+                let rank = profiles.first { $0[0] == port }.flatMap { Int($0[3]) }
+                let others = profiles.filter { $0[0] != port }.compactMap { Int($0[3]) }
+                #expect(rank != nil && others.allSatisfy { $0 < rank! }, "\(context): the port outranks the rest on ens4\n\(state)")
             }
             #expect(try vm.runLAN(["ping", "-c", "2", "-W", "5", "192.168.1.10"]).status == 0, "\(context): not reachable from the LAN\n\(state)")
         }

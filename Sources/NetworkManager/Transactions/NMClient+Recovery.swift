@@ -326,23 +326,41 @@ extension NMClient {
             profile.stagedTag = tag
             try await updateProfile(recordProfile.path, to: profile, storage: .memory)
         }
-        // Staged additions first, then modifications: every profile of the new configuration
-        // is on disk before the old one is told to step back. The staged witness before
-        // anything else (see above), then, among additions, ports before controllers: after a
-        // power cut, a port whose controller never reached the disk is inert (NetworkManager
-        // tries it, finds no controller and autoconnects the old profile), while a controller
-        // without its ports would come up with the addresses still on the old profile's
-        // interface (the VM tier's power-cut test; docs/transactions.md). The witness is a
-        // port when the plan adds one (TransactionRun.witnessAdd) for the same reason.
-        let additions = work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role == .add }
-        let ordered = work.staged.filter { $0.profile.uuid == witness }
+        // The order of the writes is what a power cut leaves on disk (docs/transactions.md,
+        // "A power cut during the commit"): every prefix must boot with the addresses on one
+        // interface and the NIC carrying them able to activate.
+        // - The witness first (see above; TransactionRun.witnessAdd picks it by the same rules).
+        // - Controllers added for a profile modified into their port (a NIC's own profile
+        //   attached to a new bridge): written inert (autoconnect off), before that port, and
+        //   their autoconnect restored once every port is on disk. An inert controller comes up
+        //   only when a port pulls it in, so it never holds the addresses beside the NIC.
+        // - Modifications, then added ports, then the other additions: a port whose controller
+        //   is not on disk is inert at boot (NetworkManager tries it, finds no controller, and
+        //   autoconnects the old profile), while a controller with addresses and no port would
+        //   come up beside the old profile's interface.
+        // Every profile of the new configuration is on disk before the old one steps back.
+        let inert = Self.inertControllers(work.staged)
+        let modifications = work.staged.filter { $0.profile.stagedTag?.role != .add }
+        let additions = work.staged.filter { $0.profile.stagedTag?.role == .add && !inert.contains($0.profile.uuid) }
+        let ordered = work.staged.filter { inert.contains($0.profile.uuid) }
+            + modifications
             + additions.filter { $0.profile.connection.controller != nil }
             + additions.filter { $0.profile.connection.controller == nil }
-            + work.staged.filter { $0.profile.uuid != witness && $0.profile.stagedTag?.role != .add }
-        for stored in ordered {
+        let first = ordered.firstIndex { $0.profile.uuid == witness }.map { [ordered[$0]] } ?? []
+        var restore: [(path: ObjectPath, profile: NMConnectionProfile, storage: NMUpdateStorage)] = []
+        for stored in first + ordered.filter({ $0.profile.uuid != witness }) {
             try await beforeWrite()
             let storage: NMUpdateStorage = stored.profile.stagedTag?.originalStorage == .memory ? .memory : .disk
-            try await updateProfile(stored.path, to: Self.untagged(stored.profile), storage: storage)
+            var profile = Self.untagged(stored.profile)
+            if inert.contains(profile.uuid), profile.connection.autoconnect != false {
+                restore.append((stored.path, profile, storage))
+                profile.connection.autoconnect = false
+            }
+            try await updateProfile(stored.path, to: profile, storage: storage)
+        }
+        for controller in restore {
+            try await beforeWrite()
+            try await updateProfile(controller.path, to: controller.profile, storage: controller.storage)
         }
         for uuid in work.superseded {
             // Re-read before the change; by the path known from planning when it still holds
@@ -369,6 +387,18 @@ extension NMClient {
             try await destroyCheckpoint(checkpoint)
         }
         for path in work.cleanup { try await deleteIgnoringGone(path) }
+    }
+
+    /// The staged additions that are the controller of a staged *modification*: a profile
+    /// that exists today becomes their port. The commit writes them inert first.
+    static func inertControllers(_ staged: [(path: ObjectPath, profile: NMConnectionProfile)]) -> Set<UUID> {
+        let named = Set(staged.filter { $0.profile.stagedTag?.role != .add }.compactMap { $0.profile.connection.controller?.lowercased() })
+        guard !named.isEmpty else { return [] }
+        return Set(staged.filter { stored in
+            guard stored.profile.stagedTag?.role == .add else { return false }
+            let names = [stored.profile.connection.interfaceName?.rawValue, stored.profile.uuid.uuidString].compactMap { $0?.lowercased() }
+            return names.contains(where: named.contains)
+        }.map(\.profile.uuid))
     }
 
     /// Deletes a profile; one that is gone already is fine.

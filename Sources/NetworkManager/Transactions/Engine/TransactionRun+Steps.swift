@@ -26,9 +26,18 @@ extension TransactionRun {
     /// adds one: the witness is also the commit's first write to disk, and a port is the add
     /// that is inert on disk without the rest (docs/transactions.md, "A power cut during the
     /// commit").
+    /// A controller added for a profile the plan modifies into its port comes first instead:
+    /// the commit writes it inert before anything else (``NMClient/runCommit(_:fence:check:)``).
     func witnessAdd(_ prepared: NMClient.Prepared) -> UUID? {
         let adds = prepared.plan.steps.filter { $0.kind == .add && !$0.alreadyDone && prepared.adds[$0.uuid] != nil }
-        return (adds.first { prepared.adds[$0.uuid]?.connection.controller != nil } ?? adds.first)?.uuid
+        let modifiedPortsOf = Set(prepared.plan.steps.filter { $0.kind == .modify && !$0.alreadyDone }
+            .compactMap { prepared.modifies[$0.uuid]?.connection.controller?.lowercased() })
+        let inert = adds.first { step in
+            guard let profile = prepared.adds[step.uuid] else { return false }
+            return [profile.connection.interfaceName?.rawValue, profile.uuid.uuidString].compactMap { $0?.lowercased() }
+                .contains(where: modifiedPortsOf.contains)
+        }
+        return (inert ?? adds.first { prepared.adds[$0.uuid]?.connection.controller != nil } ?? adds.first)?.uuid
     }
 
     /// The profiles the plan modifies or deletes, each copied as it is into an inert in-memory
