@@ -57,7 +57,8 @@ struct TransactionTagTests {
             #expect(body.superseded.map(\.uuid) == [conversion.old.profile.uuid])
             #expect(body.reactivate.map(\.interface) == ["eno1"])
             #expect(body.newDevices == ["br0"])
-            #expect(body.witness == conversion.bridge.uuid)
+            // The port, when the plan adds one (TransactionRun.witnessAdd: ports reach the disk first).
+            #expect(body.witness == conversion.port.uuid)
 
             // Staged adds: autoconnect off on the host, the intended value in the tag.
             let adds = byRole[.add] ?? []

@@ -144,6 +144,31 @@ struct TransactionTests {
         }
     }
 
+    /// A superseded profile that someone else changes after planning keeps that change: the
+    /// commit's autoconnect write is refused by NetworkManager's version-id check (1.44 and
+    /// later) or made on a re-read (1.42), never on the copy planning read.
+    @Test func aSupersededProfileChangedAfterPlanningKeepsTheChange() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            var conversion = try await BridgeConversion.make(nm)
+            conversion.transaction.afterActivation = [
+                NMTransactionHook("changes eno1's profile", required: true) {
+                    guard let stored = try await nm.profiles(named: "eno1").first else { throw NMError(.failed, "no profile eno1") }
+                    var profile = stored.profile
+                    profile.connection.autoconnectPriority = 7
+                    try await nm.updateProfile(stored.path, to: profile)
+                    return "priority 7"
+                },
+            ]
+            let result = try await nm.apply(conversion.transaction)
+            #expect(result.outcome == .committed)
+            #expect(result.steps.contains { $0.step == .afterActivation && $0.detail == "changes eno1's profile: priority 7" })
+            let after = try #require(try await nm.profiles(named: "eno1").first)
+            #expect(after.profile.connection.autoconnect == false)
+            #expect(after.profile.connection.autoconnectPriority == 7)
+        }
+    }
+
     /// A required hook that fails rolls the transaction back like a failed probe.
     @Test func aFailingRequiredHookRollsBackToExactlyBefore() async throws {
         try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in

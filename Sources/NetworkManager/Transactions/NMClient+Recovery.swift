@@ -363,6 +363,15 @@ extension NMClient {
             try await updateProfile(controller.path, to: controller.profile, storage: controller.storage)
         }
         for uuid in work.superseded {
+            // On 1.44 and later, the profile as planning read it is written back with its
+            // `VersionId` (Update2's `version-id`): NetworkManager refuses the write if anyone
+            // changed the profile since, so the re-read below is needed only then (one call
+            // fewer). Before 1.44 (no `VersionId`), and for a profile planning saw with
+            // autoconnect already off, it is re-read as before.
+            if let known = work.known[uuid], known.versionID != nil, known.profile.connection.autoconnect != false {
+                try await beforeWrite()
+                if try await supersedeAsRead(known) { continue }
+            }
             // Re-read before the change; by the path known from planning when it still holds
             // this profile, else looked up by UUID.
             var current: NMStoredProfile?
@@ -399,6 +408,25 @@ extension NMClient {
             let names = [stored.profile.connection.interfaceName?.rawValue, stored.profile.uuid.uuidString].compactMap { $0?.lowercased() }
             return names.contains(where: named.contains)
         }.map(\.profile.uuid))
+    }
+
+    /// Turns autoconnect off on `known` as planning read it, with its `VersionId`
+    /// (`Update2`'s `version-id`, 1.44 and later): NetworkManager refuses the write if anyone
+    /// changed the profile since. False when it was refused for that, or the profile is gone:
+    /// answered, nothing written, and the caller re-reads it.
+    func supersedeAsRead(_ known: NMStoredProfile) async throws -> Bool {
+        var profile = known.profile
+        profile.connection.autoconnect = false
+        do throws(any Error) {
+            try await updateProfile(known.path, to: profile, storage: known.isInMemory ? .unchanged : .disk,
+                                    expectedVersionID: known.versionID)
+            return true
+        } catch let error as NMError where error.code == .versionIDMismatch || error.code == .unknownConnection
+            || error.code == .invalidConnection || error.dbusError?.code == .unknownObject
+            || error.dbusError?.code == .unknownMethod
+        {
+            return false
+        }
     }
 
     /// Deletes a profile; one that is gone already is fine.
