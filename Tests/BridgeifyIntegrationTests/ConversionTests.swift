@@ -24,7 +24,7 @@ extension BridgeifyTests {
                 #expect(bridgeChanges.contains { $0.setting == "bridge" && $0.key == "stp" && $0.after == .boolean(false) })
                 #expect(bridgeChanges.contains { $0.key == "assigned-mac-address" && $0.after?.description.uppercased().contains(mac ?? "?") == true })
                 #expect(planned.probes == ["gateway 192.168.1.1 answers ICMP echo"])
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
                 let human = try await container.bridgeify(["eno1", "--dry-run"], json: false)
                 #expect(human.stdout.contains("+ ipv4.address-data"), "\(human)")
 
@@ -57,7 +57,7 @@ extension BridgeifyTests {
                 #expect(again.status == 0 && again.report?.result == "unchanged", "\(again)")
                 #expect(again.report?.summary?.contains("nothing to do") == true)
                 #expect(!(again.report?.steps.contains { $0.step == "checkpoint" } ?? true))
-                #expect(try await NMHostSnapshot.take(container, nm) == after)
+                try await expectSnapshot(container, nm, equals: after)
                 let human2 = try await container.bridgeify(["eno1"], json: false)
                 #expect(human2.status == 0 && human2.stdout.contains("nothing to do"), "\(human2)")
 

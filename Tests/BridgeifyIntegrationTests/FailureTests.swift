@@ -30,7 +30,7 @@ extension BridgeifyTests {
                 #expect(human.status == 1)
                 #expect(human.stderr.contains("bridgeify: error: probe failed") && human.stderr.contains("hint:"), "\(human)")
                 #expect(human.stdout.contains("rolled back"), "\(human)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
             }
         }
 
@@ -80,7 +80,7 @@ extension BridgeifyTests {
                 #expect(lost.status == 1 && report.result == "rolled-back", "\(lost)")
                 #expect(report.probes?.contains("SSH peer 192.168.1.77 answers ICMP echo") == true)
                 #expect(report.error?.message.contains("SSH peer 192.168.1.77") == true, "\(String(describing: report.error))")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
 
                 // A second address on the LAN answers: the conversion commits.
                 let added = try container.execLAN(["ip", "addr", "add", "192.168.1.77/24", "dev", "lan0"])
@@ -142,7 +142,7 @@ extension BridgeifyTests {
                 let refused = try await container.bridgeify(["eno1", "--probe", "tcp:192.168.1.1:9"])
                 #expect(refused.status == 1 && refused.report?.result == "rolled-back", "\(refused)")
                 #expect(refused.report?.probes?.contains("TCP connect to 192.168.1.1:9") == true)
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
                 let pinged = try await container.bridgeify(["eno1", "--probe", "ping:192.168.1.1"])
                 #expect(pinged.status == 0 && pinged.report?.result == "committed", "\(pinged)")
                 #expect(pinged.report?.probes?.count == 2)

@@ -123,7 +123,7 @@ extension BridgeifyTests {
                 let hint = blocked.report?.error?.hint ?? ""
                 #expect(hint.contains("CheckpointDestroy o \(checkpoint.path.rawValue)") && !hint.contains("ALLOW_OVERLAPPING")
                             && !hint.contains("--"), "\(hint)")
-                #expect(try await NMHostSnapshot.take(container, nm) == held)
+                try await expectSnapshot(container, nm, equals: held)
                 try await nm.destroyCheckpoint(checkpoint.path)
 
                 // For a person: one line of error, one of hint, on stderr; exit 2.
@@ -132,7 +132,7 @@ extension BridgeifyTests {
                 let lines = human.stderr.split(separator: "\n")
                 #expect(lines.count == 2 && lines[0].hasPrefix("bridgeify: error: ") && lines[1].hasPrefix("hint: "), "\(human)")
                 #expect(human.stdout.contains("Nothing was changed."), "\(human)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
             }
         }
 
@@ -160,7 +160,7 @@ extension BridgeifyTests {
                     #expect(!output.unicodeScalars.contains { $0 == "\u{1b}" || $0 == "\u{7}" || $0 == "\r" }, "\(output)")
                 }
                 #expect(human.stderr.contains(#"\u{1b}]0;pwned"#), "\(human.stderr)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
             }
         }
 

@@ -174,3 +174,10 @@ func autoconnecting(on interface: String, _ nm: NMClient) async throws -> [Strin
         $0.profile.interfaceName?.rawValue == interface && $0.profile.connection.autoconnect != false
     }.map(\.profile.name).sorted()
 }
+
+/// Expects the host of `container` to equal `expected` now, and says what differs if not.
+func expectSnapshot(_ container: NMContainer, _ client: NMClient, equals expected: NMHostSnapshot,
+                    sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let now = try await NMHostSnapshot.take(container, client)
+    #expect(now == expected, "the host differs: \(now.differences(from: expected).joined(separator: "; "))", sourceLocation: sourceLocation)
+}

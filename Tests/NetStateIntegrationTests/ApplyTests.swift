@@ -44,12 +44,12 @@ extension NetStateScenarios {
                 // A malformed file: refused with the key's path, nothing changed.
                 let bad = try await container.apply(Self.bridge.replacingOccurrences(of: "    - name: eno2", with: "    - nme: eno2"))
                 #expect(bad.status == 2 && bad.result == "rejected" && bad.errorPath == "interfaces[0].bridge.port[1].nme", "\(bad)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
 
                 let dry = try await container.apply(Self.bridge, ["--dry-run"])
                 #expect(dry.status == 0 && dry.result == "planned", "\(dry)")
                 #expect(dry.planSteps.compactMap { $0["kind"] as? String }.contains("activate"), "\(dry)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
 
                 let start = ContinuousClock.now
                 let run = try await container.apply(Self.bridge, ["--no-probe"])
@@ -59,17 +59,17 @@ extension NetStateScenarios {
                 #expect(try container.kernelAddresses("br0").contains("2001:db8:1::210/64"))
                 #expect(try container.controller(of: "eno1") == "br0" && container.controller(of: "eno2") == "br0")
 
-                let after = try await NMHostSnapshot.take(container, nm)
+                let after = try await settledSnapshot(container, nm)
                 let again = try await container.apply(Self.bridge, ["--no-probe"])
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
-                #expect(try await NMHostSnapshot.take(container, nm) == after)
+                try await expectSnapshot(container, nm, equals: after)
 
                 // show | apply: nothing to do.
                 let shown = try await container.netstate(["show"], json: false)
                 #expect(shown.status == 0 && shown.stdout.contains("br0"), "\(shown)")
                 let roundTrip = try await container.apply(shown.stdout, ["--no-probe"])
                 #expect(roundTrip.status == 0 && roundTrip.result == "unchanged", "\(roundTrip)\n\(shown.stdout)")
-                #expect(try await NMHostSnapshot.take(container, nm) == after)
+                try await expectSnapshot(container, nm, equals: after)
             }
         }
 

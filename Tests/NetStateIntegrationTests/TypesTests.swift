@@ -32,7 +32,7 @@ extension NetStateScenarios {
                 #expect(try await nm.profiles().allSatisfy { $0.profile.connection.interfaceName?.rawValue != "br9" })
                 try await waitUntil("br9 gone") { (try? container.kernelAddresses("br9")) == nil }
                 #expect(try await container.apply(absent, ["--no-probe"]).result == "unchanged")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
             }
         }
 
@@ -64,7 +64,7 @@ extension NetStateScenarios {
                 #expect(plannedBond.planSteps.compactMap { $0["profile"] as? String }.contains("eno2"), "\(plannedBond)")
                 let human = try await container.netstate(["apply", "-", "--dry-run"], json: false)
                 #expect(human.status == 2, "stdin is empty here: an empty document is refused\n\(human)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
             }
         }
     }

@@ -34,7 +34,7 @@ extension NetStateScenarios {
 
                 let dry = try await container.apply(Self.state, ["--dry-run"])
                 #expect(dry.status == 0 && dry.result == "planned", "\(dry)")
-                #expect(try await NMHostSnapshot.take(container, nm) == before)
+                try await expectSnapshot(container, nm, equals: before)
 
                 let run = try await container.apply(Self.state)
                 #expect(run.status == 0 && run.result == "committed" && run.hostState == "committed", "\(run)")
@@ -50,10 +50,10 @@ extension NetStateScenarios {
                 // eno1 is not touched: still its seed profile and address.
                 #expect(try container.kernelAddresses("eno1") == ["192.168.1.200/24"])
 
-                let after = try await NMHostSnapshot.take(container, nm)
+                let after = try await settledSnapshot(container, nm)
                 let again = try await container.apply(Self.state)
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
-                #expect(try await NMHostSnapshot.take(container, nm) == after)
+                try await expectSnapshot(container, nm, equals: after)
 
                 // show renders vx0 as a vxlan with the same keys; applying it changes nothing.
                 let shown = try await container.netstate(["show", "br1", "vx0"], json: false)
@@ -61,7 +61,7 @@ extension NetStateScenarios {
                 #expect(shown.stdout.contains("destination-port: 4789") && shown.stdout.contains("base-iface: eno1"), "\(shown.stdout)")
                 let roundTrip = try await container.apply(shown.stdout)
                 #expect(roundTrip.status == 0 && roundTrip.result == "unchanged", "\(roundTrip)\n\(shown.stdout)")
-                #expect(try await NMHostSnapshot.take(container, nm) == after)
+                try await expectSnapshot(container, nm, equals: after)
             }
         }
     }
