@@ -15,7 +15,9 @@ import Foundation
 /// What it leaves out, on purpose, so that two snapshots of an unchanged host are equal:
 /// - every profile's `connection.timestamp` (NetworkManager updates it while a profile is active);
 /// - link-local addresses, `fe80::` and `multicast` routes, and the routes' `proto` and
-///   `expires` (they change with every router advertisement);
+///   `expires` (they change with every router advertisement) and `linkdown` (the carrier: a
+///   bridge with STP on has none until a port forwards, a forward delay after it is
+///   committed);
 /// - NetworkManager's own loopback profile's storage and UUID (after a reboot NetworkManager
 ///   makes a new one; its settings still count), and lo's `127.0.0.0/8` route: an undo after a
 ///   NetworkManager crash may activate lo's profile before NetworkManager has taken lo back as
@@ -35,8 +37,8 @@ public struct NMHostSnapshot: Equatable, Sendable, CustomStringConvertible {
     public var deviceStates: [String: String]
     /// The kernel's addresses but link-local ones (`"a.b.c.d/p"`), sorted, by interface but `lo`.
     public var addresses: [String: [String]]
-    /// The kernel's IPv4 and IPv6 routes of table main (`ip route` lines without `proto` and
-    /// `expires`), sorted; without `fe80::`, `multicast` and lo's `127.0.0.0/8`.
+    /// The kernel's IPv4 and IPv6 routes of table main (`ip route` lines without `proto`,
+    /// `expires` and `linkdown`), sorted; without `fe80::`, `multicast` and lo's `127.0.0.0/8`.
     public var routes: [String]
     /// Each port's controller (the kernel's `master`), by interface.
     public var controllers: [String: String]
@@ -106,6 +108,7 @@ public struct NMHostSnapshot: Equatable, Sendable, CustomStringConvertible {
             routes += try container.execChecked(["ip", family, "route", "show", "table", "main"]).split(separator: "\n").map {
                 String($0).replacingOccurrences(of: #" proto \w+"#, with: "", options: .regularExpression)
                     .replacingOccurrences(of: #" expires \d+sec"#, with: "", options: .regularExpression)
+                    .replacingOccurrences(of: " linkdown", with: "")
             }.filter { !$0.hasPrefix("fe80::") && !$0.hasPrefix("multicast") && !$0.hasPrefix("127.0.0.0/8 dev lo ") }
         }
         return NMHostSnapshot(

@@ -59,7 +59,7 @@ extension NetStateScenarios {
                 #expect(try container.kernelAddresses("br0").contains("2001:db8:1::210/64"))
                 #expect(try container.controller(of: "eno1") == "br0" && container.controller(of: "eno2") == "br0")
 
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(Self.bridge, ["--no-probe"])
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
                 try await expectSnapshot(container, nm, equals: after)

@@ -38,7 +38,7 @@ extension NetStateScenarios {
                 let error = run.report?["error"] as? [String: Any]
                 #expect(error?["code"] as? String == "ip-config-failed", "\(run)")
                 #expect((error?["hint"] as? String)?.contains("in use on the network") == true, "\(run)")
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
                 // NetworkManager said why: the other host's answer (its log, as evidence the probe ran).
                 #expect(try container.networkManagerLog().contains("192.168.1.1 is used on network"))

@@ -44,7 +44,7 @@ extension NetStateScenarios {
                 let profile = try #require(try await nm.profiles().first { $0.profile.interfaceName?.rawValue == "br0" }?.profile)
                 #expect(profile.ethernet?.assignedMACAddress == .address(try MACAddress(mac)) && profile.ipv4?.method == .auto)
 
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(Self.state)
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
                 try await expectSnapshot(container, nm, equals: after)

@@ -22,7 +22,7 @@ extension NetStateScenarios {
                 #expect(status.status == 4 && (status.report?["pending"] as? [Any])?.count == 1, "\(status)")
                 let rollback = try await container.netstate(["rollback"])
                 #expect(rollback.status == 0 && rollback.result == "rolled-back" && rollback.hostState == "before", "\(rollback)")
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
                 #expect(try await container.netstate(["status"]).result == "none")
 

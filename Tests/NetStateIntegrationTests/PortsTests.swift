@@ -37,7 +37,7 @@ extension NetStateScenarios {
                 #expect(active.contains(detached.uuid), "eno2 was up as a port: it stays up on its own (nmstate)")
                 #expect(try container.kernelAddresses("br0").contains("192.168.1.210/24"))
 
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(one, ["--no-probe"])
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
                 try await expectSnapshot(container, nm, equals: after)
@@ -109,7 +109,7 @@ extension NetStateScenarios {
                 #expect(active.contains(own.uuid), "the autoconnecting profile is the active one")
                 #expect(own.ipv4?.gateway == "192.168.1.1" && own.ipv4?.dns == ["114.114.114.114"])
 
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(Self.giveBack(gateway: "192.168.1.1"))
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
                 try await expectSnapshot(container, nm, equals: after)

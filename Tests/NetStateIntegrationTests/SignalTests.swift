@@ -55,7 +55,7 @@ extension NetStateScenarios {
                 #expect(error?["code"] as? String == "interrupted" && (error?["message"] as? String)?.contains("SIGTERM") == true, "\(report)")
                 #expect(error?["step"] as? String != nil, "the step it was stopped in: \(report)")
                 #expect(output.status == 1)
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 #expect(after == before, "\(after.differences(from: before))")
             }
         }

@@ -70,19 +70,3 @@ func expectSnapshot(_ container: NMContainer, _ client: NMClient, equals expecte
     #expect(now == expected, "the host differs: \(now.differences(from: expected).joined(separator: "; "))", sourceLocation: sourceLocation)
 }
 
-/// The host once it has settled: two snapshots a second apart that agree (at most 30 s).
-/// Right after a commit, IPv6 duplicate address detection and NetworkManager's own follow-up
-/// (routes of addresses that left the tentative state) can still be under way on a loaded
-/// machine; a later comparison with an unsettled snapshot would blame the next step.
-func settledSnapshot(_ container: NMContainer, _ client: NMClient) async throws -> NMHostSnapshot {
-    var last = try await NMHostSnapshot.take(container, client)
-    let deadline = ContinuousClock.now + .seconds(30)
-    while ContinuousClock.now < deadline {
-        try await Task.sleep(for: .seconds(1))
-        let next = try await NMHostSnapshot.take(container, client)
-        if next == last { return next }
-        print("host still settling: \(next.differences(from: last).joined(separator: "; "))")
-        last = next
-    }
-    return last
-}

@@ -50,7 +50,7 @@ extension NetStateScenarios {
                 // eno1 is not touched: still its seed profile and address.
                 #expect(try container.kernelAddresses("eno1") == ["192.168.1.200/24"])
 
-                let after = try await settledSnapshot(container, nm)
+                let after = try await NMHostSnapshot.take(container, nm)
                 let again = try await container.apply(Self.state)
                 #expect(again.status == 0 && again.result == "unchanged", "\(again)")
                 try await expectSnapshot(container, nm, equals: after)
