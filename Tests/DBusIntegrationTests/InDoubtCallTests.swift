@@ -154,7 +154,7 @@ final class InDoubtCallTests: Sendable {
     @Test func aQueuedCallTimingOutWasNotSent() async throws {
         try peer.clearCalls()
         let c = try await connect(.init(callWindow: 1))
-        let blocking = Task { try await self.call(c, "Stuck", [.double(0.6)]) }
+        let blocking = Task { try await self.call(c, "Stuck", [.double(2.0)]) }
         try await waitUntilOnWire(c)
         let error = try await #require(throws: DBusError.self) {
             try await self.call(c, "Marker", [.string("late")], timeout: .milliseconds(200))
@@ -169,11 +169,11 @@ final class InDoubtCallTests: Sendable {
     @Test func aSentCallTimingOutHasAnUnknownOutcome() async throws {
         let c = try await connect()
         let error = try await #require(throws: DBusError.self) {
-            try await self.call(c, "Stuck", [.double(0.5)], timeout: .milliseconds(150))
+            try await self.call(c, "Stuck", [.double(2.0)], timeout: .milliseconds(150))
         }
         #expect(error.code == .timeout)
         #expect(error.outcomeUnknown)
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(1900))
     }
 
     @Test func theWindowHoldsUnderFiveThousandConcurrentCalls() async throws {
