@@ -339,7 +339,8 @@ extension NMClient {
         //   autoconnects the old profile), while a controller with addresses and no port would
         //   come up beside the old profile's interface.
         // Every profile of the new configuration is on disk before the old one steps back.
-        let inert = Self.inertControllers(work.staged)
+        let inert = Self.inertControllers(adds: work.staged.filter { $0.profile.stagedTag?.role == .add }.map(\.profile),
+                                          modifies: work.staged.filter { $0.profile.stagedTag?.role != .add }.map(\.profile))
         let modifications = work.staged.filter { $0.profile.stagedTag?.role != .add }
         let additions = work.staged.filter { $0.profile.stagedTag?.role == .add && !inert.contains($0.profile.uuid) }
         let ordered = work.staged.filter { inert.contains($0.profile.uuid) }
@@ -398,16 +399,16 @@ extension NMClient {
         for path in work.cleanup { try await deleteIgnoringGone(path) }
     }
 
-    /// The staged additions that are the controller of a staged *modification*: a profile
-    /// that exists today becomes their port. The commit writes them inert first.
-    static func inertControllers(_ staged: [(path: ObjectPath, profile: NMConnectionProfile)]) -> Set<UUID> {
-        let named = Set(staged.filter { $0.profile.stagedTag?.role != .add }.compactMap { $0.profile.connection.controller?.lowercased() })
+    /// The additions that are the controller of a *modification*: a profile that exists today
+    /// becomes their port. The commit writes them inert first, and the first of them plays the
+    /// witness (``TransactionRun/witnessAdd(_:)``). A port names its controller by interface
+    /// name or UUID.
+    static func inertControllers(adds: [NMConnectionProfile], modifies: [NMConnectionProfile]) -> Set<UUID> {
+        let named = Set(modifies.compactMap { $0.connection.controller?.lowercased() })
         guard !named.isEmpty else { return [] }
-        return Set(staged.filter { stored in
-            guard stored.profile.stagedTag?.role == .add else { return false }
-            let names = [stored.profile.connection.interfaceName?.rawValue, stored.profile.uuid.uuidString].compactMap { $0?.lowercased() }
-            return names.contains(where: named.contains)
-        }.map(\.profile.uuid))
+        return Set(adds.filter { add in
+            [add.connection.interfaceName?.rawValue, add.uuid.uuidString].compactMap { $0?.lowercased() }.contains(where: named.contains)
+        }.map(\.uuid))
     }
 
     /// Turns autoconnect off on `known` as planning read it, with its `VersionId`

@@ -30,13 +30,10 @@ extension TransactionRun {
     /// the commit writes it inert before anything else (``NMClient/runCommit(_:fence:check:)``).
     func witnessAdd(_ prepared: NMClient.Prepared) -> UUID? {
         let adds = prepared.plan.steps.filter { $0.kind == .add && !$0.alreadyDone && prepared.adds[$0.uuid] != nil }
-        let modifiedPortsOf = Set(prepared.plan.steps.filter { $0.kind == .modify && !$0.alreadyDone }
-            .compactMap { prepared.modifies[$0.uuid]?.connection.controller?.lowercased() })
-        let inert = adds.first { step in
-            guard let profile = prepared.adds[step.uuid] else { return false }
-            return [profile.connection.interfaceName?.rawValue, profile.uuid.uuidString].compactMap { $0?.lowercased() }
-                .contains(where: modifiedPortsOf.contains)
-        }
+        let controllers = NMClient.inertControllers(
+            adds: adds.compactMap { prepared.adds[$0.uuid] },
+            modifies: prepared.plan.steps.filter { $0.kind == .modify && !$0.alreadyDone }.compactMap { prepared.modifies[$0.uuid] })
+        let inert = adds.first { controllers.contains($0.uuid) }
         return (inert ?? adds.first { prepared.adds[$0.uuid]?.connection.controller != nil } ?? adds.first)?.uuid
     }
 
