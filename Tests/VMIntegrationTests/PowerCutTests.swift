@@ -107,20 +107,31 @@ extension VMIntegrationTests {
                 var booted: [String: (cell: String, outcome: Outcome)] = [:]
                 var table: [String] = []
                 for cell in cells {
-                    try vm.runChecked("/root/reset.sh")
-                    try Self.expect(.before, port: port, in: vm, context: "\(cell.name): the reset")
-                    let stopped = try vm.runChecked("""
-                        rm -f /root/cell.log; \
-                        setsid env CRASHPOINT_LOG=/root/cell.log CRASHPOINT_MEMBER=\(cell.member) CRASHPOINT_AT=\(cell.n) \
-                            CRASHPOINT_SIGNAL=STOP LD_PRELOAD=\(shim) \(tool) </dev/null >/root/out.json 2>&1 & \
-                        for i in $(seq 240); do grep -q '^# signal' /root/cell.log 2>/dev/null && break; \
-                            kill -0 $! 2>/dev/null || break; sleep 0.5; done; \
-                        sleep 1; sync; \
-                        grep -c '^# signal' /root/cell.log; \
-                        grep -hv -e '^uuid=' -e '^timestamp=' /etc/NetworkManager/system-connections/* | sha256sum | cut -c1-12
-                        """, timeout: 240)
-                    let lines = stopped.split(separator: "\n").map(String.init)
-                    #expect(lines.first == "1", "\(cell.name): the tool was not stopped there\n\(stopped)")
+                    // The calls before the commit vary from run to run (a port attached late is
+                    // activated once more): a cell the recorded run reached may not come in the
+                    // next one (an ActivateConnection #2). The tool then finishes; try again.
+                    var lines: [String] = []
+                    for attempt in 1...3 {
+                        try vm.runChecked("/root/reset.sh")
+                        try Self.expect(.before, port: port, in: vm, context: "\(cell.name): the reset")
+                        let stopped = try vm.runChecked("""
+                            rm -f /root/cell.log; \
+                            setsid env CRASHPOINT_LOG=/root/cell.log CRASHPOINT_MEMBER=\(cell.member) CRASHPOINT_AT=\(cell.n) \
+                                CRASHPOINT_SIGNAL=STOP LD_PRELOAD=\(shim) \(tool) </dev/null >/root/out.json 2>&1 & \
+                            for i in $(seq 240); do grep -q '^# signal' /root/cell.log 2>/dev/null && break; \
+                                kill -0 $! 2>/dev/null || break; sleep 0.5; done; \
+                            sleep 1; sync; \
+                            grep -c '^# signal' /root/cell.log; \
+                            grep -hv -e '^uuid=' -e '^timestamp=' /etc/NetworkManager/system-connections/* | sha256sum | cut -c1-12
+                            """, timeout: 240)
+                        lines = stopped.split(separator: "\n").map(String.init)
+                        if lines.first == "1" { break }
+                        print("VM power cut: \(cell.name) not reached on attempt \(attempt) (the run took the other path)")
+                    }
+                    guard lines.first == "1" else {
+                        Issue.record("\(cell.name): the tool was not stopped there in 3 runs")
+                        continue
+                    }
                     let member = cell.name
                     let disk = lines.last ?? "?"
                     if let earlier = booted[disk] {
