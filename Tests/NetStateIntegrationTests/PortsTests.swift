@@ -90,9 +90,33 @@ extension NetStateScenarios {
                 let afterFailure = try await NMHostSnapshot.take(container, nm)
                 #expect(afterFailure == before, "\(afterFailure.differences(from: before))")
 
+                // The commit's writes, in the order NetworkManager made them (its Updated and
+                // ConnectionRemoved signals): br0's autoconnect off must come before eno1's port
+                // becomes a plain profile on disk, so that no prefix of them boots with the
+                // address on both (docs/transactions.md, "A power cut during the commit").
+                let stored = try await nm.profiles()
+                let bridgePath = try #require(stored.first { $0.profile.interfaceName?.rawValue == "br0" }?.path)
+                let portPath = try #require(stored.first { $0.profile.connection.controller != nil }?.path)
+                let writes = try await nm.connection.signals(matching: DBusMatchRule(sender: NMClient.service, pathNamespace: "/org/freedesktop/NetworkManager/Settings"))
+                let seen = Task {
+                    var order: [String] = []
+                    for try await signal in writes {
+                        let who = signal.path == bridgePath ? "br0" : signal.path == portPath ? "port" : nil
+                        if let who, signal.member.rawValue == "Updated" { order.append("\(who) updated") }
+                        if signal.member.rawValue == "ConnectionRemoved", signal.body.first == .objectPath(bridgePath) {
+                            order.append("br0 removed")
+                            return order
+                        }
+                    }
+                    return order
+                }
                 let start = ContinuousClock.now
                 let run = try await container.apply(Self.giveBack(gateway: "192.168.1.1"))
                 print("netstate give-back br0 to eno1: \(run.result ?? "?") in \(ContinuousClock.now - start)")
+                let order = try await seen.value
+                let inert = order.firstIndex(of: "br0 updated"), plain = order.lastIndex(of: "port updated")
+                #expect(inert != nil && plain != nil && inert! < plain! && order.last == "br0 removed",
+                        "the commit writes br0 inert before eno1's profile leaves it: \(order)")
                 #expect(run.status == 0 && run.result == "committed" && run.hostState == "committed", "\(run)")
                 #expect(try container.kernelAddresses("eno1").contains("192.168.1.200/24"))
                 #expect(try container.controller(of: "eno1") == nil)

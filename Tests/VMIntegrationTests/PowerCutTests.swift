@@ -22,9 +22,10 @@ import Testing
 /// tier boots one VM at a time.
 extension VMIntegrationTests {
     @Suite struct PowerCutTests {
-        /// The guest's state, classified from what it runs after a boot.
+        /// The guest's state, classified from what it runs after a boot: ens4 holding the
+        /// address itself, or as br0's port with br0 holding it.
         enum Outcome: String {
-            case before, committed
+            case plain, bridged
         }
 
         /// bridgeify: a new port profile and bridge; the NIC's profile superseded.
@@ -37,6 +38,38 @@ extension VMIntegrationTests {
         @Test func aPowerCutAtEachWriteOfNetstateBootsBeforeOrConverted() async throws {
             try await Self.sweep(tool: "\(BondVLANTests.netstate) apply /root/state.yml --json", port: "wired", state: Self.bridgeState)
         }
+
+        /// The reverse, netstate's give-back recipe (docs/netstate.md): br0 `absent`, ens4's
+        /// profile (the port) made plain again with br0's address. The commit writes br0 inert
+        /// before the port's write, and deletes it last.
+        @Test func aPowerCutAtEachWriteOfAGiveBackBootsBridgedOrPlain() async throws {
+            try await Self.sweep(tool: "\(BondVLANTests.netstate) apply /root/giveback.yml --json", port: "wired",
+                                 state: Self.bridgeState, from: .bridged)
+        }
+
+        /// br0 given back to ens4, as a netstate file.
+        static let giveBackState = """
+            interfaces:
+            - name: br0
+              type: linux-bridge
+              state: absent
+            - name: ens4
+              type: ethernet
+              state: up
+              ipv4:
+                enabled: true
+                dhcp: false
+                address:
+                - ip: 192.168.1.10
+                  prefix-length: 24
+              ipv6:
+                enabled: false
+            routes:
+              config:
+              - destination: 0.0.0.0/0
+                next-hop-address: 192.168.1.1
+                next-hop-interface: ens4
+            """
 
         /// br0 over ens4 with ens4's address and gateway, as a netstate file.
         static let bridgeState = """
@@ -66,19 +99,27 @@ extension VMIntegrationTests {
             """
 
         /// Cuts the power after each write of `tool`'s transaction (see the type's comment); `port`
-        /// is the profile that runs ens4 once converted.
-        static func sweep(tool: String, port: String, state: String? = nil) async throws {
+        /// is the profile that runs ens4 when bridged. The host starts `from` plain (ens4's own
+        /// profile `wired`) or bridged (`state` applied over it first), and every boot must be
+        /// that or the other.
+        static func sweep(tool: String, port: String, state: String? = nil, from start: Outcome = .plain) async throws {
             let bridgeify = VMIntegrationTests.bridgeify
             let folder = URL(fileURLWithPath: bridgeify).deletingLastPathComponent().path
             let shim = try CrashPointShim.build(nextTo: bridgeify)
             try await withNMVirtualMachine(nics: 1, shares: [folder]) { vm in
                 if let state { try vm.runChecked("cat > /root/state.yml <<'EOS'\n\(state)\nEOS") }
+                try vm.runChecked("cat > /root/giveback.yml <<'EOS'\n\(Self.giveBackState)\nEOS")
                 try vm.runChecked("""
                     nmcli connection add con-name wired ifname ens4 type ethernet ipv4.method manual \
                     ipv4.addresses 192.168.1.10/24 ipv4.gateway 192.168.1.1 ipv6.method disabled >/dev/null && \
-                    nmcli --wait 90 connection up wired >/dev/null && sync && \
-                    mkdir -p /root/before && cp -a /etc/NetworkManager/system-connections/. /root/before/
+                    nmcli --wait 90 connection up wired >/dev/null && sync
                     """)
+                if start == .bridged {
+                    let bridged = try vm.runChecked("\(BondVLANTests.netstate) apply /root/state.yml --json; echo \"exit $?\"")
+                    #expect(bridged.contains("exit 0"), "bridging before the sweep: \(bridged)")
+                }
+                // What the reset brings back: `wired` up (as br0's port, it brings br0 up with it).
+                try vm.runChecked("sync; mkdir -p /root/before && cp -a /etc/NetworkManager/system-connections/. /root/before/")
                 try vm.runChecked("cat > /root/reset.sh <<'EOS'\n\(Self.resetScript)\nEOS\nchmod +x /root/reset.sh")
 
                 // One run that only records the calls: the cells are its writes from activation on.
@@ -113,7 +154,7 @@ extension VMIntegrationTests {
                     var lines: [String] = []
                     for attempt in 1...3 {
                         try vm.runChecked("/root/reset.sh")
-                        try Self.expect(.before, port: port, in: vm, context: "\(cell.name): the reset")
+                        try Self.expect(start, port: port, in: vm, context: "\(cell.name): the reset")
                         let stopped = try vm.runChecked("""
                             rm -f /root/cell.log; \
                             setsid env CRASHPOINT_LOG=/root/cell.log CRASHPOINT_MEMBER=\(cell.member) CRASHPOINT_AT=\(cell.n) \
@@ -141,7 +182,7 @@ extension VMIntegrationTests {
                             busctl call org.freedesktop.NetworkManager /org/freedesktop/NetworkManager \
                                 org.freedesktop.NetworkManager CheckpointDestroy o / >/dev/null 2>&1 || true
                             """)
-                        table.append("\(member): keyfiles \(disk) as after \(earlier.cell): \(earlier.outcome.rawValue)")
+                        table.append("\(member): keyfiles \(disk) as after \(earlier.cell): \(Self.name(earlier.outcome, from: start))")
                         continue
                     }
                     try await vm.powerCut()
@@ -149,13 +190,18 @@ extension VMIntegrationTests {
                     let outcome = try await Self.settledOutcome(vm, port: port, context: "after \(member)")
                     booted[disk] = (cell.name, outcome)
                     let files = try vm.runChecked("ls /etc/NetworkManager/system-connections | tr '\\n' ' '")
-                    table.append("\(member): keyfiles \(disk) (\(files.trimmingCharacters(in: .whitespacesAndNewlines))) booted: \(outcome.rawValue)")
+                    table.append("\(member): keyfiles \(disk) (\(files.trimmingCharacters(in: .whitespacesAndNewlines))) booted: \(Self.name(outcome, from: start))")
                 }
                 print("VM power cut:\n  " + table.joined(separator: "\n  "))
                 // The cut before the commit must come back as before, the last as committed.
                 #expect(table.first?.hasSuffix("before") == true, "\(table)")
                 #expect(table.last?.hasSuffix("committed") == true, "\(table)")
             }
+        }
+
+        /// An outcome as the table prints it: `before` or `committed`, relative to `start`.
+        static func name(_ outcome: Outcome, from start: Outcome) -> String {
+            "\(outcome.rawValue), \(outcome == start ? "before" : "committed")"
         }
 
         /// Back to "before" without a boot: only `wired`, active on ens4, no br0.
@@ -201,8 +247,7 @@ extension VMIntegrationTests {
             // Give NetworkManager's autoconnection time to finish what it started.
             try await Task.sleep(for: .seconds(3))
             let addresses = try vm.runChecked("ip -4 -o addr show")
-            let converted = addresses.contains(" br0 ")
-            let outcome: Outcome = converted ? .committed : .before
+            let outcome: Outcome = addresses.contains(" br0 ") ? .bridged : .plain
             try expect(outcome, port: port, in: vm, context: context)
             return outcome
         }
@@ -222,14 +267,14 @@ extension VMIntegrationTests {
                 """)
             let holders = state.split(separator: "\n").first { $0.hasPrefix("addr: ") }.map { $0.dropFirst(6).split(separator: " ").map(String.init) } ?? []
             switch outcome {
-            case .before:
-                #expect(holders == ["ens4"], "\(context): before, the address on ens4 only\n\(state)")
+            case .plain:
+                #expect(holders == ["ens4"], "\(context): plain, the address on ens4 only\n\(state)")
                 #expect(state.contains("br0: no") && state.contains("master: none") && state.contains("active: wired"),
-                        "\(context): before, ens4 run by wired, no br0\n\(state)")
-            case .committed:
-                #expect(holders == ["br0"], "\(context): converted, the address on br0 only\n\(state)")
+                        "\(context): plain, ens4 run by wired, no br0\n\(state)")
+            case .bridged:
+                #expect(holders == ["br0"], "\(context): bridged, the address on br0 only\n\(state)")
                 #expect(state.contains("master: master br0") && state.contains("active: \(port)\n"),
-                        "\(context): converted, ens4 run by br0's port\n\(state)")
+                        "\(context): bridged, ens4 run by br0's port\n\(state)")
                 // Every other profile that autoconnects on ens4 ranks below the port, so that the next
                 // boot picks the port again (the old one still autoconnects when the cut came before
                 // the commit turned it off).

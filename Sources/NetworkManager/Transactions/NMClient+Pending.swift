@@ -171,7 +171,7 @@ extension NMClient {
             deleted: view.record?.deletes ?? view.legacyDeletes,
             // The witness last: a record without a witness would read as "rolled back".
             cleanup: (view.backups + [view.recordProfile].compactMap { $0 } + [view.witness].compactMap { $0 }).map(\.path),
-            checkpoint: checkpoint)
+            checkpoint: checkpoint, before: view.originalsFromBackups.mapValues(\.profile))
     }
 
     /// Rolls a transaction back now: through its checkpoint when it still exists, then undoing

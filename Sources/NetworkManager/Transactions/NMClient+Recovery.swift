@@ -292,6 +292,10 @@ extension NMClient {
         var checkpoint: ObjectPath?
         /// Profiles known from planning, re-read by path instead of being looked up.
         var known: [UUID: NMStoredProfile] = [:]
+        /// The modified profiles as they were before the transaction (from planning, or from
+        /// the backups when another process commits): which controller a modification detaches
+        /// its port from.
+        var before: [UUID: NMConnectionProfile] = [:]
     }
 
     /// Runs a commit: marks the record `committing`, persists every staged profile without
@@ -349,7 +353,7 @@ extension NMClient {
             + additions.filter { $0.profile.connection.controller == nil }
         let first = ordered.firstIndex { $0.profile.uuid == witness }.map { [ordered[$0]] } ?? []
         var restore: [(path: ObjectPath, profile: NMConnectionProfile, storage: NMUpdateStorage)] = []
-        for stored in first + ordered.filter({ $0.profile.uuid != witness }) {
+        func persist(_ stored: (path: ObjectPath, profile: NMConnectionProfile)) async throws {
             try await beforeWrite()
             let storage: NMUpdateStorage = stored.profile.stagedTag?.originalStorage == .memory ? .memory : .disk
             var profile = Self.untagged(stored.profile)
@@ -358,6 +362,27 @@ extension NMClient {
                 profile.connection.autoconnect = false
             }
             try await updateProfile(stored.path, to: profile, storage: storage)
+        }
+        for stored in first {
+            try await persist(stored)
+        }
+        // - Controllers deleted while a modification detaches their port (a bridge given back
+        //   to its NIC): written inert (autoconnect off) before that port becomes a plain
+        //   profile, and deleted last as every deletion is. A cut in between boots the port,
+        //   which pulls its controller in: as before; after the port's write the controller
+        //   stays down: as committed. An undo gives it its autoconnect back from its backup.
+        let detached = Self.controllersLeftBehind(modifies: modifications.map(\.profile), before: work.before)
+        for uuid in detached.isEmpty ? [] : work.deleted {
+            guard let stored = try await profile(uuid: uuid), stored.profile.connection.autoconnect != false,
+                [stored.profile.connection.interfaceName?.rawValue, uuid.uuidString].compactMap({ $0?.lowercased() }).contains(where: detached.contains)
+            else { continue }
+            var profile = stored.profile
+            profile.connection.autoconnect = false
+            try await beforeWrite()
+            try await updateProfile(stored.path, to: profile, storage: stored.isInMemory ? .unchanged : .disk)
+        }
+        for stored in ordered.filter({ $0.profile.uuid != witness }) {
+            try await persist(stored)
         }
         for controller in restore {
             try await beforeWrite()
@@ -409,6 +434,20 @@ extension NMClient {
         return Set(adds.filter { add in
             [add.connection.interfaceName?.rawValue, add.uuid.uuidString].compactMap { $0?.lowercased() }.contains(where: named.contains)
         }.map(\.uuid))
+    }
+
+    /// The controllers that modifications detach their ports from: a profile in `modifies`
+    /// whose version in `before` named a controller (by interface name or UUID) it no longer
+    /// names. Returned as the names and UUIDs seen, lowercased; the commit writes a deleted
+    /// profile matching one of them inert before the modifications (a bridge given back to its
+    /// NIC; docs/transactions.md, "A power cut during the commit").
+    static func controllersLeftBehind(modifies: [NMConnectionProfile], before: [UUID: NMConnectionProfile]) -> Set<String> {
+        var left: Set<String> = []
+        for modified in modifies {
+            guard let old = before[modified.uuid]?.connection.controller?.lowercased() else { continue }
+            if modified.connection.controller?.lowercased() != old { left.insert(old) }
+        }
+        return left
     }
 
     /// Turns autoconnect off on `known` as planning read it, with its `VersionId`

@@ -65,7 +65,8 @@ extension TransactionRun {
         }
         return NMClient.CommitWork(recordProfile: recordProfile, record: record, staged: staged,
                                    superseded: superseded(prepared), deleted: deleted(prepared), cleanup: cleanup,
-                                   checkpoint: checkpoint.path, known: prepared.existing)
+                                   checkpoint: checkpoint.path, known: prepared.existing,
+                                   before: prepared.existing.mapValues(\.profile))
     }
 
     /// The commit stopped part way (its checkpoint gone, a write refused, a reply lost): one
