@@ -74,11 +74,19 @@ let package = Package(
         ),
         // bridgeify's signal handlers from the program's load on, before Swift's main runs.
         .target(name: "CEarlySignals", path: "Examples/early-signals"),
+        // SIGINT, SIGTERM and SIGHUP turned into a cancellation of the command's task, from the
+        // program's load on: bridgeify's and netstate's (docs/bridgeify.md, "Signals"). Not a product.
+        .target(
+            name: "CommandSignals",
+            dependencies: ["CEarlySignals"],
+            path: "Examples/command-signals",
+            swiftSettings: strict
+        ),
         // Moves a NIC's configuration onto a new bridge as one transaction (docs/bridgeify.md).
         .executableTarget(
             name: "bridgeify",
             dependencies: [
-                "NetworkManager", "DBus", "CEarlySignals",
+                "NetworkManager", "DBus", "CommandSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/bridgeify",
@@ -139,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "netstate",
             dependencies: [
-                "NetState", "NetworkManager", "CEarlySignals",
+                "NetState", "NetworkManager", "CommandSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/netstate",

@@ -17,6 +17,7 @@
 //   bridgeify eno1 --confirm 120 && ssh ... && bridgeify confirm
 //
 // docs/bridgeify.md describes usage, the JSON format, exit codes and what happens on failure.
+import CommandSignals
 import ArgumentParser
 import Foundation
 import NetworkManager
@@ -75,7 +76,7 @@ struct Bridgeify: AsyncParsableCommand {
     static func main() async {
         // First of all: from here on a SIGINT, SIGTERM or SIGHUP cancels the command, which then
         // reports (a JSON document under --json) instead of dying silently.
-        Interruption.shared.install()
+        Interruption.shared.install(name: "bridgeify")
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             // The conversion is the default subcommand: show its options here too, where an

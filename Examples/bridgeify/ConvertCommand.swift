@@ -13,6 +13,7 @@
 //
 // Everything before step 6 only reads, so any problem found there is a `rejected` outcome:
 // nothing was changed.
+import CommandSignals
 import ArgumentParser
 import Foundation
 import NetworkManager

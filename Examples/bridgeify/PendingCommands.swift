@@ -5,6 +5,7 @@
 //
 // A process that did not apply the change finds it with `nm.pendingTransactions()`: the
 // library tags the checkpoint's staged profiles with the transaction's id, label and checkpoint.
+import CommandSignals
 import ArgumentParser
 import Foundation
 import NetworkManager

@@ -4,7 +4,6 @@
 import Foundation
 import NetworkManager
 import Synchronization
-import CEarlySignals
 
 #if canImport(Glibc)
 import Glibc
@@ -370,83 +369,5 @@ extension Report {
         copy.rollback?.error = rollback?.error.map(safe)
         copy.restore = restore.map { $0.map(safe) }
         return copy
-    }
-}
-
-/// SIGINT, SIGTERM and SIGHUP, caught from the first instruction of `main` to the end, so
-/// that there is no moment at which one kills bridgeify without a report: the first signal is
-/// recorded and cancels the command's task. Before the change starts that ends the command
-/// with "rejected, nothing was changed"; during it the library rolls back at once (instead of
-/// NetworkManager doing it when the checkpoint times out), or finishes a commit that has begun.
-/// SIGHUP matters most: it is what a process gets when its SSH session drops.
-final class Interruption: Sendable {
-    static let shared = Interruption()
-    static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]
-
-    private struct State {
-        var signal: Int32?
-        var cancel: (@Sendable () -> Void)?
-    }
-    private let state = Mutex(State())
-    /// The dispatch sources, kept alive for the process's life (set once, in `install`).
-    nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
-
-    /// Takes the signals over. Call it first thing in `main`.
-    ///
-    /// The handlers CEarlySignals installed when the program was loaded stay installed: each
-    /// signal is recorded and its number written into a pipe, which a thread of this class reads.
-    /// Nothing replaces them, so no signal falls into a gap between two handlers.
-    func install() {
-        // A vanished terminal must not kill the process half way with SIGPIPE either.
-        Glibc.signal(SIGPIPE, SIG_IGN)
-        if early_signal_has_pipe() != 0 {
-            let reader = Thread { [self] in
-                while true {
-                    let number = early_signal_wait()
-                    guard number > 0 else { return }
-                    self.received(Int32(number))
-                }
-            }
-            reader.name = "bridgeify-signals"
-            reader.start()
-        } else {
-            // No pipe (out of file descriptors at load): dispatch sources, as a fallback.
-            sources = Self.numbers.map { number -> any DispatchSourceSignal in
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { [self] in self.received(number) }
-                source.resume()
-                return source
-            }
-        }
-        // A signal that came before (also in the pipe: `received` takes the first only once).
-        let early = early_signal_received()
-        if early != 0 { received(early) }
-    }
-
-    private func received(_ number: Int32) {
-        let cancel = state.withLock { state -> (@Sendable () -> Void)? in
-            guard state.signal == nil else { return nil }
-            state.signal = number
-            return state.cancel
-        }
-        cancel?()
-    }
-
-    /// What a signal cancels: the command's task. Called at once if a signal came already.
-    func onSignal(_ cancel: @escaping @Sendable () -> Void) {
-        let already = state.withLock { state -> Bool in
-            state.cancel = cancel
-            return state.signal != nil
-        }
-        if already { cancel() }
-    }
-
-    /// The first signal received, if any.
-    var signal: Int32? { state.withLock { $0.signal } }
-
-    /// `SIGTERM`, ..., for messages.
-    var signalName: String? {
-        signal.map { [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][$0] ?? "signal \($0)" }
     }
 }

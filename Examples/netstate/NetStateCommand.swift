@@ -9,6 +9,7 @@
 // with bridgeify yet: bridgeify's Report/Output carry conversion-specific fields; factoring
 // them is noted in docs/netstate.md as later work. Signals are handled as in bridgeify
 // (Interruption.swift), and a usage error is `rejected` (exit 2) with a JSON document under --json.
+import CommandSignals
 import ArgumentParser
 import Foundation
 import NetState
@@ -30,7 +31,7 @@ struct NetStateCommand: AsyncParsableCommand {
     static func main() async {
         // First of all: from here on a SIGINT, SIGTERM or SIGHUP cancels the command, which then
         // reports (a JSON document under --json) instead of dying silently.
-        Interruption.shared.install()
+        Interruption.shared.install(name: "netstate")
         let arguments = Array(CommandLine.arguments.dropFirst())
         let command: any ParsableCommand
         do {

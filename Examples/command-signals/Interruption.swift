@@ -1,23 +1,25 @@
-// SIGINT, SIGTERM and SIGHUP, handled as bridgeify handles them (docs/bridgeify.md,
-// "Signals"): caught from the program's load on (CEarlySignals' constructor), the first one
-// recorded and turned into a cancellation of the command's task. Before the change starts the
-// run ends `rejected` (code `interrupted`, nothing changed); during it the library rolls back
-// at once; a commit that has begun is finished. Every run ends with its report.
-//
-// A copy of bridgeify's `Interruption` (Examples/bridgeify/Report.swift): two executables
-// cannot share a type without a module both link; docs/netstate.md lists factoring the CLI
-// plumbing as later work.
+// The signal handling bridgeify and netstate share (docs/bridgeify.md, "Signals"): one
+// module both commands link, so that the two behave the same and the code exists once.
+import CEarlySignals
+import Dispatch
 import Foundation
 import Synchronization
-import CEarlySignals
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-final class Interruption: Sendable {
-    static let shared = Interruption()
-    static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+/// SIGINT, SIGTERM and SIGHUP, caught from the first instruction of `main` to the end, so
+/// that there is no moment at which one kills the command without a report: the first signal is
+/// recorded and cancels the command's task. Before the change starts that ends the command
+/// with "rejected, nothing was changed"; during it the library rolls back at once (instead of
+/// NetworkManager doing it when the checkpoint times out), or finishes a commit that has begun.
+/// SIGHUP matters most: it is what a process gets when its SSH session drops.
+public final class Interruption: Sendable {
+    /// The process's one instance.
+    public static let shared = Interruption()
+    /// The signals taken over: SIGINT, SIGTERM, SIGHUP.
+    public static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     private struct State {
         var signal: Int32?
@@ -27,12 +29,13 @@ final class Interruption: Sendable {
     /// The dispatch sources, kept alive for the process's life (set once, in `install`).
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
-    /// Takes the signals over. Call it first thing in `main`.
+    /// Takes the signals over. Call it first thing in `main`; `name` names the thread that
+    /// reads them (`bridgeify` gives `bridgeify-signals`).
     ///
     /// The handlers CEarlySignals installed when the program was loaded stay installed: each
     /// signal is recorded and its number written into a pipe, which a thread of this class reads.
     /// Nothing replaces them, so no signal falls into a gap between two handlers.
-    func install() {
+    public func install(name: String) {
         // A vanished terminal must not kill the process half way with SIGPIPE either.
         Glibc.signal(SIGPIPE, SIG_IGN)
         if early_signal_has_pipe() != 0 {
@@ -43,7 +46,7 @@ final class Interruption: Sendable {
                     self.received(Int32(number))
                 }
             }
-            reader.name = "netstate-signals"
+            reader.name = "\(name)-signals"
             reader.start()
         } else {
             // No pipe (out of file descriptors at load): dispatch sources, as a fallback.
@@ -70,7 +73,7 @@ final class Interruption: Sendable {
     }
 
     /// What a signal cancels: the command's task. Called at once if a signal came already.
-    func onSignal(_ cancel: @escaping @Sendable () -> Void) {
+    public func onSignal(_ cancel: @escaping @Sendable () -> Void) {
         let already = state.withLock { state -> Bool in
             state.cancel = cancel
             return state.signal != nil
@@ -79,10 +82,10 @@ final class Interruption: Sendable {
     }
 
     /// The first signal received, if any.
-    var signal: Int32? { state.withLock { $0.signal } }
+    public var signal: Int32? { state.withLock { $0.signal } }
 
     /// `SIGTERM`, ..., for messages.
-    var signalName: String? {
+    public var signalName: String? {
         signal.map { [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][$0] ?? "signal \($0)" }
     }
 }
