@@ -130,6 +130,12 @@ let package = Package(
             dependencies: ["NetworkManager", "DBus", "NMTestSupport", "bridgeify"],
             swiftSettings: strict
         ),
+        // bridgeify's own logic, without a bus: the changes a conversion plans (issue 12).
+        .testTarget(
+            name: "BridgeifyUnitTests",
+            dependencies: ["bridgeify", "NetworkManager", "DBus"],
+            swiftSettings: strict
+        ),
         // Declarative host state in nmstate's schema (docs/netstate.md), above NetworkManager.
         .target(
             name: "NetState",
