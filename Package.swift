@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "bridgeify",
             dependencies: [
-                "NetworkManager", "DBus", "CEarlySignals",
+                "NetworkManager", "DBus", "CEarlySignals", "NetState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/bridgeify",

@@ -516,7 +516,7 @@ struct ConvertCommand: AsyncParsableCommand {
     /// over the profiles that exist. The library's plan decides whether anything is left.
     static func restate(_ reading: InterfaceReading, interface: NMInterfaceName, bridge: NMInterfaceName,
                         request: IPRequest) throws -> ConversionDesign {
-        guard let port = reading.activeProfile, let bridgeProfile = reading.activeProfile(on: bridge) else {
+        guard reading.activeProfile != nil, let bridgeProfile = reading.activeProfile(on: bridge) else {
             throw Rejection(code: "already-a-port", message: "\(interface) is attached to \(bridge), but \(bridge) has no active profile",
                             hint: "check with nmcli device; bring the bridge up with nmcli connection up \(bridge)")
         }
@@ -530,13 +530,10 @@ struct ConvertCommand: AsyncParsableCommand {
                                 hint: "change the bridge itself: nmcli connection modify \(bridgeProfile.profile.name) ... and nmcli connection up \(bridgeProfile.profile.name)")
             }
         }
-        let keep: Set<UUID> = [port.profile.uuid, bridgeProfile.profile.uuid]
-        let superseded = reading.autoconnectingProfiles(on: interface, except: keep)
-            + reading.profiles.filter {
-                !keep.contains($0.profile.uuid) && $0.profile.interfaceName == bridge && $0.profile.connection.autoconnect != false
-            }
-        return ConversionDesign(interface: interface, bridge: bridgeProfile.profile, port: port.profile,
-                                superseded: superseded, notes: [])
+        // The same state as a conversion, over the profiles that exist: the planner keeps the
+        // port attached already (the one active on the NIC) and supersedes what else could
+        // autoconnect on either.
+        return try ConversionDesign.planned(reading, interface: interface, bridge: bridgeProfile.profile, notes: [])
     }
 
     // MARK: - Describing
