@@ -133,7 +133,7 @@ let package = Package(
         // bridgeify's own logic, without a bus: the changes a conversion plans (issue 12).
         .testTarget(
             name: "BridgeifyUnitTests",
-            dependencies: ["bridgeify", "NetworkManager", "DBus"],
+            dependencies: ["bridgeify", "NetState", "NetworkManager", "DBus"],
             swiftSettings: strict
         ),
         // Declarative host state in nmstate's schema (docs/netstate.md), above NetworkManager.

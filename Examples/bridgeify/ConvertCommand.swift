@@ -15,6 +15,7 @@
 // nothing was changed.
 import ArgumentParser
 import Foundation
+import NetState
 import NetworkManager
 import Synchronization
 
@@ -209,6 +210,7 @@ struct ConvertCommand: AsyncParsableCommand {
         report.profiles = .init(bridge: .init(design.bridge), port: .init(design.port),
                                 superseded: design.superseded.map { .init($0.profile) })
         report.restore = Self.restoreSteps(design)
+        if dryRun { report.desiredState = design.state }
 
         // 6. The plan: validation against the running NetworkManager (keys its version lacks,
         //    two profiles that could autoconnect on one interface, ...) and the diff.
@@ -245,6 +247,10 @@ struct ConvertCommand: AsyncParsableCommand {
             report.result = .planned
             output.note("Plan (nothing is changed with --dry-run):")
             output.note(plan.description)
+            if let yaml = try? design.state.yamlText() {
+                output.note("As a desired state (netstate's schema; the settings outside it come from \(interface)'s profile):")
+                output.note(yaml)
+            }
             report.summary = "Dry run: nothing was changed. Probes after the change: "
                 + (choice.probes.isEmpty ? "none" : choice.probes.map(\.name).joined(separator: "; ")) + "."
             return

@@ -1,5 +1,6 @@
 import DBus
 import Foundation
+import NetState
 @testable import NetworkManager
 import Testing
 
@@ -249,5 +250,22 @@ struct ConversionChangesTests {
         let (reading, bridge, port) = try Self.converted(oldAutoconnect: nil)
         let expected: [NMChange] = [.add(bridge), .add(port), .activate(uuid: Self.bridgeUUID, ports: [Self.eno1]), .supersede(uuid: Self.oldUUID)]
         #expect(try Self.changes(reading) == expected)
+    }
+
+    @Test("the conversion as a desired state: br0 up, STP off, port eno1, MAC, addresses, gateway, DNS; its YAML parses back to it")
+    func desiredState() throws {
+        let old = try NMConnectionProfile.ethernet(name: "eno1", interface: Self.eno1, uuid: Self.oldUUID, mtu: 9000, ipv4: Self.staticIPv4)
+        let reading = Self.reading([old], eno1Active: Self.oldUUID, ipv4Now: Self.staticNow)
+        let design = try ConversionDesign.fresh(reading, interface: Self.eno1, bridge: Self.br0, request: IPRequest(), stp: false)
+        var br0 = InterfaceState(name: "br0", type: .linuxBridge, state: .up, mtu: 9000)
+        br0.macAddress = Self.mac.description
+        br0.ipv4 = IPState(enabled: true, dhcp: false, addresses: [AddressState(ip: "192.168.1.200", prefixLength: 24)])
+        br0.ipv6 = IPState(enabled: true, dhcp: true, autoconf: true)
+        br0.bridge = BridgeState(stp: STPState(enabled: false), ports: ["eno1"])
+        let expected = DesiredState(interfaces: [br0],
+                                    routes: [RouteState(destination: "0.0.0.0/0", nextHopInterface: "br0", nextHopAddress: "192.168.1.1")],
+                                    dns: DNSState(servers: ["114.114.114.114"]))
+        #expect(design.state == expected)
+        #expect(try DesiredState.parse(design.state.yamlText()) == expected)
     }
 }
