@@ -225,7 +225,7 @@ struct ConversionDesign: Sendable {
         for change in transaction.changes {
             switch change {
             case .add(let profile) where profile.type == .bridge: planned.bridge = profile
-            case .add(let profile) where profile.interfaceName == interface: planned.port = profile
+            case .add(let profile): planned.port = profile  // the state's only other profile (bound by name or MAC)
             case .supersede(let uuid): superseded += reading.profiles.filter { $0.profile.uuid == uuid }
             default: break
             }

@@ -87,6 +87,7 @@ public struct TransactionOptions: Sendable, Hashable {
     /// profile on the host: that profile is the base.
     public var baseProfiles: [String: NMConnectionProfile]
 
+    /// Options; the defaults are nmstate's way, as `netstate apply` plans.
     public init(ports: PortProfiles = .attachOwn, writes: ProfileWrites = .ensure, unlistedPorts: UnlistedPorts = .detach,
                 baseProfiles: [String: NMConnectionProfile] = [:]) {
         self.ports = ports
@@ -299,7 +300,8 @@ private struct TransactionBuilder {
                                     hint: "leave `\(port)` out of `interfaces` (its controller's `port` list is enough), or attach its own profile (TransactionOptions.ports = .attachOwn)")
             }
             let name = try NMInterfaceName(checked: port, path: "interfaces")
-            let attached = profiles(of: port).first { profile in
+            // The profile active on it first: bound by MAC rather than name, it is its port too.
+            let attached = ([activeProfile(on: port)].compactMap { $0 } + profiles(of: port)).first { profile in
                 profile.connection.portType == type && profile.connection.controller.map { references.contains($0.lowercased()) } == true
             }
             var profile: NMConnectionProfile

@@ -252,6 +252,19 @@ struct ConversionChangesTests {
         #expect(try Self.changes(reading) == expected)
     }
 
+    @Test("a rerun whose port profile names no interface (bound by MAC, active on eno1): that profile is restated, no new port")
+    func rerunPortBoundByMAC() throws {
+        let bridge = try NMConnectionProfile.bridge(name: "br0", interface: Self.br0, uuid: Self.bridgeUUID, stp: false, macAddress: Self.mac,
+                                                    ipv4: Self.staticIPv4)
+        var port = try NMConnectionProfile.bridgePort(name: "br0-port-eno1", interface: Self.eno1, controller: "br0", uuid: Self.portUUID)
+        port.connection.interfaceName = nil
+        port.ethernet = NMEthernetSetting(macAddress: Self.mac)
+        let reading = Self.reading([bridge, port], eno1Active: Self.portUUID, bridgeActive: Self.bridgeUUID,
+                                   ipv4Now: NMIPv4Configuration(addresses: [], gateway: nil, dnsServers: []))
+        let expected: [NMChange] = [.add(bridge), .add(port), .activate(uuid: Self.bridgeUUID, ports: [Self.eno1])]
+        #expect(try Self.changes(reading) == expected)
+    }
+
     @Test("the conversion as a desired state: br0 up, STP off, port eno1, MAC, addresses, gateway, DNS; its YAML parses back to it")
     func desiredState() throws {
         let old = try NMConnectionProfile.ethernet(name: "eno1", interface: Self.eno1, uuid: Self.oldUUID, mtu: 9000, ipv4: Self.staticIPv4)
