@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "bridgeify",
             dependencies: [
-                "NetworkManager", "DBus", "CommandSignals",
+                "NetworkManager", "DBus", "CommandSignals", "NetState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/bridgeify",
@@ -136,6 +136,12 @@ let package = Package(
         .testTarget(
             name: "BridgeifyIntegrationTests",
             dependencies: ["NetworkManager", "DBus", "NMTestSupport", "bridgeify"],
+            swiftSettings: strict
+        ),
+        // bridgeify's own logic, without a bus: the changes a conversion plans (issue 12).
+        .testTarget(
+            name: "BridgeifyUnitTests",
+            dependencies: ["bridgeify", "NetState", "NetworkManager", "DBus"],
             swiftSettings: strict
         ),
         // Declarative host state in nmstate's schema (docs/netstate.md), above NetworkManager.

@@ -1,6 +1,9 @@
-// Building the change: two new profiles and one NMTransaction.
+// Building the change: a desired state, planned by netstate's planner into one NMTransaction.
 //
-// The conversion is three intentions, written as NMChange values:
+// The conversion is a desired state (the bridge up, with the NIC as its port, its MAC, MTU,
+// STP and IP configuration) planned with TransactionOptions(ports: .newProfile, writes: .add,
+// unlistedPorts: .keep) and the bridge profile designed here as its base (which carries the
+// NIC's settings outside netstate's schema). That gives three intentions, as NMChange values:
 //
 //   .add(bridge)                       a bridge profile carrying the NIC's IP configuration and MAC
 //   .add(port)                         a port profile attaching the NIC to the bridge, no IP at all
@@ -12,6 +15,7 @@
 // applies them under a checkpoint. New profiles are staged in memory and written to disk only
 // at commit, so a NetworkManager restart half way brings back only what was there before.
 import Foundation
+import NetState
 import NetworkManager
 
 /// The IP configuration asked for on the command line, to be laid over what the interface has.
@@ -141,9 +145,98 @@ struct ConversionDesign: Sendable {
     var superseded: [NMStoredProfile]
     /// Things worth telling the operator.
     var notes: [String]
+    /// The conversion as a desired state (netstate's model): what `netstate apply` would be given.
+    var state: DesiredState
+    /// The changes netstate's planner made of ``state``.
+    var changes: [NMChange]
 
     /// The name of the port profile: `br0-port-eno1`.
-    static func portName(bridge: NMInterfaceName, interface: NMInterfaceName) -> String { "\(bridge)-port-\(interface)" }
+    static func portName(bridge: NMInterfaceName, interface: NMInterfaceName) -> String {
+        TransactionOptions.portProfileName(controller: bridge.rawValue, port: interface.rawValue)
+    }
+
+    /// The options bridgeify plans with: a new port profile superseding the NIC's others, every
+    /// profile sent by UUID, other ports of the bridge left alone, and `bridge` (with `applied`,
+    /// what the NIC runs with, for the port's link settings) as the base the state is laid over.
+    static func options(bridge: NMConnectionProfile, interface: NMInterfaceName, applied: NMConnectionProfile?) -> TransactionOptions {
+        var bases: [String: NMConnectionProfile] = [:]
+        if let name = bridge.interfaceName { bases[name.rawValue] = bridge }
+        if let applied { bases[interface.rawValue] = applied }
+        return TransactionOptions(ports: .newProfile, writes: .add, unlistedPorts: .keep, baseProfiles: bases)
+    }
+
+    /// `profile` (the bridge's) as netstate's model: br0 up, a linux-bridge with the NIC as its
+    /// port, its MTU, MAC, STP and IP settings in the schema's terms (an IP method the schema
+    /// does not have, such as `ignore`, is left to the base profile), its gateways and routes,
+    /// and DNS when IPv4 carries it.
+    static func desiredState(bridge profile: NMConnectionProfile, interface: NMInterfaceName) -> DesiredState {
+        let name = profile.interfaceName?.rawValue ?? profile.name
+        var bridge = InterfaceState(name: name, type: .linuxBridge, state: .up, mtu: profile.ethernet?.mtu)
+        if case .address(let mac)? = profile.ethernet?.assignedMACAddress { bridge.macAddress = mac.description }
+        bridge.bridge = BridgeState(stp: STPState(enabled: profile.bridge?.stp ?? true), ports: [interface.rawValue])
+        var routes: [RouteState] = []
+        var servers: [String] = [], search: [String] = []
+        if let ip = profile.ipv4, [.manual, .auto, .disabled].contains(ip.method) {
+            let addresses = ip.addresses.map { AddressState(ip: $0.address.description, prefixLength: $0.prefix) }
+            bridge.ipv4 = ip.method == .disabled ? IPState(enabled: false) : IPState(enabled: true, dhcp: ip.method == .auto, addresses: addresses)
+            if let gateway = ip.gateway { routes.append(RouteState(destination: "0.0.0.0/0", nextHopInterface: name, nextHopAddress: gateway.description)) }
+            routes += ip.routes.map {
+                RouteState(destination: $0.destination.description, nextHopInterface: name, nextHopAddress: $0.nextHop?.description, metric: $0.metric)
+            }
+            servers += ip.dns.map(\.description)
+            search += ip.dnsSearch
+        }
+        if let ip = profile.ipv6 {
+            let addresses = ip.addresses.map { AddressState(ip: $0.address.description, prefixLength: $0.prefix) }
+            switch ip.method {
+            case .disabled: bridge.ipv6 = IPState(enabled: false)
+            case .auto: bridge.ipv6 = IPState(enabled: true, dhcp: true, autoconf: true, addresses: addresses)
+            case .dhcp: bridge.ipv6 = IPState(enabled: true, dhcp: true, autoconf: false, addresses: addresses)
+            case .manual where !addresses.isEmpty, .linkLocal where addresses.isEmpty:
+                bridge.ipv6 = IPState(enabled: true, dhcp: false, autoconf: false, addresses: addresses)
+            default: break
+            }
+            if bridge.ipv6?.enabled == true {
+                if let gateway = ip.gateway { routes.append(RouteState(destination: "::/0", nextHopInterface: name, nextHopAddress: gateway.description)) }
+                routes += ip.routes.map {
+                    RouteState(destination: $0.destination.description, nextHopInterface: name, nextHopAddress: $0.nextHop?.description, metric: $0.metric)
+                }
+                servers += ip.dns.map(\.description)
+            }
+        }
+        // netstate keeps DNS on an interface with IPv4: without it, the base profile carries it.
+        let dns = bridge.ipv4?.enabled == true && !(servers.isEmpty && search.isEmpty) ? DNSState(servers: servers, search: search) : nil
+        return DesiredState(interfaces: [bridge], routes: routes, dns: dns)
+    }
+
+    /// The conversion onto `bridge` (the profile the bridge is to have: a new one, or on a rerun
+    /// the existing one), planned through netstate's planner against the reading's snapshot.
+    static func planned(_ reading: InterfaceReading, interface: NMInterfaceName, bridge: NMConnectionProfile,
+                        notes: [String]) throws(Rejection) -> ConversionDesign {
+        let state = desiredState(bridge: bridge, interface: interface)
+        let transaction: NMTransaction
+        do {
+            transaction = try state.transaction(on: reading.snapshot, options: options(bridge: bridge, interface: interface, applied: reading.applied))
+        } catch {
+            throw Rejection(code: "invalid-configuration", message: "\(error.path): \(error.message)", hint: error.hint)
+        }
+        var planned: (bridge: NMConnectionProfile?, port: NMConnectionProfile?) = (nil, nil)
+        var superseded: [NMStoredProfile] = []
+        for change in transaction.changes {
+            switch change {
+            case .add(let profile) where profile.type == .bridge: planned.bridge = profile
+            case .add(let profile): planned.port = profile  // the state's only other profile (bound by name or MAC)
+            case .supersede(let uuid): superseded += reading.profiles.filter { $0.profile.uuid == uuid }
+            default: break
+            }
+        }
+        guard let bridgeProfile = planned.bridge, let port = planned.port else {
+            throw Rejection(code: "internal-error", message: "the planner made no bridge and port profile of the conversion's state",
+                            hint: "report this as a bug with `bridgeify \(interface) --dry-run --json`")
+        }
+        return ConversionDesign(interface: interface, bridge: bridgeProfile, port: port, superseded: superseded, notes: notes,
+                                state: state, changes: transaction.changes)
+    }
 
     /// A fresh conversion of the interface read in `reading` onto a new bridge `bridgeName`.
     static func fresh(_ reading: InterfaceReading, interface: NMInterfaceName, bridge bridgeName: NMInterfaceName,
@@ -194,31 +287,15 @@ struct ConversionDesign: Sendable {
             throw Rejection(error)
         }
 
-        var port: NMConnectionProfile
-        do {
-            // The port carries no IP settings (the library refuses a port that does). It keeps
-            // the NIC's link settings: MTU, a MAC binding or cloned MAC, wake-on-LAN, ...
-            port = try NMConnectionProfile.bridgePort(
-                name: portName(bridge: bridgeName, interface: interface), interface: interface, controller: bridgeName.rawValue)
-            if let ethernet = old?.ethernet { port.ethernet = ethernet }
-            try port.validate()
-        } catch {
-            throw Rejection(error)
-        }
-
-        let superseded = reading.autoconnectingProfiles(on: interface)
-        // The port outranks every profile it supersedes: the commit writes the port, then the
-        // bridge, then turns the old profiles' autoconnect off, and a power cut between the
+        // The port (a new profile, `br0-port-eno1`, keeping the NIC's link settings: MTU, a MAC
+        // binding or cloned MAC, wake-on-LAN, ...; no IP settings), the profiles it supersedes
+        // and its priority come from netstate's planner (TransactionOptions.PortProfiles.newProfile):
+        // the port outranks every profile it supersedes, since the commit writes the port, then
+        // the bridge, then turns the old profiles' autoconnect off, and a power cut between the
         // last two leaves both on disk autoconnecting on the NIC. The higher priority makes
-        // NetworkManager pick the port at boot (docs/transactions.md, "A power cut during the
-        // commit").
-        // (At the maximum, 999, the two tie and NetworkManager picks the one used last: the port.)
-        if let highest = superseded.map({ $0.profile.connection.autoconnectPriority ?? 0 }).max(),
-            highest >= (port.connection.autoconnectPriority ?? 0)
-        {
-            port.connection.autoconnectPriority = min(highest + 1, 999)
-        }
-        let generic = reading.genericProfiles(except: Set(superseded.map(\.profile.uuid)))
+        // NetworkManager pick the port at boot (docs/transactions.md, "A power cut during the commit").
+        var design = try planned(reading, interface: interface, bridge: bridge, notes: [])
+        let generic = reading.genericProfiles(except: Set(design.superseded.map(\.profile.uuid)))
         if !generic.isEmpty {
             notes.append("profiles that may autoconnect on any Ethernet NIC are left alone: "
                 + generic.map { "'\($0.profile.name)'" }.joined(separator: ", "))
@@ -226,19 +303,14 @@ struct ConversionDesign: Sendable {
         if old == nil {
             notes.append("\(interface) had no active profile: the bridge's IP configuration comes from the options")
         }
-        return ConversionDesign(interface: interface, bridge: bridge, port: port, superseded: superseded, notes: notes)
+        design.notes = notes
+        return design
     }
 
-    /// The transaction. Profiles are named by UUID; the library orders activations
+    /// The transaction: the planner's changes (profiles named by UUID); the library orders activations
     /// (controllers before ports) and runs the probes after verification.
     func transaction(probes: [NMProbe], rollbackTimeout: Duration, label: String) -> NMTransaction {
-        var changes: [NMChange] = [
-            .add(bridge),
-            .add(port),
-            .activate(uuid: bridge.uuid, ports: [interface]),
-        ]
-        changes += superseded.map { .supersede(uuid: $0.profile.uuid) }
-        return NMTransaction(changes, probes: probes, rollbackTimeout: rollbackTimeout,
+        NMTransaction(changes, probes: probes, rollbackTimeout: rollbackTimeout,
                              activationTimeout: .seconds(45), verify: true, label: label)
     }
 }

@@ -16,6 +16,7 @@
 import CommandSignals
 import ArgumentParser
 import Foundation
+import NetState
 import NetworkManager
 import Synchronization
 
@@ -210,6 +211,7 @@ struct ConvertCommand: AsyncParsableCommand {
         report.profiles = .init(bridge: .init(design.bridge), port: .init(design.port),
                                 superseded: design.superseded.map { .init($0.profile) })
         report.restore = Self.restoreSteps(design)
+        if dryRun { report.desiredState = design.state }
 
         // 6. The plan: validation against the running NetworkManager (keys its version lacks,
         //    two profiles that could autoconnect on one interface, ...) and the diff.
@@ -246,6 +248,10 @@ struct ConvertCommand: AsyncParsableCommand {
             report.result = .planned
             output.note("Plan (nothing is changed with --dry-run):")
             output.note(plan.description)
+            if let yaml = try? design.state.yamlText() {
+                output.note("As a desired state (netstate's schema; the settings outside it come from \(interface)'s profile):")
+                output.note(yaml)
+            }
             report.summary = "Dry run: nothing was changed. Probes after the change: "
                 + (choice.probes.isEmpty ? "none" : choice.probes.map(\.name).joined(separator: "; ")) + "."
             return
@@ -517,7 +523,7 @@ struct ConvertCommand: AsyncParsableCommand {
     /// over the profiles that exist. The library's plan decides whether anything is left.
     static func restate(_ reading: InterfaceReading, interface: NMInterfaceName, bridge: NMInterfaceName,
                         request: IPRequest) throws -> ConversionDesign {
-        guard let port = reading.activeProfile, let bridgeProfile = reading.activeProfile(on: bridge) else {
+        guard reading.activeProfile != nil, let bridgeProfile = reading.activeProfile(on: bridge) else {
             throw Rejection(code: "already-a-port", message: "\(interface) is attached to \(bridge), but \(bridge) has no active profile",
                             hint: "check with nmcli device; bring the bridge up with nmcli connection up \(bridge)")
         }
@@ -531,13 +537,10 @@ struct ConvertCommand: AsyncParsableCommand {
                                 hint: "change the bridge itself: nmcli connection modify \(bridgeProfile.profile.name) ... and nmcli connection up \(bridgeProfile.profile.name)")
             }
         }
-        let keep: Set<UUID> = [port.profile.uuid, bridgeProfile.profile.uuid]
-        let superseded = reading.autoconnectingProfiles(on: interface, except: keep)
-            + reading.profiles.filter {
-                !keep.contains($0.profile.uuid) && $0.profile.interfaceName == bridge && $0.profile.connection.autoconnect != false
-            }
-        return ConversionDesign(interface: interface, bridge: bridgeProfile.profile, port: port.profile,
-                                superseded: superseded, notes: [])
+        // The same state as a conversion, over the profiles that exist: the planner keeps the
+        // port attached already (the one active on the NIC) and supersedes what else could
+        // autoconnect on either.
+        return try ConversionDesign.planned(reading, interface: interface, bridge: bridgeProfile.profile, notes: [])
     }
 
     // MARK: - Describing

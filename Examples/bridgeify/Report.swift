@@ -2,6 +2,7 @@
 // terminal, each step as it happens with its elapsed time), then a summary; or, with --json,
 // one JSON document and nothing else on stdout. docs/bridgeify.md documents the format.
 import Foundation
+import NetState
 import NetworkManager
 import Synchronization
 
@@ -22,6 +23,9 @@ struct Report: Encodable, Sendable {
     var steps: [StepEntry] = []
     /// What will change (`--dry-run`) or changed: each step and its settings, as a diff.
     var plan: NMTransactionPlan?
+    /// With `--dry-run`: the conversion as a desired state in netstate's schema, as
+    /// `netstate apply` takes it (docs/netstate.md, "bridgeify's conversion as a state").
+    var desiredState: DesiredState?
     /// What the bridge carries.
     var configuration: Configuration?
     /// The probes run after verification.

@@ -16,24 +16,106 @@ extension DesiredState {
     /// are the NIC's own profile attached to the controller (as nmstate does), `absent`
     /// deletes every profile of the interface, `up` activates (controllers with their ports),
     /// `down` deactivates an active profile.
+    ///
+    /// ``TransactionOptions`` chooses other ways where more than one fits: new port profiles
+    /// instead of the ports' own, base profiles for new interfaces, `.add` instead of `.ensure`
+    /// (bridgeify's conversion is one such state: docs/netstate.md, "bridgeify's conversion as
+    /// a state").
     /// - Throws: ``NetStateError`` when the state cannot be expressed on this host; nothing is touched.
-    public func transaction(on host: NMHostState) throws(NetStateError) -> NMTransaction {
+    public func transaction(on host: NMHostState, options: TransactionOptions = TransactionOptions()) throws(NetStateError) -> NMTransaction {
         try validate()
-        var builder = TransactionBuilder(host: host, state: self)
+        var builder = TransactionBuilder(host: host, state: self, options: options)
         return try builder.build()
     }
+}
+
+/// How ``DesiredState/transaction(on:options:)`` builds a transaction where more than one way
+/// fits. The default is nmstate's way, as `netstate apply` uses it; bridgeify's conversion is
+/// `TransactionOptions(ports: .newProfile, writes: .add, unlistedPorts: .keep, baseProfiles: [...])`.
+public struct TransactionOptions: Sendable, Hashable {
+    /// Which profile makes an interface a port of a controller of the state.
+    public enum PortProfiles: Sendable, Hashable {
+        /// The interface's own profile (the active one, else the only one, else the first by
+        /// name), attached to the controller: `connection.master` (`controller`),
+        /// `connection.slave-type` (`port-type`), its IP settings removed. nmstate's way.
+        case attachOwn
+        /// A new profile named `CONTROLLER-port-PORT` (`nmcli connection add type bridge-slave`),
+        /// keeping the interface's link settings (`802-3-ethernet`: MTU, MAC binding, ...)
+        /// from its base profile (``TransactionOptions/baseProfiles``) or else its active
+        /// profile. Every other profile that NetworkManager could autoconnect on the interface
+        /// (bound to it by `connection.interface-name`, by `802-3-ethernet.mac-address`, or a
+        /// generic Ethernet profile active on it now) is superseded at commit (`.supersede`:
+        /// kept, `connection.autoconnect` off), and so are the controller's other profiles
+        /// that could autoconnect; the new port's `connection.autoconnect-priority` is one
+        /// above the highest of those it supersedes (at most 999), so that it wins at boot even
+        /// if a power cut stops the commit between writing it and superseding them. An
+        /// interface that already has a profile attached to the controller keeps that one.
+        /// bridgeify's way: the profiles it replaces stay, untouched, for a person to restore.
+        case newProfile
+    }
+
+    /// How each profile of the transaction is sent.
+    public enum ProfileWrites: Sendable, Hashable {
+        /// `NMChange.ensure`: matched by name (an existing profile) or by interface (a new
+        /// one), so that a rerun finds and keeps the profiles of the first run.
+        case ensure
+        /// `NMChange.add`, named by UUID: a new profile is added with its own UUID, an existing
+        /// one is restated by its UUID (the plan finds it already done when it holds).
+        case add
+    }
+
+    /// What happens to ports of a controller of the state that its `port` list leaves out.
+    public enum UnlistedPorts: Sendable, Hashable {
+        /// Detached (nmstate's rule: a `port` list, when given, is the whole list).
+        case detach
+        /// Left as they are: the list names the ports to have, not the only ones.
+        case keep
+    }
+
+    /// Which profile makes an interface a port: ``PortProfiles/attachOwn`` by default.
+    public var ports: PortProfiles
+    /// How profiles are sent: ``ProfileWrites/ensure`` by default.
+    public var writes: ProfileWrites
+    /// Ports a `port` list leaves out: ``UnlistedPorts/detach`` by default.
+    public var unlistedPorts: UnlistedPorts
+    /// By interface name: for an interface that has no profile on the host, the profile that
+    /// the state's keys are laid over instead of a fresh one of its type (its name, UUID and
+    /// every setting outside the schema subset are kept: route metrics, `may-fail`, DHCP
+    /// options, `dns-options`, ...); its `connection.type` must be the state's `type`. For a
+    /// port given a ``PortProfiles/newProfile``, the profile whose `802-3-ethernet` setting the
+    /// port keeps (the settings the NIC runs with, say). Ignored for an interface that has a
+    /// profile on the host: that profile is the base.
+    public var baseProfiles: [String: NMConnectionProfile]
+
+    /// Options; the defaults are nmstate's way, as `netstate apply` plans.
+    public init(ports: PortProfiles = .attachOwn, writes: ProfileWrites = .ensure, unlistedPorts: UnlistedPorts = .detach,
+                baseProfiles: [String: NMConnectionProfile] = [:]) {
+        self.ports = ports
+        self.writes = writes
+        self.unlistedPorts = unlistedPorts
+        self.baseProfiles = baseProfiles
+    }
+
+    /// The name of a new port profile: `br0-port-eno1` (as bridgeify names it).
+    public static func portProfileName(controller: String, port: String) -> String { "\(controller)-port-\(port)" }
 }
 
 private struct TransactionBuilder {
     let host: NMHostState
     let state: DesiredState
+    let options: TransactionOptions
     /// Touched interfaces in order: their merged profile and whether it exists on the host.
     var touched: [(name: String, profile: NMConnectionProfile, exists: Bool)] = []
+    /// Port profiles of ``TransactionOptions/PortProfiles/newProfile``, in order, and whether each exists.
+    var newPorts: [(profile: NMConnectionProfile, exists: Bool)] = []
+    /// Profiles superseded for ``TransactionOptions/PortProfiles/newProfile``, in order.
+    var replaced: [UUID] = []
     var changes: [NMChange] = []
 
-    init(host: NMHostState, state: DesiredState) {
+    init(host: NMHostState, state: DesiredState, options: TransactionOptions) {
         self.host = host
         self.state = state
+        self.options = options
     }
 
     /// The profiles of an interface on the host, the active one first.
@@ -64,6 +146,15 @@ private struct TransactionBuilder {
             guard let type = interface.type else {
                 throw NetStateError(path: path, "`\(interface.name)` has no profile on this host and no `type`",
                                     hint: "add `type:` (ethernet, linux-bridge, bond, vlan, vxlan, dummy)")
+            }
+            if let base = options.baseProfiles[interface.name] {
+                guard base.connection.type == connectionType(type) else {
+                    throw NetStateError(path: "\(path).type",
+                                        "the base profile of `\(interface.name)` is of type \(base.connection.type.rawValue), not \(type.rawValue)",
+                                        hint: "give a base profile of the interface's type (TransactionOptions.baseProfiles)")
+                }
+                touched.append((interface.name, base, false))
+                return touched.count - 1
             }
             let fresh: NMConnectionProfile
             do {
@@ -127,6 +218,10 @@ private struct TransactionBuilder {
             // 1.42 left ports naming a staged controller by UUID unstarted by the controller's
             // autoconnect-ports (docs/networkmanager-quirks.md).
             let type: NMPortType = interface.bridge != nil ? .bridge : .bond
+            if options.ports == .newProfile {
+                try newPortProfiles(ports, of: interface.name, controllerUUID: controllerUUID, type: type)
+                continue
+            }
             for port in ports {
                 let slot = try profile(for: InterfaceState(name: port, type: .ethernet), path: "interfaces[\(state.interfaces.firstIndex { $0.name == interface.name } ?? 0)]")
                 var profile = touched[slot].profile
@@ -144,12 +239,15 @@ private struct TransactionBuilder {
                 touched[slot].profile = profile
             }
         }
-        let detached = detachPorts(portsOf: portsOf)
+        let detached = options.unlistedPorts == .detach ? detachPorts(portsOf: portsOf) : (others: [], activate: [], supersede: [])
         try applyRoutes()
         try applyDNS()
         // Ensures, then activations and deactivations.
         for entry in touched {
-            changes.append(.ensure(entry.profile, matching: entry.exists ? .name : .interface))
+            changes.append(options.writes == .add ? .add(entry.profile) : .ensure(entry.profile, matching: entry.exists ? .name : .interface))
+        }
+        for entry in newPorts {
+            changes.append(options.writes == .add ? .add(entry.profile) : .ensure(entry.profile, matching: .name))
         }
         for profile in detached.others { changes.append(.ensure(profile, matching: .name)) }
         // An absent interface that is active goes down within the transaction (its profiles
@@ -185,8 +283,79 @@ private struct TransactionBuilder {
         // to restore, as bridgeify keeps the profile it replaces).
         for uuid in detached.activate { changes.append(.activate(uuid: uuid)) }
         for uuid in detached.supersede { changes.append(.supersede(uuid: uuid)) }
+        for uuid in replaced where !detached.supersede.contains(uuid) { changes.append(.supersede(uuid: uuid)) }
         let names = state.interfaces.map(\.name).joined(separator: ", ")
         return NMTransaction(changes, label: "netstate: \(names.isEmpty ? "routes/dns" : names)")
+    }
+
+    /// ``TransactionOptions/PortProfiles/newProfile``: each port's profile attached to the
+    /// controller already, else a new one; the profiles it replaces superseded.
+    mutating func newPortProfiles(_ ports: [String], of controller: String, controllerUUID: UUID, type: NMPortType) throws(NetStateError) {
+        var references: Set<String> = [controller.lowercased(), controllerUUID.uuidString.lowercased()]
+        for profile in profiles(of: controller) { references.insert(profile.connection.uuid.uuidString.lowercased()) }
+        var keep: Set<UUID> = [controllerUUID]
+        for port in ports {
+            if let listed = state.interfaces.firstIndex(where: { $0.name == port }) {
+                throw NetStateError(path: "interfaces[\(listed)]", "`\(port)` is a port given a new profile: its own profiles are superseded, not changed",
+                                    hint: "leave `\(port)` out of `interfaces` (its controller's `port` list is enough), or attach its own profile (TransactionOptions.ports = .attachOwn)")
+            }
+            let name = try NMInterfaceName(checked: port, path: "interfaces")
+            // The profile active on it first: bound by MAC rather than name, it is its port too.
+            let attached = ([activeProfile(on: port)].compactMap { $0 } + profiles(of: port)).first { profile in
+                profile.connection.portType == type && profile.connection.controller.map { references.contains($0.lowercased()) } == true
+            }
+            var profile: NMConnectionProfile
+            if let attached {
+                profile = attached
+            } else {
+                do {
+                    let portName = TransactionOptions.portProfileName(controller: controller, port: port)
+                    profile = type == .bridge ? try .bridgePort(name: portName, interface: name, controller: controller)
+                        : try .bondPort(name: portName, interface: name, controller: controller)
+                    // The port carries no IP settings; it keeps the interface's link settings.
+                    if let ethernet = (options.baseProfiles[port] ?? activeProfile(on: port))?.ethernet { profile.ethernet = ethernet }
+                    try profile.validate()
+                } catch {
+                    throw NetStateError(path: "interfaces", "`\(port)` cannot become a port of `\(controller)`: \(error.message)",
+                                        hint: error.hint ?? "see docs/netstate.md")
+                }
+            }
+            keep.insert(profile.connection.uuid)
+            let others = autoconnecting(on: port, except: keep.union(replaced))
+            if attached == nil, let highest = others.map({ $0.connection.autoconnectPriority ?? 0 }).max(),
+               highest >= (profile.connection.autoconnectPriority ?? 0) {
+                // At the maximum, 999, the two tie and NetworkManager picks the one used last: the port.
+                profile.connection.autoconnectPriority = min(highest + 1, 999)
+            }
+            replaced += others.map(\.connection.uuid)
+            newPorts.append((profile, attached != nil))
+        }
+        // The controller's other profiles that could autoconnect (a rerun after another tool's change).
+        replaced += profiles(of: controller).filter {
+            !keep.contains($0.connection.uuid) && !replaced.contains($0.connection.uuid) && $0.connection.autoconnect != false
+        }.map(\.connection.uuid)
+    }
+
+    /// The profile active on the device named `name` now, if any.
+    func activeProfile(on name: String) -> NMConnectionProfile? {
+        guard let path = host.device(named: name)?.activeConnection, let active = host.activeConnection(at: path) else { return nil }
+        if let profile = active.profile, let stored = host.profiles.first(where: { $0.path == profile }) { return stored.profile }
+        return host.profiles.first { $0.profile.connection.uuid == active.uuid }?.profile
+    }
+
+    /// The profiles, in the host's order, that NetworkManager could autoconnect on `name`: bound
+    /// to it by interface name, by MAC address, or a generic Ethernet profile active on it now.
+    func autoconnecting(on name: String, except: Set<UUID>) -> [NMConnectionProfile] {
+        let device = host.device(named: name)
+        let mac = device?.hardwareAddress.flatMap { try? MACAddress($0) }
+        let active = activeProfile(on: name)?.connection.uuid
+        return host.profiles.map(\.profile).filter { profile in
+            guard !except.contains(profile.connection.uuid), profile.connection.autoconnect != false else { return false }
+            if profile.connection.interfaceName?.rawValue == name { return true }
+            guard profile.connection.interfaceName == nil, profile.connection.type == .ethernet else { return false }
+            if let bound = profile.ethernet?.macAddress { return bound == mac }
+            return profile.connection.uuid == active
+        }
     }
 
     /// nmstate's port semantics: a controller's `port` list, when given, is the whole list,
@@ -279,7 +448,8 @@ private struct TransactionBuilder {
             var setting = profile.ipv4 ?? .dhcp
             let addresses = ip.addresses.compactMap { try? IPv4AddressWithPrefix(IPv4Address($0.ip), prefix: $0.prefixLength) }
             if !ip.enabled {
-                setting = NMIPv4Setting(method: .disabled)
+                // A setting disabled already is kept with its other keys.
+                if setting.method != .disabled { setting = NMIPv4Setting(method: .disabled) }
             } else if ip.dhcp == true {
                 setting.method = .auto
                 setting.addresses = addresses
@@ -310,7 +480,7 @@ private struct TransactionBuilder {
             var setting = profile.ipv6 ?? .auto
             let addresses = ip.addresses.compactMap { try? IPv6AddressWithPrefix(IPv6Address($0.ip), prefix: $0.prefixLength) }
             if !ip.enabled {
-                setting = NMIPv6Setting(method: .disabled)
+                if setting.method != .disabled { setting = NMIPv6Setting(method: .disabled) }
             } else if ip.autoconf == true {
                 setting.method = .auto
             } else if ip.dhcp == true {
@@ -319,7 +489,10 @@ private struct TransactionBuilder {
                 setting.method = addresses.isEmpty ? .linkLocal : .manual
             }
             if ip.enabled { setting.addresses = addresses }
-            if let gateway = setting.gateway, !setting.addresses.contains(where: { $0.contains(gateway) }) { setting.gateway = nil }
+            // A link-local gateway lies in no subnet of the addresses and is valid.
+            if let gateway = setting.gateway, !gateway.isLinkLocal, !setting.addresses.contains(where: { $0.contains(gateway) }) {
+                setting.gateway = nil
+            }
             profile.ipv6 = setting
         }
         if let stp = interface.bridge?.stp {
@@ -327,7 +500,8 @@ private struct TransactionBuilder {
             // (bridge.stp true, forward-delay 15 s, ...), so a set default would read back as
             // a change on every run (docs/networkmanager-quirks.md).
             var bridge = profile.bridge ?? NMBridgeSetting()
-            bridge.stp = stp.enabled ? nil : false
+            // An explicit `true` (a base profile's) means the default and is kept.
+            if !stp.enabled { bridge.stp = false } else if bridge.stp == false { bridge.stp = nil }
             if let v = stp.forwardDelay { bridge.forwardDelay = v == 15 ? nil : .seconds(v) }
             if let v = stp.helloTime { bridge.helloTime = v == 2 ? nil : .seconds(v) }
             if let v = stp.maxAge { bridge.maxAge = v == 20 ? nil : .seconds(v) }

@@ -27,6 +27,7 @@ extension BridgeifyTests {
                 try await expectSnapshot(container, nm, equals: before)
                 let human = try await container.bridgeify(["eno1", "--dry-run"], json: false)
                 #expect(human.stdout.contains("+ ipv4.address-data"), "\(human)")
+                #expect(human.stdout.contains("type: linux-bridge") && human.stdout.contains("ip: 192.168.1.200"), "\(human)")
 
                 // The conversion.
                 let run = try await container.bridgeify(["eno1"])
