@@ -72,7 +72,7 @@ struct TransactionTests {
             let active = try #require(try await nm?.device(named: "eno1").activeConnection)
             try await nm?.deactivate(active)
             let held = try await rules(of: unique)
-            let nmRules = held.filter { $0.contains("path_namespace='/org/freedesktop/NetworkManager'") }
+            let nmRules = held.filter { $0.contains("path_namespace='/org/freedesktop'") }
             #expect(nmRules.count == 1, "\(held)")
             #expect(held.count == 2, "one rule for NetworkManager's signals and one for its owner: \(held)")
             // The client made its connection: releasing the client closes it, and the bus drops

@@ -27,7 +27,7 @@ extension NMClient {
         guard withProfiles else {
             let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
             do {
-                objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+                objects = try await readObjects(on: Self.service).objects
             } catch let error as DBusError {
                 throw NMError(error)
             }
@@ -42,7 +42,7 @@ extension NMClient {
         return try await withInstance { instance in
             let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
             do {
-                objects = try await self.connection.managedObjects(at: "/org/freedesktop", on: instance)
+                objects = try await self.readObjects(on: instance).objects
             } catch let error as DBusError {
                 throw NMError(error)
             }
@@ -95,8 +95,8 @@ extension NMClient {
         } catch let error as DBusError {
             throw NMError(error)
         }
-        let objectsTask = Task { [connection] in
-            try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+        let objectsTask = Task { [self] in
+            try await readObjects(on: Self.service).objects
         }
         let replies = try await withThrowingTaskGroup(of: (ObjectPath, DBusValue?).self) { group in
             for path in paths {

@@ -182,9 +182,12 @@ extension TransactionRun {
                     // of the same port would detach and attach the NIC again (a carrier gap on
                     // the bridge, docs/networkmanager-quirks.md).
                     let controllerInterface = profile?.interfaceName?.rawValue
-                    // Read after the request (and after subscribing): reused by the wait below
-                    // unless a port is activated here.
-                    var host: NMClient.HostObjects? = try await client.managedObjects(withProfiles: false)
+                    // The host after the request (and after subscribing): reused by the wait
+                    // below unless a port is activated here. From the object mirror when the
+                    // kept rule was on the bus before a read (no call): it holds everything
+                    // NetworkManager sent before ActivateConnection's reply, a port activation
+                    // that autoconnect-ports started during the call included.
+                    var host: NMClient.HostObjects? = try await client.mirroredObjects()
                     let activeNow = host?.active ?? []
                     for port in planned.ports {
                         let portProfile = all.first {
@@ -193,9 +196,13 @@ extension TransactionRun {
                                     || $0.profile.connection.controller == planned.uuid.uuidString.lowercased())
                         }
                         guard let portProfile else { continue }
+                        // Started: an active connection of the port's profile that is not going
+                        // down (a new one can still be `unknown` in the mirror: NetworkManager
+                        // exports it before it sets its state, and the state's PropertiesChanged
+                        // comes an idle cycle later).
                         let started = activeNow.contains {
                             $0.uuid == portProfile.profile.uuid
-                                && ($0.state == .activating || $0.state == .activated)
+                                && ($0.state == .activating || $0.state == .activated || $0.state == .unknown)
                         }
                         if !started {
                             let device = try await client.device(named: port)
