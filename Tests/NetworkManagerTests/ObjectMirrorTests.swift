@@ -128,4 +128,48 @@ import Testing
         mirror.finishRead(nil)
         #expect(mirror.objects(of: BusName(rawValue: Self.owner)) != nil)
     }
+
+    /// 1.42's supersede without a re-read: a profile's last GetSettings reply is proven current
+    /// only if the call was sent once the rule was on the bus, with no `Updated`/`Removed` for
+    /// its path since, from the same NetworkManager. (NMClient.isUnchangedSinceRead then
+    /// compares the decoded reply with planning's copy.)
+    @Test func aProfilesReadIsProvenCurrentOnlyWithoutAnUpdatedSinceItWasSent() {
+        let path: ObjectPath = "/org/freedesktop/NetworkManager/Settings/2"
+        let reply = DBusValue.string("settings as read")
+        let owner = BusName(rawValue: Self.owner)
+        func updated(_ member: MemberName = "Updated", serial: UInt32) -> DBusSignal {
+            DBusSignal(sender: Self.owner, path: path, interface: NMObjectMirror.profileInterface, member: member, body: [], serial: serial)
+        }
+
+        let mirror = NMObjectMirror()
+        #expect(mirror.beginSettingsRead(path, owner: owner) == nil)  // read before the rule: no proof
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == nil)
+        mirror.arm()
+        mirror.observe(updated(serial: 5))  // a change before the read was sent: the read shows it
+        if let read = mirror.beginSettingsRead(path, owner: owner) {
+            mirror.observe(updated(serial: 6))  // a change while the read is on the wire
+            mirror.finishSettingsRead(read, reply: reply, owner: owner)
+        } else {
+            Issue.record("an armed mirror notes the read")
+        }
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == nil)
+        if let read = mirror.beginSettingsRead(path, owner: owner) { mirror.finishSettingsRead(read, reply: reply, owner: owner) }
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == reply)
+        // Another NetworkManager now (a restart), or another path: no proof.
+        #expect(mirror.settingsIfUnchanged(path, owner: BusName(rawValue: ":1.99")) == nil)
+        #expect(mirror.settingsIfUnchanged("/org/freedesktop/NetworkManager/Settings/3", owner: owner) == nil)
+        // A change after the read.
+        mirror.observe(updated(serial: 9))
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == nil)
+        // A new read proves it again; a removal since disproves it.
+        if let read = mirror.beginSettingsRead(path, owner: owner) { mirror.finishSettingsRead(read, reply: reply, owner: owner) }
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == reply)
+        mirror.observe(updated("Removed", serial: 12))
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == nil)
+        // A read answered after a restart is not recorded.
+        if let read = mirror.beginSettingsRead(path, owner: owner) {
+            mirror.finishSettingsRead(read, reply: reply, owner: BusName(rawValue: ":1.99"))
+        }
+        #expect(mirror.settingsIfUnchanged(path, owner: owner) == nil)
+    }
 }

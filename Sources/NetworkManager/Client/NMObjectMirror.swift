@@ -95,6 +95,19 @@ final class NMObjectMirror: Sendable {
         /// Signals read while a `GetManagedObjects` that may start the mirror is on the wire.
         var held: [DBusSignal] = []
         var reads = 0
+        /// How many `Updated` or `Removed` signals each profile's path had since the rule was
+        /// on the bus (of the NetworkManager the kept rule follows).
+        var profileChanges: [ObjectPath: Int] = [:]
+        /// The last `GetSettings` of each profile sent once the rule was on the bus: the
+        /// NetworkManager asked, the path's change count when it was sent, what it returned.
+        var settingsReads: [ObjectPath: (owner: String, changes: Int, reply: DBusValue)] = [:]
+    }
+
+    /// A `GetSettings` about to be sent, while the kept rule is on the bus.
+    struct SettingsRead: Sendable {
+        var path: ObjectPath
+        var owner: String
+        var changes: Int
     }
 
     let state = Mutex(State())
@@ -104,6 +117,40 @@ final class NMObjectMirror: Sendable {
         state.withLock { s in
             if s.reads > 0 { s.held.append(signal) }
             s.fold?.apply(signal)
+            if s.armed, signal.interface == Self.profileInterface, signal.member == "Updated" || signal.member == "Removed" {
+                s.profileChanges[signal.path, default: 0] += 1
+            }
+        }
+    }
+
+    static let profileInterface: InterfaceName = "org.freedesktop.NetworkManager.Settings.Connection"
+
+    /// A `GetSettings` of `path` is about to be sent to `owner` (NetworkManager's unique name,
+    /// tracked): nil unless the kept rule is on the bus.
+    func beginSettingsRead(_ path: ObjectPath, owner: BusName?) -> SettingsRead? {
+        state.withLock { s in
+            guard s.armed, let owner else { return nil }
+            return SettingsRead(path: path, owner: owner.rawValue, changes: s.profileChanges[path] ?? 0)
+        }
+    }
+
+    /// What that `GetSettings` returned, read while `owner` still ran.
+    func finishSettingsRead(_ read: SettingsRead, reply: DBusValue, owner: BusName?) {
+        guard owner?.rawValue == read.owner else { return }
+        state.withLock { $0.settingsReads[read.path] = (read.owner, read.changes, reply) }
+    }
+
+    /// The last `GetSettings` reply of the profile at `path` if it is, provably, the profile as
+    /// stored now: the call was sent while the kept rule was on the bus, NetworkManager has not
+    /// restarted since (`owner` is the one asked), and no `Updated` or `Removed` signal for the
+    /// path was read since the call was sent (NetworkManager emits `Updated` for every change
+    /// of a profile's settings). nil for a profile read only before the rule was on the bus.
+    func settingsIfUnchanged(_ path: ObjectPath, owner: BusName?) -> DBusValue? {
+        state.withLock { s in
+            guard let owner, let read = s.settingsReads[path], read.owner == owner.rawValue,
+                (s.profileChanges[path] ?? 0) == read.changes
+            else { return nil }
+            return read.reply
         }
     }
 
