@@ -103,10 +103,15 @@ extension NMClient {
     /// mirror when it follows the NetworkManager running now, else read (which starts the
     /// mirror for the next time when the kept rule is on the bus).
     func mirroredObjects() async throws -> HostObjects {
-        if let objects = mirror.objects(of: runningInstance) {
-            return try await hostObjects(from: objects, withProfiles: false)
-        }
+        if let mirrored = try await mirroredObjectsIfFollowing() { return mirrored }
         return try await managedObjects(withProfiles: false)
+    }
+
+    /// The host without profiles from the object mirror, if it follows the NetworkManager
+    /// running now; nil otherwise (no call either way).
+    func mirroredObjectsIfFollowing() async throws -> HostObjects? {
+        guard let objects = mirror.objects(of: runningInstance) else { return nil }
+        return try await hostObjects(from: objects, withProfiles: false)
     }
 
     /// The unique bus name of the NetworkManager running now, as tracked through the kept
