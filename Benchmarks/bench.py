@@ -1366,8 +1366,9 @@ def targets(items):
                     "object mirror kept by the subscription (docs/transactions.md, \"Fewer calls\"). "
                     "Verification keeps its read: NetworkManager signals a change an idle cycle after "
                     "making it, and a mirror-served verification missed one (docs/networkmanager-quirks.md). "
-                    "**Plan:** the bridge added and activated in one AddAndActivateConnection2 (19); what "
-                    "each remaining call guards and why 16 would cost a safety step: "
+                    "AddAndActivateConnection2 does not help (1.42 refuses a new bridge, 1.52 leaves the "
+                    "staged port down). What each remaining call guards and why 16 would cost a safety "
+                    "step: "
                     "docs/decisions/0010-the-call-floor.md. Still more than a client that "
                     "makes no checkpoint, verifies nothing and commits nothing.")
 
