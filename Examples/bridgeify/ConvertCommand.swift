@@ -144,6 +144,11 @@ struct ConvertCommand: AsyncParsableCommand {
         let nm = try await common.client()
 
         // 3. The interface as it is now (one read of the host, used by everything below).
+        //    NetworkManager's signals are subscribed first (the two AddMatch calls the
+        //    transaction makes anyway, moved before the read): the read then also starts the
+        //    client's mirror of NetworkManager's objects, which serves the transaction's read
+        //    after activation (docs/transactions.md, "Fewer calls").
+        if !dryRun { try await nm.followChanges() }
         var reading = try await InterfaceReading.read(interface, with: nm)
         if !dryRun {
             // Staged profiles of a transaction whose checkpoint died with NetworkManager (a

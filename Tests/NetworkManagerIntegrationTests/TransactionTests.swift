@@ -72,7 +72,7 @@ struct TransactionTests {
             let active = try #require(try await nm?.device(named: "eno1").activeConnection)
             try await nm?.deactivate(active)
             let held = try await rules(of: unique)
-            let nmRules = held.filter { $0.contains("path_namespace='/org/freedesktop/NetworkManager'") }
+            let nmRules = held.filter { $0.contains("path_namespace='/org/freedesktop'") }
             #expect(nmRules.count == 1, "\(held)")
             #expect(held.count == 2, "one rule for NetworkManager's signals and one for its owner: \(held)")
             // The client made its connection: releasing the client closes it, and the bus drops
@@ -163,6 +163,30 @@ struct TransactionTests {
             let result = try await nm.apply(conversion.transaction)
             #expect(result.outcome == .committed)
             #expect(result.steps.contains { $0.step == .afterActivation && $0.detail == "changes eno1's profile: priority 7" })
+            let after = try #require(try await nm.profiles(named: "eno1").first)
+            #expect(after.profile.connection.autoconnect == false)
+            #expect(after.profile.connection.autoconnectPriority == 7)
+        }
+    }
+
+    /// The same, with the host read after the client subscribed (as bridgeify reads it): on
+    /// 1.42 the commit then writes planning's copy of the old profile without re-reading it
+    /// unless the kept subscription saw an `Updated` signal for it. Another process (nmcli in
+    /// the container) changes the profile after activation, so only that signal can tell.
+    @Test func aSupersededProfileChangedByAnotherProcessAfterASubscribedReadKeepsTheChange() async throws {
+        try await withNMContainer(nics: ["eno1"], eno1Static: true) { container in
+            let nm = try await container.client()
+            try await nm.followChanges()
+            let host = try await nm.snapshotWithProfiles()
+            var conversion = try await BridgeConversion.make(nm)
+            conversion.transaction.afterActivation = [
+                NMTransactionHook("nmcli changes eno1's profile", required: true) {
+                    _ = try container.exec(["nmcli", "connection", "modify", "eno1", "connection.autoconnect-priority", "7"])
+                    return "priority 7"
+                },
+            ]
+            let result = try await nm.apply(conversion.transaction, basedOn: host)
+            #expect(result.outcome == .committed)
             let after = try #require(try await nm.profiles(named: "eno1").first)
             #expect(after.profile.connection.autoconnect == false)
             #expect(after.profile.connection.autoconnectPriority == 7)

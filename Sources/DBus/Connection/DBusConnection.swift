@@ -164,6 +164,17 @@ public final class DBusConnection: Sendable {
         destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
         arguments: [DBusValue] = [], timeout: Duration? = DBusConnection.defaultTimeout, flags: CallFlags = []
     ) async throws -> (body: [DBusValue], sender: BusName?) {
+        let reply = try await callWithReply(destination: destination, path: path, interface: interface, member: member,
+                                            arguments: arguments, timeout: timeout, flags: flags)
+        return (reply.body, reply.sender)
+    }
+
+    /// ``callWithSender(destination:path:interface:member:arguments:timeout:flags:)``, also
+    /// returning the reply's own serial (see ``DBusSignal/serial``).
+    public func callWithReply(
+        destination: BusName?, path: ObjectPath, interface: InterfaceName?, member: MemberName,
+        arguments: [DBusValue] = [], timeout: Duration? = DBusConnection.defaultTimeout, flags: CallFlags = []
+    ) async throws -> (body: [DBusValue], sender: BusName?, serial: UInt32) {
         let message = try LibDBusMessage.methodCall(destination: destination, path: path, interface: interface, member: member)
         if flags.contains(.noAutoStart) { message.autoStart = false }
         if flags.contains(.allowInteractiveAuthorization) { message.allowInteractiveAuthorization = true }
@@ -178,7 +189,7 @@ public final class DBusConnection: Sendable {
             logger?.debug("error reply", metadata: ["member": "\(member)", "error": "\(error)"])
             throw error
         }
-        return (try reply.body(), reply.sender.flatMap { BusName(rawValue: $0) })
+        return (try reply.body(), reply.sender.flatMap { BusName(rawValue: $0) }, reply.serial)
     }
 
     /// Calls a method whose reply is a single value of type `T`.

@@ -7,13 +7,21 @@ public struct DBusSignal: Sendable, Hashable, CustomStringConvertible {
     public var member: MemberName
     /// The signal's arguments.
     public var body: [DBusValue]
+    /// The message's serial, given by its sender (0 when unknown). One connection numbers the
+    /// messages it sends in the order it sends them, and the bus keeps that order, so among the
+    /// messages of one sender a higher serial is a later message: a signal whose serial is above
+    /// a method return's (``DBusConnection/managedObjectsWithSerial(at:on:timeout:)``) was sent
+    /// after that reply.
+    public var serial: UInt32
 
-    public init(sender: String?, path: ObjectPath, interface: InterfaceName, member: MemberName, body: [DBusValue]) {
+    public init(sender: String?, path: ObjectPath, interface: InterfaceName, member: MemberName, body: [DBusValue],
+                serial: UInt32 = 0) {
         self.sender = sender
         self.path = path
         self.interface = interface
         self.member = member
         self.body = body
+        self.serial = serial
     }
 
     /// Decodes argument `index` as `T`.

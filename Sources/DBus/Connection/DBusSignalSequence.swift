@@ -71,11 +71,24 @@ extension DBusConnection {
         DBusMatchLease(rule: rule, registration: try await register(rule, nil))
     }
 
+    /// ``keepMatching(_:)``, and `observer` called with every signal the rule matches, from
+    /// the moment the lease is registered (before `AddMatch` is sent) until it is released.
+    ///
+    /// The observer runs on the connection's I/O thread, in the order messages are read: a
+    /// signal is observed before any sequence receives it and before the reply of any call
+    /// read after it resumes its caller. So state the observer folds from signals is, when a
+    /// call returns, as new as everything its peer sent before that reply. It must be quick
+    /// and must not call the connection.
+    public func keepMatching(_ rule: DBusMatchRule, observer: @escaping @Sendable (DBusSignal) -> Void) async throws -> DBusMatchLease {
+        DBusMatchLease(rule: rule, registration: try await register(rule, nil, observer: observer))
+    }
+
     /// Registers a subscriber (a lease when `continuation` is nil) in the transport first, so
     /// that no signal sent after the rule reaches the bus is missed; then holds the rules on
     /// the bus; then learns the sender's owner if nobody tracks it yet.
-    func register(_ rule: DBusMatchRule, _ continuation: AsyncThrowingStream<DBusSignal, any Error>.Continuation?) async throws -> MatchRegistration {
-        let id = try transport.addSubscriber(rule, continuation)
+    func register(_ rule: DBusMatchRule, _ continuation: AsyncThrowingStream<DBusSignal, any Error>.Continuation?,
+                  observer: (@Sendable (DBusSignal) -> Void)? = nil) async throws -> MatchRegistration {
+        let id = try transport.addSubscriber(rule, continuation, observer: observer)
         var rules = [rule]
         if let sender = rule.sender, sender != .bus {
             // Track the sender's owner, so that the sequence ends when it leaves the bus and

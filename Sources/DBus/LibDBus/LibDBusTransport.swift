@@ -53,6 +53,10 @@ final class LibDBusTransport: @unchecked Sendable {
         /// nil for a lease (``DBusMatchLease``): it keeps the sender's owner tracked and
         /// receives nothing.
         var continuation: SignalContinuation?
+        /// A lease's observer: called on the I/O thread, in the order messages are read, with
+        /// each matching signal, before the signal goes to any sequence and before any reply
+        /// read after it resumes its caller.
+        var observer: (@Sendable (DBusSignal) -> Void)? = nil
     }
 
     struct State {
@@ -202,12 +206,13 @@ final class LibDBusTransport: @unchecked Sendable {
     }
 
     /// Registers a signal subscriber before its match rule is sent, so no signal is missed.
-    func addSubscriber(_ rule: DBusMatchRule, _ continuation: SignalContinuation?) throws(DBusError) -> UInt64 {
+    func addSubscriber(_ rule: DBusMatchRule, _ continuation: SignalContinuation?,
+                       observer: (@Sendable (DBusSignal) -> Void)? = nil) throws(DBusError) -> UInt64 {
         let result: Result<UInt64, DBusError> = state.withLock { s in
             if let closed = s.closedError { return .failure(closed) }
             let id = s.nextID
             s.nextID += 1
-            s.subscribers[id] = Subscriber(rule: rule, continuation: continuation)
+            s.subscribers[id] = Subscriber(rule: rule, continuation: continuation, observer: observer)
             return .success(id)
         }
         return try result.get()
@@ -461,15 +466,17 @@ final class LibDBusTransport: @unchecked Sendable {
         // Decode only when someone may want the signal.
         let anyone = isOwnerChange || state.withLock { s in
             s.subscribers.values.contains { sub in
-                sub.continuation != nil && (sub.rule.path.map { $0 == path } ?? true) && (sub.rule.interface.map { $0 == interface } ?? true)
+                (sub.continuation != nil || sub.observer != nil) && (sub.rule.path.map { $0 == path } ?? true) && (sub.rule.interface.map { $0 == interface } ?? true)
                     && (sub.rule.member.map { $0 == member } ?? true)
             }
         }
         guard anyone, let body = try? message.body() else { return }
-        let signal = DBusSignal(sender: sender, path: path, interface: interface, member: member, body: body)
+        let signal = DBusSignal(sender: sender, path: path, interface: interface, member: member, body: body,
+                                serial: message.serial)
 
         var vanished: [SignalContinuation] = []
         var deliver: [(UInt64, SignalContinuation)] = []
+        var observers: [@Sendable (DBusSignal) -> Void] = []
         state.withLock { s in
             if isOwnerChange, body.count == 3, case .string(let name) = body[0], case .string(let old) = body[1],
                 case .string(let new) = body[2]
@@ -491,7 +498,7 @@ final class LibDBusTransport: @unchecked Sendable {
                 }
             }
             for (id, sub) in s.subscribers where sub.rule.matchesIgnoringSender(signal) {
-                guard let continuation = sub.continuation else { continue }
+                guard sub.continuation != nil || sub.observer != nil else { continue }
                 if let wanted = sub.rule.sender?.rawValue {
                     if wanted.hasPrefix(":") || wanted == "org.freedesktop.DBus" {
                         guard wanted == sender else { continue }
@@ -499,9 +506,12 @@ final class LibDBusTransport: @unchecked Sendable {
                         guard let owner = s.owners[wanted], owner == sender else { continue }
                     }
                 }
-                deliver.append((id, continuation))
+                if let observer = sub.observer { observers.append(observer) }
+                if let continuation = sub.continuation { deliver.append((id, continuation)) }
             }
         }
+        // Observers first: a sequence's consumer that sees this signal finds it already applied.
+        for observer in observers { observer(signal) }
         for (id, continuation) in deliver {
             if case .dropped = continuation.yield(signal) {
                 removeSubscriber(id)

@@ -15,8 +15,18 @@ extension DBusConnection {
     public func managedObjectsWithSender(
         at path: ObjectPath, on destination: BusName, timeout: Duration? = DBusConnection.defaultTimeout
     ) async throws -> (objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], sender: BusName?) {
-        let (body, sender) = try await callWithSender(destination: destination, path: path, interface: .objectManager,
-                                                      member: "GetManagedObjects", timeout: timeout)
+        let reply = try await managedObjectsWithSerial(at: path, on: destination, timeout: timeout)
+        return (reply.objects, reply.sender)
+    }
+
+    /// ``managedObjectsWithSender(at:on:timeout:)``, and the reply's serial: a signal of the
+    /// same sender with a higher serial (``DBusSignal/serial``) was sent after this reply, so
+    /// the objects plus every such signal, in order, are the peer's objects now.
+    public func managedObjectsWithSerial(
+        at path: ObjectPath, on destination: BusName, timeout: Duration? = DBusConnection.defaultTimeout
+    ) async throws -> (objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], sender: BusName?, serial: UInt32) {
+        let (body, sender, serial) = try await callWithReply(destination: destination, path: path, interface: .objectManager,
+                                                             member: "GetManagedObjects", timeout: timeout)
         guard case .dictionary(_, _, let objects)? = body.first else {
             throw DBusError(.typeMismatch, "GetManagedObjects did not return a{oa{sa{sv}}}")
         }
@@ -41,7 +51,7 @@ extension DBusConnection {
             }
             result[objectPath] = byInterface
         }
-        return (result, sender)
+        return (result, sender, serial)
     }
 
     /// The introspection XML of one object.

@@ -45,15 +45,73 @@ extension NMClient {
         }
     }
 
-    static let allSignalsRule = DBusMatchRule(sender: service, pathNamespace: managerPath)
+    /// Everything NetworkManager sends from `/org/freedesktop` down: its objects' signals and
+    /// the ObjectManager's `InterfacesAdded`/`InterfacesRemoved` on `/org/freedesktop` itself,
+    /// which the object mirror (``NMObjectMirror``) needs.
+    static let allSignalsRule = DBusMatchRule(sender: service, pathNamespace: objectManagerPath)
+    static let objectManagerPath: ObjectPath = "/org/freedesktop"
 
     /// Makes sure the rule of ``allSignals()`` is kept on the bus (and NetworkManager's owner
-    /// tracked, see ``runningInstance``) from now on.
+    /// tracked, see ``runningInstance``) from now on, with the object mirror fed by it: the
+    /// next `GetManagedObjects` starts the mirror (``mirroredObjects()``).
     func keepSignalRule() async throws {
         guard signalLease.withLock({ $0 == nil }) else { return }
-        let lease = try await connection.keepMatching(Self.allSignalsRule)
+        let lease = try await connection.keepMatching(Self.allSignalsRule) { [mirror] signal in mirror.observe(signal) }
         // Two tasks may race here: the second lease is dropped (released) at once.
-        signalLease.withLock { if $0 == nil { $0 = lease } }
+        let kept = signalLease.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = lease
+            return true
+        }
+        if kept { mirror.arm() }
+    }
+
+    /// Keeps NetworkManager's signal rule on the bus from now on (two `AddMatch` calls, once
+    /// per client), so that the next read of the host (``snapshotWithProfiles()``) also starts
+    /// the client's mirror of NetworkManager's objects: a transaction applied on that read then
+    /// reads the host after activation and for verification from the mirror, not with two
+    /// more `GetManagedObjects` calls, and its commit knows, without a call, whether a profile
+    /// it read changed since (the `Updated` signal). A transaction subscribes anyway (before
+    /// its checkpoint); calling this first only moves those calls before the read.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.AddMatch`.
+    public func followChanges() async throws(NMError) {
+        try await NMError.boundary { try await keepSignalRule() }
+    }
+
+    /// `GetManagedObjects` on `/org/freedesktop` of `destination` (the well-known name or the
+    /// instance), with the reply's sender; starts the object mirror again when the kept rule
+    /// was on the bus before the call.
+    ///
+    /// The corresponding D-Bus method is `org.freedesktop.DBus.ObjectManager.GetManagedObjects`.
+    func readObjects(on destination: BusName) async throws -> (objects: NMObjectMirror.Objects, sender: BusName?) {
+        let starts = mirror.beginRead()
+        do {
+            let reply = try await connection.managedObjectsWithSerial(at: Self.objectManagerPath, on: destination)
+            if starts { mirror.finishRead(reply) }
+            return (reply.objects, reply.sender)
+        } catch let error as DBusError {
+            if starts { mirror.finishRead(nil) }
+            throw NMError(error)
+        } catch {
+            if starts { mirror.finishRead(nil) }
+            throw error
+        }
+    }
+
+    /// The host without profiles as a `GetManagedObjects` would show it now: from the object
+    /// mirror when it follows the NetworkManager running now, else read (which starts the
+    /// mirror for the next time when the kept rule is on the bus).
+    func mirroredObjects() async throws -> HostObjects {
+        if let mirrored = try await mirroredObjectsIfFollowing() { return mirrored }
+        return try await managedObjects(withProfiles: false)
+    }
+
+    /// The host without profiles from the object mirror, if it follows the NetworkManager
+    /// running now; nil otherwise (no call either way).
+    func mirroredObjectsIfFollowing() async throws -> HostObjects? {
+        guard let objects = mirror.objects(of: runningInstance) else { return nil }
+        return try await hostObjects(from: objects, withProfiles: false)
     }
 
     /// The unique bus name of the NetworkManager running now, as tracked through the kept

@@ -27,7 +27,7 @@ extension NMClient {
         guard withProfiles else {
             let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
             do {
-                objects = try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+                objects = try await readObjects(on: Self.service).objects
             } catch let error as DBusError {
                 throw NMError(error)
             }
@@ -42,7 +42,7 @@ extension NMClient {
         return try await withInstance { instance in
             let objects: [ObjectPath: [InterfaceName: [String: DBusValue]]]
             do {
-                objects = try await self.connection.managedObjects(at: "/org/freedesktop", on: instance)
+                objects = try await self.readObjects(on: instance).objects
             } catch let error as DBusError {
                 throw NMError(error)
             }
@@ -95,8 +95,8 @@ extension NMClient {
         } catch let error as DBusError {
             throw NMError(error)
         }
-        let objectsTask = Task { [connection] in
-            try await connection.managedObjects(at: "/org/freedesktop", on: Self.service)
+        let objectsTask = Task { [self] in
+            try await readObjects(on: Self.service).objects
         }
         let replies = try await withThrowingTaskGroup(of: (ObjectPath, DBusValue?).self) { group in
             for path in paths {
@@ -200,6 +200,10 @@ extension NMClient {
             return cached.reply
         }
         let reply: [DBusValue]
+        // The object mirror notes each read sent while the kept rule is on the bus, so that the
+        // commit can know a profile unchanged since without reading it again (1.42's supersede,
+        // ``isUnchangedSinceRead(_:)``).
+        let noted = mirror.beginSettingsRead(path, owner: runningInstance)
         do {
             reply = try await connection.call(
                 destination: instance ?? Self.service, path: path, interface: Self.profileInterface, member: "GetSettings")
@@ -208,6 +212,7 @@ extension NMClient {
             return nil  // deleted between the two reads
         }
         let value = reply.first ?? .dictionary(key: .string, value: .dictionary(key: .string, value: .variant), [])
+        if let noted { mirror.finishSettingsRead(noted, reply: value, owner: runningInstance) }
         // Stored under the VersionId read *before* the call: if the profile changed in between,
         // a later read sees a newer VersionId and reads again. Replies of an earlier instance go.
         if let versionID, let instance {
@@ -295,6 +300,16 @@ extension NMClient {
             throw NMError(error)
         }
         return try await storedProfile(path: path, properties: properties, reply: reply)
+    }
+
+    /// Whether `known` is, provably, the profile as NetworkManager stores it now, without
+    /// reading it: the object mirror's last `GetSettings` of it is proven unchanged since
+    /// (``NMObjectMirror/settingsIfUnchanged(_:owner:)``) and decodes to exactly `known`.
+    func isUnchangedSinceRead(_ known: NMStoredProfile) async -> Bool {
+        guard let reply = mirror.settingsIfUnchanged(known.path, owner: runningInstance),
+            let codec = try? await codec(), let profile = try? codec.decode(reply)
+        else { return false }
+        return profile == known.profile
     }
 
     /// A profile from its `GetSettings` reply and its properties.

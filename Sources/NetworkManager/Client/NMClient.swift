@@ -18,6 +18,8 @@ public final class NMClient: Sendable {
     let versionCache = Mutex<NMVersion?>(nil)
     /// The rule of ``allSignals()``, kept on the bus while this client lives.
     let signalLease = Mutex<DBusMatchLease?>(nil)
+    /// NetworkManager's objects, kept by the signals of the kept rule (``NMObjectMirror``).
+    let mirror = NMObjectMirror()
     /// `GetSettings` replies by profile path, with the NetworkManager that gave them (its unique
     /// bus name) and the `VersionId` they were read at: a profile whose `VersionId`
     /// (NetworkManager 1.44) has not changed since is not read again. A restarted NetworkManager
@@ -142,7 +144,7 @@ public final class NMClient: Sendable {
     }
 
     private func snapshot(withStoredProfiles: Bool, from instance: BusName?) async throws -> NMHostState {
-        let objects = try await connection.managedObjects(at: "/org/freedesktop", on: instance ?? Self.service)
+        let objects = try await readObjects(on: instance ?? Self.service).objects
         return try await snapshot(withStoredProfiles: withStoredProfiles, objects: objects, from: instance)
     }
 
@@ -150,7 +152,7 @@ public final class NMClient: Sendable {
     /// that answered (the reply's sender): settings read next are asked of that one.
     func objectsWithInstance() async throws -> (objects: [ObjectPath: [InterfaceName: [String: DBusValue]]], instance: BusName?) {
         do {
-            let (objects, sender) = try await connection.managedObjectsWithSender(at: "/org/freedesktop", on: Self.service)
+            let (objects, sender) = try await readObjects(on: Self.service)
             return (objects, sender.flatMap { $0.isUnique ? $0 : nil })
         } catch let error as DBusError {
             throw NMError(error)

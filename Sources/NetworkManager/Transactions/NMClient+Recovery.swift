@@ -398,6 +398,15 @@ extension NMClient {
                 try await beforeWrite()
                 if try await supersedeAsRead(known) { continue }
             }
+            // Before 1.44: written as planning read it when the object mirror proves it
+            // unchanged since (read while the kept rule was on the bus, no `Updated` signal for
+            // it since, same NetworkManager): the re-read would return the same settings.
+            if let known = work.known[uuid], known.versionID == nil, known.profile.connection.autoconnect != false,
+                await isUnchangedSinceRead(known)
+            {
+                try await beforeWrite()
+                if try await supersedeAsRead(known) { continue }
+            }
             // Re-read before the change; by the path known from planning when it still holds
             // this profile, else looked up by UUID.
             var current: NMStoredProfile?

@@ -182,22 +182,39 @@ extension TransactionRun {
                     // of the same port would detach and attach the NIC again (a carrier gap on
                     // the bridge, docs/networkmanager-quirks.md).
                     let controllerInterface = profile?.interfaceName?.rawValue
-                    // Read after the request (and after subscribing): reused by the wait below
-                    // unless a port is activated here.
-                    var host: NMClient.HostObjects? = try await client.managedObjects(withProfiles: false)
-                    let activeNow = host?.active ?? []
-                    for port in planned.ports {
-                        let portProfile = all.first {
+                    // The host after the request (and after subscribing): reused by the wait
+                    // below unless a port is activated here. From the object mirror when the
+                    // kept rule was on the bus before a read (no call): it holds everything
+                    // NetworkManager sent before ActivateConnection's reply, which does not
+                    // always include a port that autoconnect-ports started (read then).
+                    let portProfiles = planned.ports.map { port in
+                        (port, all.first {
                             $0.profile.interfaceName?.rawValue == port && $0.profile.isPort
                                 && ($0.profile.connection.controller == controllerInterface
                                     || $0.profile.connection.controller == planned.uuid.uuidString.lowercased())
+                        })
+                    }
+                    // Started: an active connection of the port's profile that is not going
+                    // down (a new one can still be `unknown` in the mirror: NetworkManager
+                    // exports it before it sets its state, and the state's PropertiesChanged
+                    // comes an idle cycle later).
+                    func started(_ profile: NMConnectionProfile, in host: NMClient.HostObjects) -> Bool {
+                        host.active.contains {
+                            $0.uuid == profile.uuid && ($0.state == .activating || $0.state == .activated || $0.state == .unknown)
                         }
+                    }
+                    var host: NMClient.HostObjects? = try await client.mirroredObjectsIfFollowing()
+                    if let mirrored = host, portProfiles.contains(where: { $0.1.map { !started($0.profile, in: mirrored) } ?? false }) {
+                        // A port the mirror does not show started yet: read before activating
+                        // it a second time (in the crash-point sweep on 1.42 the mirror lacked
+                        // a port that NetworkManager started in about one run in four).
+                        host = nil
+                    }
+                    if host == nil { host = try await client.managedObjects(withProfiles: false) }
+                    let activeNow = host ?? NMClient.HostObjects(version: NMVersion(0, 0))
+                    for (port, portProfile) in portProfiles {
                         guard let portProfile else { continue }
-                        let started = activeNow.contains {
-                            $0.uuid == portProfile.profile.uuid
-                                && ($0.state == .activating || $0.state == .activated)
-                        }
-                        if !started {
+                        if !started(portProfile.profile, in: activeNow) {
                             let device = try await client.device(named: port)
                             _ = try await client.startActivation(portProfile.path, on: device.path)
                             host = nil
