@@ -91,20 +91,6 @@ struct InterfaceReading: Sendable {
         return profiles.first { $0.path == profile }
     }
 
-    /// The profiles that NetworkManager could autoconnect on `interface` (and so would compete
-    /// with the port profile after a reboot): bound to it by name, or by MAC address, or the
-    /// generic profile active on it now. `except` are left out.
-    func autoconnectingProfiles(on interface: NMInterfaceName, except: Set<UUID> = []) -> [NMStoredProfile] {
-        profiles.filter { stored in
-            let profile = stored.profile
-            guard !except.contains(profile.uuid), profile.connection.autoconnect != false else { return false }
-            if profile.interfaceName == interface { return true }
-            guard profile.interfaceName == nil, profile.type == .ethernet else { return false }
-            if let bound = profile.ethernet?.macAddress { return bound == mac }
-            return stored.path == activeProfile?.path
-        }
-    }
-
     /// Profiles that could autoconnect on any Ethernet NIC (no interface name, no MAC): left
     /// alone, but worth a warning, since one might win over the port profile at boot.
     func genericProfiles(except: Set<UUID>) -> [NMStoredProfile] {
