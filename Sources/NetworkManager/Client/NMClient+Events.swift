@@ -69,8 +69,9 @@ extension NMClient {
     /// Keeps NetworkManager's signal rule on the bus from now on (two `AddMatch` calls, once
     /// per client), so that the next read of the host (``snapshotWithProfiles()``) also starts
     /// the client's mirror of NetworkManager's objects: a transaction applied on that read then
-    /// reads the host after activation and for verification from the mirror, not with two
-    /// more `GetManagedObjects` calls, and its commit knows, without a call, whether a profile
+    /// takes the host's state after activation from the mirror, not from one more
+    /// `GetManagedObjects` call (verification still reads: NetworkManager may signal a change
+    /// an idle cycle after making it), and its commit knows, without a call, whether a profile
     /// it read changed since (the `Updated` signal). A transaction subscribes anyway (before
     /// its checkpoint); calling this first only moves those calls before the read.
     ///
