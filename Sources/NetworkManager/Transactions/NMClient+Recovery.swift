@@ -389,23 +389,21 @@ extension NMClient {
             try await updateProfile(controller.path, to: controller.profile, storage: controller.storage)
         }
         for uuid in work.superseded {
-            // On 1.44 and later, the profile as planning read it is written back with its
-            // `VersionId` (Update2's `version-id`): NetworkManager refuses the write if anyone
-            // changed the profile since, so the re-read below is needed only then (one call
-            // fewer). Before 1.44 (no `VersionId`), and for a profile planning saw with
-            // autoconnect already off, it is re-read as before.
-            if let known = work.known[uuid], known.versionID != nil, known.profile.connection.autoconnect != false {
-                try await beforeWrite()
-                if try await supersedeAsRead(known) { continue }
-            }
-            // Before 1.44: written as planning read it when the object mirror proves it
-            // unchanged since (read while the kept rule was on the bus, no `Updated` signal for
-            // it since, same NetworkManager): the re-read would return the same settings.
-            if let known = work.known[uuid], known.versionID == nil, known.profile.connection.autoconnect != false,
-                await isUnchangedSinceRead(known)
-            {
-                try await beforeWrite()
-                if try await supersedeAsRead(known) { continue }
+            // The profile as planning read it is written back without a re-read when a change
+            // since would be caught: on 1.44 and later by its `VersionId` (Update2's
+            // `version-id`: NetworkManager refuses the write if anyone changed the profile
+            // since, and the re-read below runs only then); before 1.44 when the object mirror
+            // proves it unchanged (read while the kept rule was on the bus, no `Updated` signal
+            // for it since, same NetworkManager): the re-read would return the same settings.
+            // Otherwise, and for a profile planning saw with autoconnect already off, it is
+            // re-read as before.
+            if let known = work.known[uuid], known.profile.connection.autoconnect != false {
+                var asRead = known.versionID != nil
+                if !asRead { asRead = await isUnchangedSinceRead(known) }
+                if asRead {
+                    try await beforeWrite()
+                    if try await supersedeAsRead(known) { continue }
+                }
             }
             // Re-read before the change; by the path known from planning when it still holds
             // this profile, else looked up by UUID.
